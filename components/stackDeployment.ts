@@ -1,0 +1,129 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { renderScript } from "../lib/scripts";
+import { gatewayUrls, planStack, registryAuthEnv, registryOf } from "../lib/stack";
+import { ClusterConfig } from "../lib/types";
+
+type Connection = command.types.input.remote.ConnectionArgs;
+
+export interface StackDeploymentArgs {
+  /** The first manager: the stack is deployed (and removed) from there. */
+  connection: pulumi.Input<Connection>;
+  /** Every manager, for the registry-auth timer. @default [connection] */
+  managerConnections?: pulumi.Input<Connection>[];
+  config: Pick<ClusterConfig, "stack" | "gateway" | "swarm">;
+  /** Directory `stack.file` is relative to. */
+  projectRoot: string;
+  /** `<NAME>_IMAGE` → `repo@sha256:…` from ImageRepositories. @default {} */
+  imageVariables?: pulumi.Input<Record<string, string>>;
+  /** Public IPs of the nodes that run the gateway. */
+  gatewayAddresses: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * An ECR repository URL or registry host of the built images; when set, every manager gets the
+   * credential helper and the 6-hourly registry-auth refresh. Leave unset without built images.
+   */
+  registryUrl?: pulumi.Input<string>;
+  /** Server slots per gateway backend (≥ replicas + update surge). @default 10 */
+  gatewaySlots?: number;
+  /** Seconds to wait for every service to run. @default 600 */
+  convergeTimeout?: number;
+}
+
+/**
+ * Deploys `stack.file` with `docker stack deploy` from the first manager and waits until every
+ * service runs (scripts/deploy-stack.sh). It deploys again exactly when the compose file, the
+ * generated haproxy.cfg, an image or a variable changes (content hashes in `triggers`); removing
+ * the component runs `docker stack rm`.
+ */
+export class StackDeployment extends pulumi.ComponentResource {
+  /** `http://<ip>:<port>` per gateway node. */
+  public readonly gatewayUrls: pulumi.Output<string[]>;
+  /** deploy-stack.sh's JSON summary: services → running/desired. */
+  public readonly deployStatus: pulumi.Output<string>;
+  /** The generated gateway configuration. */
+  public readonly haproxyConfig: string;
+
+  constructor(name: string, args: StackDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("aws-swarm:stack:StackDeployment", name, {}, opts);
+    const { stack, gateway, swarm } = args.config;
+    const compose = fs.readFileSync(path.resolve(args.projectRoot, stack.file), "utf8");
+    const dependsOn = opts?.dependsOn;
+    const timeouts = { create: "30m", update: "30m", delete: "15m" };
+
+    const plan = pulumi.output(args.imageVariables ?? {}).apply((imageVariables) =>
+      planStack({
+        stack,
+        gateway,
+        encryptOverlay: swarm.encryptOverlay,
+        compose,
+        imageVariables,
+        gatewaySlots: args.gatewaySlots,
+        convergeTimeout: args.convergeTimeout,
+      }),
+    );
+    // Known without the images: lets the component expose it synchronously.
+    this.haproxyConfig = planStack({ stack, gateway, encryptOverlay: swarm.encryptOverlay, compose }).haproxyConfig;
+
+    const registryAuth: command.remote.Command[] = [];
+    if (args.registryUrl !== undefined) {
+      const script = pulumi
+        .output(args.registryUrl)
+        .apply((url) => renderScript("registry-auth", registryAuthEnv(registryOf(url), stack.name)));
+      (args.managerConnections ?? [args.connection]).forEach((connection, index) => {
+        registryAuth.push(
+          new command.remote.Command(
+            `${name}-registry-auth-${index}`,
+            {
+              connection,
+              create: "sudo bash -s install",
+              delete: "sudo bash -s remove",
+              stdin: script,
+              addPreviousOutputInEnv: false,
+            },
+            { parent: this, dependsOn, customTimeouts: timeouts },
+          ),
+        );
+      });
+    }
+
+    // Holds only the delete step, so that replacing the deploy command (new triggers) never
+    // removes the running stack; destroying the component removes it after the deploy command.
+    const remove = new command.remote.Command(
+      `${name}-remove`,
+      {
+        connection: args.connection,
+        delete: "sudo bash -s remove",
+        stdin: renderScript("deploy-stack", { STACK_NAME: stack.name }),
+        addPreviousOutputInEnv: false,
+      },
+      { parent: this, dependsOn, customTimeouts: timeouts },
+    );
+
+    const deploy = new command.remote.Command(
+      `${name}-deploy`,
+      {
+        connection: args.connection,
+        create: "sudo bash -s deploy",
+        stdin: plan.apply((p) => renderScript("deploy-stack", p.env)),
+        addPreviousOutputInEnv: false,
+        triggers: [
+          plan.apply((p) => p.hashes.compose),
+          plan.apply((p) => p.hashes.haproxy),
+          plan.apply((p) => p.hashes.images),
+          plan.apply((p) => p.hashes.variables),
+        ],
+      },
+      { parent: this, dependsOn: [remove, ...registryAuth], customTimeouts: timeouts },
+    );
+
+    this.gatewayUrls = pulumi.output(args.gatewayAddresses).apply((addresses) => gatewayUrls(addresses, gateway.port));
+    this.deployStatus = deploy.stdout;
+    this.registerOutputs({
+      gatewayUrls: this.gatewayUrls,
+      deployStatus: this.deployStatus,
+      haproxyConfig: this.haproxyConfig,
+    });
+  }
+}

@@ -1,0 +1,272 @@
+/**
+ * The gateway's HAProxy configuration, rendered from `gateway.routes`. HAProxy finds the tasks of
+ * each routed service through Swarm's embedded DNS (`tasks.<stack>_<service>`), re-resolving every
+ * second, so scaling and rolling updates need no gateway reload; see
+ * ../shared/reference/gateway.md §3.1 for why each setting is what it is.
+ *
+ * The output must stay valid for HAProxy 2.6 (Debian bookworm, used in the tests) and 3.2 (the
+ * `haproxy:3.2` image used on AWS): only directives present in both are used, and the process
+ * model comes from the command line (`haproxy -W -db`), not from `master-worker`/`daemon` here.
+ */
+import { GatewayRoute } from "./types";
+
+/** Port the gateway listens on inside its container; > 1024 because `haproxy:3.2` is not root. */
+export const GATEWAY_CONTAINER_PORT = 8080;
+/** Stats page and Prometheus metrics inside the container; never published. */
+export const GATEWAY_STATS_PORT = 8404;
+/** Server slots per backend: must cover replicas + the start-first surge of a rolling update. */
+export const DEFAULT_SLOTS = 10;
+/** Path the gateway answers itself, for load-balancer health checks. */
+export const GATEWAY_HEALTH_PATH = "/healthz";
+/** Path the gateway probes on every task of a routed service. */
+export const DEFAULT_SERVICE_HEALTH_PATH = "/healthz";
+/** Swarm's embedded DNS, reachable from every container on a user-defined network. */
+export const SWARM_DNS = "127.0.0.11:53";
+
+export interface HaproxyRoute extends GatewayRoute {
+  /**
+   * Path probed on each task. Any answer below 500 counts as alive (a 404 still proves the
+   * process serves HTTP), so services without a health endpoint work too.
+   * @default DEFAULT_SERVICE_HEALTH_PATH
+   */
+  healthPath?: string;
+}
+
+export interface HaproxyOptions {
+  routes: readonly HaproxyRoute[];
+  /** `docker stack deploy` name; services resolve as `tasks.<stack>_<service>`. */
+  stackName: string;
+  /** @default DEFAULT_SLOTS */
+  slots?: number;
+  /** @default GATEWAY_CONTAINER_PORT */
+  listenPort?: number;
+  /** Stats/metrics listener; `false` leaves it out. @default GATEWAY_STATS_PORT */
+  statsPort?: number | false;
+  /**
+   * DNS name HAProxy resolves for a route's service. Override for plain `docker compose`, which
+   * has no `tasks.` names. @default `tasks.<stack>_<service>`
+   */
+  serviceHost?: (route: HaproxyRoute, stackName: string) => string;
+}
+
+/** A route prefix without its trailing slash ("/api/" → "/api"); "/" stays "/". */
+export function normalizePrefix(path: string): string {
+  const trimmed = path.replace(/\/+$/, "");
+  return trimmed === "" ? "/" : trimmed;
+}
+
+/** Backend name for a service and port: one backend (one set of checks) per target. */
+export function backendName(route: GatewayRoute): string {
+  return `be_${route.service.replace(/[^A-Za-z0-9]/g, "_")}_${route.port}`;
+}
+
+/** Routes in matching order: longest prefix first, so /api/v2 wins over /api and / last. */
+export function orderRoutes<T extends GatewayRoute>(routes: readonly T[]): T[] {
+  return [...routes].sort((a, b) => {
+    const pa = normalizePrefix(a.path);
+    const pb = normalizePrefix(b.path);
+    return pb.length - pa.length || (pa < pb ? -1 : pa > pb ? 1 : 0);
+  });
+}
+
+/** Problems that would make the generated config wrong; empty when the routes are usable. */
+export function validateRoutes(routes: readonly HaproxyRoute[]): string[] {
+  const problems: string[] = [];
+  const seen = new Map<string, string>();
+  const healthOf = new Map<string, string>();
+  for (const route of routes) {
+    const prefix = normalizePrefix(route.path);
+    if (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/.test(route.path) || /["\\]/.test(route.path)) {
+      problems.push(`route ${JSON.stringify(route.path)}: not a plain URL path prefix`);
+    }
+    if (seen.has(prefix)) {
+      problems.push(`route ${route.path}: prefix ${prefix} is already routed to ${seen.get(prefix)}`);
+    }
+    seen.set(prefix, route.service);
+    const health = route.healthPath ?? DEFAULT_SERVICE_HEALTH_PATH;
+    const backend = backendName(route);
+    if (healthOf.has(backend) && healthOf.get(backend) !== health) {
+      problems.push(`service ${route.service}:${route.port} has two health paths (${healthOf.get(backend)}, ${health})`);
+    }
+    healthOf.set(backend, health);
+  }
+  return problems;
+}
+
+/** Renders a complete haproxy.cfg. Throws when the routes are inconsistent. */
+export function renderHaproxyConfig(options: HaproxyOptions): string {
+  const problems = validateRoutes(options.routes);
+  if (problems.length > 0) {
+    throw new Error(`gateway routes are invalid:\n  ${problems.join("\n  ")}`);
+  }
+  const slots = options.slots ?? DEFAULT_SLOTS;
+  if (!Number.isInteger(slots) || slots < 1 || slots > 1000) {
+    throw new Error(`gateway server slots must be an integer from 1 to 1000, got ${slots}`);
+  }
+  const listenPort = options.listenPort ?? GATEWAY_CONTAINER_PORT;
+  const statsPort = options.statsPort === undefined ? GATEWAY_STATS_PORT : options.statsPort;
+  const hostOf = options.serviceHost ?? ((route, stack) => `tasks.${stack}_${route.service}`);
+  const ordered = orderRoutes(options.routes);
+
+  const sections = [
+    renderGlobal(),
+    renderResolvers(),
+    renderDefaults(),
+    renderFrontend(ordered, listenPort),
+    ...renderBackends(ordered, options.stackName, slots, hostOf),
+    renderNotFound(),
+  ];
+  if (statsPort !== false) {
+    sections.push(renderStats(statsPort));
+  }
+  return `# Generated by aws-swarm (lib/haproxy.ts) from gateway.routes; do not edit.\n\n${sections.join("\n")}`;
+}
+
+function block(header: string, lines: string[]): string {
+  return `${header}\n${lines.map((line) => (line === "" ? "" : `  ${line}`)).join("\n")}\n`;
+}
+
+function renderGlobal(): string {
+  return block("global", [
+    // Foreground, no daemon/user/chroot: the container entrypoint runs `haproxy -W -db` (master
+    // worker) as the image's user, and a reload (SIGUSR2) keeps the listening sockets.
+    "log stdout format raw local0 info",
+    "maxconn 20000",
+    // A reload or stop-first update must not wait forever for idle keep-alive clients.
+    "hard-stop-after 30s",
+  ]);
+}
+
+function renderResolvers(): string {
+  return block("resolvers swarm", [
+    `nameserver docker ${SWARM_DNS}`,
+    // Swarm answers up to the client's EDNS size; the default 512 bytes holds only ~15-30 task
+    // IPs and older HAProxy versions drop truncated answers, which empties every slot.
+    "accepted_payload_size 8192",
+    "resolve_retries 3",
+    // Re-resolve every second: Swarm drops a task from DNS 2 s before it sends SIGTERM.
+    "timeout resolve 1s",
+    "timeout retry 1s",
+    // `hold valid` only affects do-resolve; the others keep a server after a bad answer so a
+    // DNS hiccup (e.g. moby#53141's NXDOMAIN) does not take healthy tasks down at once.
+    "hold valid 10s",
+    "hold obsolete 0s",
+    "hold nx 5s",
+    "hold refused 10s",
+    "hold timeout 10s",
+    "hold other 10s",
+  ]);
+}
+
+function renderDefaults(): string {
+  return block("defaults", [
+    "mode http",
+    "log global",
+    "option httplog",
+    "option dontlognull",
+    "option forwardfor",
+    // Fail fast instead of hanging: a dead task refuses or times out in 2 s and the request
+    // moves on; nothing queues longer than 5 s.
+    "timeout connect 2s",
+    "timeout queue 5s",
+    "timeout client 30s",
+    "timeout server 30s",
+    "timeout http-request 10s",
+    "timeout http-keep-alive 10s",
+    "timeout check 2s",
+    "timeout tunnel 1h",
+    // Retry on another task when a connection fails or a reused keep-alive connection closes
+    // without an answer (a task that was just stopped); both are safe to replay.
+    "retries 3",
+    "retry-on conn-failure empty-response",
+    "option redispatch 1",
+    "http-reuse safe",
+    // Never resolve with libc: the server starts DOWN and DNS fills the slots.
+    "default-server init-addr none resolvers swarm resolve-prefer ipv4 inter 2s fastinter 1s downinter 2s fall 2 rise 2 slowstart 5s",
+  ]);
+}
+
+function aclName(index: number): string {
+  return `route_${index}`;
+}
+
+function renderFrontend(ordered: HaproxyRoute[], listenPort: number): string {
+  const lines = [
+    `bind :${listenPort}`,
+    // The gateway's own health, for the load balancer; answered before any routing.
+    `http-request return status 200 content-type text/plain string "ok" if { path ${GATEWAY_HEALTH_PATH} }`,
+  ];
+  let defaultBackend = "be_not_found";
+  ordered.forEach((route, index) => {
+    const prefix = normalizePrefix(route.path);
+    if (prefix === "/") {
+      return;
+    }
+    lines.push(`acl ${aclName(index)} path ${prefix}`, `acl ${aclName(index)} path_beg ${prefix}/`);
+  });
+  // The route's prefix, for the 503 text; the catch-all "/" first so a longer match overrides it.
+  const root = ordered.find((route) => normalizePrefix(route.path) === "/");
+  if (root !== undefined) {
+    lines.push("http-request set-var(txn.route) str(/)");
+  }
+  ordered.forEach((route, index) => {
+    const prefix = normalizePrefix(route.path);
+    if (prefix !== "/") {
+      lines.push(`http-request set-var(txn.route) str(${prefix}) if ${aclName(index)}`);
+    }
+  });
+  ordered.forEach((route, index) => {
+    if (normalizePrefix(route.path) === "/") {
+      defaultBackend = backendName(route);
+    } else {
+      lines.push(`use_backend ${backendName(route)} if ${aclName(index)}`);
+    }
+  });
+  lines.push(`default_backend ${defaultBackend}`);
+  return block("frontend gateway", lines);
+}
+
+function renderBackends(
+  ordered: HaproxyRoute[],
+  stackName: string,
+  slots: number,
+  hostOf: (route: HaproxyRoute, stackName: string) => string,
+): string[] {
+  const byBackend = new Map<string, HaproxyRoute>();
+  for (const route of ordered) {
+    if (!byBackend.has(backendName(route))) {
+      byBackend.set(backendName(route), route);
+    }
+  }
+  return [...byBackend.keys()].sort().map((name) => {
+    const route = byBackend.get(name)!;
+    const health = route.healthPath ?? DEFAULT_SERVICE_HEALTH_PATH;
+    const prefix = `${route.service.replace(/[^A-Za-z0-9]/g, "_")}_`;
+    return block(`backend ${name}`, [
+      "balance roundrobin",
+      "option httpchk",
+      `http-check send meth GET uri ${health} ver HTTP/1.1 hdr Host gateway`,
+      "http-check expect ! rstatus ^5",
+      // No usable task: answer at once instead of queueing until a timeout.
+      `http-request return status 503 content-type text/plain lf-string "503 no healthy task of service ${route.service} for route %[var(txn.route)]" if { nbsrv eq 0 }`,
+      `server-template ${prefix} ${slots} ${hostOf(route, stackName)}:${route.port} check`,
+    ]);
+  });
+}
+
+function renderNotFound(): string {
+  return block("backend be_not_found", [
+    `http-request return status 404 content-type text/plain lf-string "404 no route for %[path]"`,
+  ]);
+}
+
+function renderStats(port: number): string {
+  return block("frontend stats", [
+    `bind :${port}`,
+    "http-request use-service prometheus-exporter if { path /metrics }",
+    "stats enable",
+    "stats uri /",
+    "stats refresh 5s",
+    "stats show-legends",
+  ]);
+}

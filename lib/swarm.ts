@@ -1,0 +1,55 @@
+import { renderScript } from "./scripts";
+import { SwarmSettings } from "./types";
+
+/** How every remote command runs its script: as root, text on stdin, an optional verb. */
+export const RUN_SCRIPT = "sudo bash -s";
+
+/** Bounded waits on the nodes, in seconds. */
+export const READY_TIMEOUT_SECONDS = 600;
+export const DRAIN_TIMEOUT_SECONDS = 120;
+
+/** Labels travel as `key=value` lines, sorted so that the rendered script is stable. */
+export function formatLabels(labels: Record<string, string>): string {
+  return Object.keys(labels)
+    .sort()
+    .map((key) => `${key}=${labels[key]}`)
+    .join("\n");
+}
+
+export function renderInit(clusterName: string, advertiseAddr: string, settings: SwarmSettings): string {
+  return renderScript("swarm-init", {
+    CLUSTER_NAME: clusterName,
+    ADVERTISE_ADDR: advertiseAddr,
+    TASK_HISTORY_LIMIT: String(settings.taskHistoryLimit),
+    AUTOLOCK: String(settings.autolock),
+    CERT_EXPIRY: settings.certExpiry,
+    DEFAULT_ADDR_POOL: settings.defaultAddrPool,
+    DEFAULT_ADDR_POOL_MASK_LENGTH: "24",
+  });
+}
+
+export interface JoinParameters {
+  role: "manager" | "worker";
+  managerAddr: string;
+  token: string;
+  advertiseAddr: string;
+  swarmId: string;
+}
+
+export function renderJoin(p: JoinParameters): string {
+  return renderScript("swarm-join", {
+    ROLE: p.role,
+    MANAGER_ADDR: p.managerAddr,
+    SWARM_JOIN_TOKEN: p.token,
+    ADVERTISE_ADDR: p.advertiseAddr,
+    SWARM_ID: p.swarmId,
+  });
+}
+
+export function renderMember(nodeId: string, labels: Record<string, string>): string {
+  return renderScript("node-member", {
+    NODE_ID: nodeId,
+    LABELS: formatLabels(labels),
+    DRAIN_TIMEOUT: String(DRAIN_TIMEOUT_SECONDS),
+  });
+}

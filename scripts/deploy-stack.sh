@@ -1,0 +1,282 @@
+#!/usr/bin/env bash
+set -euo pipefail
+
+# deploy-stack.sh: deploys a compose stack from a swarm manager and waits until it runs.
+#
+# Verbs:  (none) | deploy   write the files, `docker stack deploy`, wait for convergence
+#         remove            `docker stack rm` and wait until its networks are gone
+# Env:    STACK_NAME        stack name (`docker stack deploy ... <name>`)
+#         COMPOSE_B64       base64 of the compose file
+#         FILES_B64         optional; lines "<file-name> <base64 content>": files the compose file
+#                           references (haproxy.cfg, ...), written beside it
+#         COMPOSE_OVERRIDES optional; space-separated names among FILES_B64 passed as extra `-c`
+#         STACK_VARIABLES   optional; lines KEY=VALUE for `${KEY}` substitution in the compose file
+#         CONVERGE_TIMEOUT  seconds to wait for every service to run its tasks (default 600)
+# stdout: one line of JSON, e.g.
+#         {"stack":"app","converged":true,"seconds":21,"services":{"app_hello":{"running":2,"desired":2}}}
+# Run as: sudo bash -s [deploy|remove]   (script on stdin, rendered by lib/scripts.ts)
+#
+# Idempotent: deploying the same files again changes nothing and returns once the stack runs.
+# On timeout or a rolled-back update it exits 1 and names each failing service with its latest
+# task error (`docker service ps --no-trunc`). Needs no ingress mesh: see stacks/app.yml.
+
+readonly ME=deploy-stack
+readonly STATE_ROOT=/var/lib/aws-swarm/stacks
+readonly POLL_SECONDS=2
+# Swarm starts a service's updater asynchronously: give it a moment before trusting "running".
+readonly SETTLE_SECONDS=4
+readonly REMOVE_TIMEOUT=180
+readonly LOCK_TIMEOUT=900
+# Gateway config objects (one per routing table) kept for rollbacks; older unused ones go.
+readonly KEEP_CONFIGS=3
+
+log() { printf '%s: %s\n' "$ME" "$*" >&2; }
+die() {
+  printf '%s: error: %s\n' "$ME" "$*" >&2
+  exit 1
+}
+dk() { docker "$@" </dev/null; }
+
+require_env() {
+  local name
+  for name in "$@"; do
+    [[ -n ${!name:-} ]] || die "environment variable $name is required"
+  done
+}
+
+require_manager() {
+  local state
+  state=$(dk info --format '{{.Swarm.LocalNodeState}}') ||
+    die "the Docker daemon is not answering; is Docker running on this node?"
+  [[ $state == active ]] || die "this node is not an active swarm member (state '$state')"
+  [[ $(dk info --format '{{.Swarm.ControlAvailable}}') == true ]] ||
+    die "this node is a worker; stacks can only be deployed from a manager"
+}
+
+# Serialises deploys of one stack (a re-run while a previous `pulumi up` is still waiting).
+take_lock() {
+  install -d -m 0700 "$STATE_ROOT"
+  exec 9>"$STATE_ROOT/.$STACK_NAME.lock"
+  flock -w "$LOCK_TIMEOUT" 9 || die "another deploy of stack $STACK_NAME holds the lock for ${LOCK_TIMEOUT}s"
+}
+
+write_files() {
+  local dir=$1 name content
+  install -d -m 0700 "$dir"
+  find "$dir" -mindepth 1 -maxdepth 1 -type f -delete
+  printf '%s' "$COMPOSE_B64" | base64 -d >"$dir/compose.yml" || die "COMPOSE_B64 is not valid base64"
+  while IFS=' ' read -r name content; do
+    [[ -n $name ]] || continue
+    [[ $name =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ && $name != compose.yml ]] ||
+      die "FILES_B64: '$name' is not a plain file name (letters, digits, '.', '_', '-')"
+    printf '%s' "$content" | base64 -d >"$dir/$name" || die "FILES_B64: $name is not valid base64"
+  done <<<"${FILES_B64:-}"
+}
+
+# Exports KEY=VALUE lines for compose substitution; refuses names that would change how the
+# shell or the docker CLI itself behaves.
+export_variables() {
+  local line key
+  while IFS= read -r line; do
+    [[ -n $line ]] || continue
+    key=${line%%=*}
+    [[ $line == *=* && $key =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] ||
+      die "STACK_VARIABLES: '${line:0:40}' is not KEY=VALUE"
+    case $key in
+      PATH | HOME | IFS | SHELLOPTS | BASHOPTS | DOCKER_* | LD_* | BASH_*)
+        die "STACK_VARIABLES: $key can't be used as a compose variable"
+        ;;
+    esac
+    export "${key}=${line#*=}"
+  done <<<"${STACK_VARIABLES:-}"
+}
+
+deploy_stack() {
+  local dir=$1 override
+  local args=(stack deploy --with-registry-auth --prune --resolve-image always -c "$dir/compose.yml")
+  for override in ${COMPOSE_OVERRIDES:-}; do
+    [[ -f $dir/$override ]] || die "COMPOSE_OVERRIDES names $override, which is not in FILES_B64"
+    args+=(-c "$dir/$override")
+  done
+  # Docker >= 26 warns unless --detach is explicit; 20.10 has no such flag.
+  if dk stack deploy --help 2>/dev/null | grep -q -- '--detach'; then
+    args+=(--detach=true)
+  fi
+  log "docker stack deploy $STACK_NAME ($(basename -a "$dir"/* | tr '\n' ' '))"
+  (cd "$dir" && dk "${args[@]}" "$STACK_NAME" >&2) || die "docker stack deploy of $STACK_NAME failed (see above)"
+}
+
+# Prints "name running desired mode update-state update-started-epoch" per service of the stack.
+service_table() {
+  local name mode replicas running desired state started epoch
+  while read -r name mode replicas; do
+    [[ -n $name ]] || continue
+    replicas=${replicas%% *}
+    running=${replicas%%/*}
+    desired=${replicas##*/}
+    IFS='|' read -r state started < <(dk service inspect "$name" \
+      --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}|{{.UpdateStatus.StartedAt}}{{else}}|{{end}}' 2>/dev/null || echo '|')
+    epoch=0
+    if [[ -n $started ]]; then
+      epoch=$(date -d "$started" +%s 2>/dev/null || echo 0)
+    fi
+    printf '%s %s %s %s %s %s\n' "$name" "${running:-0}" "${desired:-0}" "$mode" "${state:--}" "$epoch"
+  done < <(dk stack services "$STACK_NAME" --format '{{.Name}} {{.Mode}} {{.Replicas}}')
+}
+
+# ok | wait | failed for one row of service_table, given the deploy's start time.
+service_verdict() {
+  local running=$1 desired=$2 mode=$3 state=$4 epoch=$5 since=$6
+  if ((epoch >= since)); then
+    case $state in
+      paused | rollback_paused | rollback_completed)
+        echo failed
+        return
+        ;;
+      updating | rollback_started)
+        echo wait
+        return
+        ;;
+    esac
+  fi
+  if [[ $mode == global ]] && ((desired == 0)); then
+    echo wait # no eligible node (yet): a gateway without nodes is not a running stack
+  elif ((running == desired)); then
+    echo ok
+  else
+    echo wait
+  fi
+}
+
+summary_json() {
+  local table=$1 converged=$2 seconds=$3 name running desired first=1 services=""
+  while read -r name running desired _; do
+    [[ -n $name ]] || continue
+    ((first)) || services+=","
+    first=0
+    services+=$(printf '"%s":{"running":%d,"desired":%d}' "$name" "$running" "$desired")
+  done <<<"$table"
+  printf '{"stack":"%s","converged":%s,"seconds":%d,"services":{%s}}\n' \
+    "$STACK_NAME" "$converged" "$seconds" "$services"
+}
+
+# Names each service that is not ok, with its update status and latest task error.
+failure_report() {
+  local table=$1 since=$2 name running desired mode state epoch verdict message error
+  while read -r name running desired mode state epoch; do
+    [[ -n $name ]] || continue
+    verdict=$(service_verdict "$running" "$desired" "$mode" "$state" "$epoch" "$since")
+    [[ $verdict != ok ]] || continue
+    message=$(dk service inspect "$name" --format '{{if .UpdateStatus}}{{.UpdateStatus.Message}}{{end}}' 2>/dev/null || true)
+    error=$(dk service ps --no-trunc --format '{{.Name}} {{.CurrentState}}: {{.Error}}' "$name" 2>/dev/null |
+      grep -v ': $' | head -n 1 || true)
+    printf '  %s: %s/%s running (%s)' "$name" "$running" "$desired" "$mode" >&2
+    [[ $state == - ]] || printf ', update %s' "$state" >&2
+    [[ -z $message ]] || printf ' (%s)' "$message" >&2
+    if [[ -n $error ]]; then
+      printf '; latest task error: %s\n' "$error" >&2
+    elif [[ $mode == global && $desired == 0 ]]; then
+      printf '; no node matches its placement constraints\n' >&2
+    else
+      printf '; latest task: %s\n' "$(dk service ps --no-trunc --format '{{.Name}} {{.CurrentState}}' "$name" 2>/dev/null | head -n 1)" >&2
+    fi
+  done <<<"$table"
+}
+
+wait_converged() {
+  local since=$1 timeout=$2 deadline table verdicts previous=""
+  deadline=$(($(date +%s) + timeout))
+  sleep "$SETTLE_SECONDS"
+  while :; do
+    table=$(service_table)
+    [[ -n $table ]] || die "stack $STACK_NAME has no services after deploying it"
+    verdicts=$(while read -r name running desired mode state epoch; do
+      printf '%s\n' "$(service_verdict "$running" "$desired" "$mode" "$state" "$epoch" "$since")"
+    done <<<"$table" | sort -u | tr '\n' ' ')
+    if [[ $verdicts == "ok " ]]; then
+      # Twice in a row: a service whose update has not started yet also looks "ok" once.
+      if [[ $previous == ok ]]; then
+        summary_json "$table" true $(($(date +%s) - since))
+        return 0
+      fi
+      previous=ok
+    else
+      previous=""
+    fi
+    if [[ $verdicts == *failed* ]]; then
+      log "stack $STACK_NAME: an update failed and was rolled back or paused:"
+      failure_report "$table" "$since"
+      summary_json "$table" false $(($(date +%s) - since))
+      return 1
+    fi
+    if (($(date +%s) >= deadline)); then
+      log "stack $STACK_NAME did not converge within ${timeout}s:"
+      failure_report "$table" "$since"
+      summary_json "$table" false $(($(date +%s) - since))
+      return 1
+    fi
+    sleep "$POLL_SECONDS"
+  done
+}
+
+# Removes gateway-style config objects of the stack that nothing uses, keeping the newest few
+# (a rollback needs the previous one). `docker config rm` refuses configs in use.
+prune_configs() {
+  local name
+  dk config ls --filter "label=com.docker.stack.namespace=$STACK_NAME" --format '{{.CreatedAt}}|{{.Name}}' |
+    sort -r | tail -n +$((KEEP_CONFIGS + 1)) | cut -d'|' -f2 |
+    while read -r name; do
+      [[ -n $name ]] || continue
+      if dk config rm "$name" >/dev/null 2>&1; then
+        log "removed unused config $name"
+      fi
+    done
+}
+
+deploy() {
+  require_env STACK_NAME COMPOSE_B64
+  local timeout=${CONVERGE_TIMEOUT:-600} dir=$STATE_ROOT/$STACK_NAME since
+  [[ $timeout =~ ^[0-9]+$ ]] || die "CONVERGE_TIMEOUT must be a number of seconds (got '$timeout')"
+  require_manager
+  take_lock
+  umask 077
+  write_files "$dir"
+  export_variables
+  since=$(date +%s)
+  deploy_stack "$dir"
+  wait_converged "$since" "$timeout" || exit 1
+  prune_configs
+}
+
+remove() {
+  require_env STACK_NAME
+  local state deadline
+  state=$(dk info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unreachable)
+  if [[ $state != active ]]; then
+    log "swarm is '$state' on this node: nothing to remove"
+    printf '{"stack":"%s","removed":true}\n' "$STACK_NAME"
+    return 0
+  fi
+  take_lock
+  dk stack rm "$STACK_NAME" >&2 || log "docker stack rm $STACK_NAME failed; checking what is left"
+  deadline=$(($(date +%s) + REMOVE_TIMEOUT))
+  while [[ -n $(dk network ls -q --filter "label=com.docker.stack.namespace=$STACK_NAME") ||
+    -n $(dk service ls -q --filter "label=com.docker.stack.namespace=$STACK_NAME") ]]; do
+    (($(date +%s) < deadline)) || die "stack $STACK_NAME still has services or networks after ${REMOVE_TIMEOUT}s"
+    sleep "$POLL_SECONDS"
+    # A network still attached to a stopping task can't go on the first try.
+    dk stack rm "$STACK_NAME" >/dev/null 2>&1 || true
+  done
+  rm -rf "${STATE_ROOT:?}/$STACK_NAME"
+  printf '{"stack":"%s","removed":true}\n' "$STACK_NAME"
+}
+
+main() {
+  case ${1:-deploy} in
+    deploy) deploy ;;
+    remove) remove ;;
+    *) die "usage: bash -s [deploy|remove] (got '$1')" ;;
+  esac
+}
+
+main "$@"

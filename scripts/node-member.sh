@@ -1,0 +1,244 @@
+#!/usr/bin/env bash
+set -euo pipefail
+
+# node-member.sh: runs on the FIRST MANAGER, once per other node, and manages that node's swarm
+# membership from the manager's side.
+#
+# Verbs:
+#   apply   wait until NODE_ID is listed and Ready, then converge its labels; stdout: NODE_ID
+#   remove  drain NODE_ID, let its tasks move (bounded), demote it if it is a manager, remove it
+#           with `docker node rm --force`; exit 0 also when there is nothing to remove; stdout:
+#           nothing
+# Env:
+#   NODE_ID        the node's swarm ID (stdout of swarm-join.sh)
+#   LABELS         newline-separated key=value pairs (may be empty); keys must not start with
+#                  "aws-swarm." (reserved for this product's own labels)
+#   READY_TIMEOUT  apply: seconds to wait for the node to be listed and Ready (default 120)
+#   DRAIN_TIMEOUT  remove: seconds to wait for its tasks to move away (default 120); after that
+#                  the node is removed anyway, with a warning
+# Run as: sudo bash -s apply|remove   (script on stdin, rendered by lib/scripts.ts)
+#
+# Labels: the keys this product set are kept in the node label aws-swarm.managed-labels
+# (comma-separated, sorted). apply adds or changes every label in LABELS and removes the keys
+# listed there that are no longer in LABELS; it never touches any other label. `docker node update`
+# runs only when something changes, so a second apply changes nothing.
+
+readonly ME=node-member
+readonly MANAGED_KEY=aws-swarm.managed-labels
+readonly RESERVED_PREFIX=aws-swarm.
+
+log() { printf '%s: %s\n' "$ME" "$*" >&2; }
+die() {
+  printf '%s: error: %s\n' "$ME" "$*" >&2
+  exit 1
+}
+dk() { docker "$@" </dev/null; }
+info() { dk info --format "$1"; }
+
+# Prints "manager", "locked", or why this node cannot manage the swarm.
+manager_status() {
+  local s
+  if ! s=$(info '{{.Swarm.LocalNodeState}}'); then
+    printf 'the Docker daemon is not answering\n'
+  elif [[ $s == locked ]]; then
+    printf 'locked\n'
+  elif [[ $s != active ]]; then
+    printf 'this node is not in a swarm (state %s)\n' "$s"
+  elif [[ $(info '{{.Swarm.ControlAvailable}}') != true ]]; then
+    printf 'this node is a worker, not a manager\n'
+  else
+    printf 'manager\n'
+  fi
+}
+
+locked_hint() {
+  printf '%s' "the swarm on this manager is locked (autolock is on and Docker restarted). Unlock it on this node with 'docker swarm unlock', entering the unlock key from 'pulumi stack output --show-secrets swarmUnlockKey', then run pulumi up again"
+}
+
+node_listed() {
+  local ids
+  ids=$(dk node ls --format '{{.ID}}') || return 1
+  grep -qxF "$NODE_ID" <<<"$ids"
+}
+
+node_field() { dk node inspect --format "$1" "$NODE_ID"; }
+
+node_ready() {
+  node_listed && [[ $(node_field '{{.Status.State}}' 2>/dev/null) == ready ]]
+}
+
+# ---------------------------------------------------------------------------------------- apply
+
+declare -A WANT=()
+
+parse_labels() {
+  local line key
+  while IFS= read -r line; do
+    line=${line%$'\r'}
+    [[ -n ${line//[[:space:]]/} ]] || continue
+    [[ $line == *=* ]] || die "LABELS line '$line' is not key=value"
+    key=${line%%=*}
+    [[ -n $key && $key != *[[:space:],]* ]] ||
+      die "LABELS key '$key' must be non-empty, without spaces or commas"
+    [[ $key != "$RESERVED_PREFIX"* ]] ||
+      die "LABELS key '$key' is reserved: keys starting with '$RESERVED_PREFIX' belong to aws-swarm itself"
+    [[ -z ${WANT[$key]+set} ]] || die "LABELS key '$key' is given twice"
+    WANT[$key]=${line#*=}
+  done <<<"${LABELS:-}"
+}
+
+# Sets CHANGES to the `docker node update` arguments that bring the node's labels to WANT.
+CHANGES=()
+label_changes() {
+  CHANGES=()
+  local -A have=()
+  local dump line key
+  # shellcheck disable=SC2016 # $k and $v are Go template variables, not shell expansions
+  dump=$(node_field '{{range $k, $v := .Spec.Labels}}{{$k}}={{$v}}{{println}}{{end}}')
+  while IFS= read -r line; do
+    [[ $line == *=* ]] || continue
+    have[${line%%=*}]=${line#*=}
+  done <<<"$dump"
+
+  local keys=() managed=""
+  if ((${#WANT[@]})); then
+    mapfile -t keys < <(printf '%s\n' "${!WANT[@]}" | LC_ALL=C sort)
+    managed=$(IFS=,; printf '%s' "${keys[*]}")
+  fi
+  for key in "${keys[@]}"; do
+    if [[ -z ${have[$key]+set} || ${have[$key]} != "${WANT[$key]}" ]]; then
+      CHANGES+=(--label-add "$key=${WANT[$key]}")
+    fi
+  done
+  local old=()
+  IFS=, read -r -a old <<<"${have[$MANAGED_KEY]:-}"
+  for key in "${old[@]}"; do
+    if [[ -n $key && -z ${WANT[$key]+set} && -n ${have[$key]+set} ]]; then
+      CHANGES+=(--label-rm "$key")
+    fi
+  done
+  if [[ -n $managed ]]; then
+    if [[ ${have[$MANAGED_KEY]-<unset>} != "$managed" ]]; then
+      CHANGES+=(--label-add "$MANAGED_KEY=$managed")
+    fi
+  elif [[ -n ${have[$MANAGED_KEY]+set} ]]; then
+    CHANGES+=(--label-rm "$MANAGED_KEY")
+  fi
+}
+
+converge_labels() {
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    label_changes
+    if ((${#CHANGES[@]} == 0)); then
+      if ((attempt == 1)); then log "labels of $NODE_ID already up to date"; fi
+      return 0
+    fi
+    log "updating labels of $NODE_ID: ${CHANGES[*]}"
+    # `docker node update` prints the node ID; stdout is reserved for the result. A failure is
+    # most likely a concurrent update of the same node ("update out of sequence"): go round again.
+    dk node update "${CHANGES[@]}" "$NODE_ID" >/dev/null || sleep 2
+  done
+  label_changes
+  ((${#CHANGES[@]} == 0)) ||
+    die "could not converge the labels of node $NODE_ID after 5 attempts (messages above)"
+}
+
+apply() {
+  parse_labels
+  local status
+  status=$(manager_status)
+  [[ $status != locked ]] || die "$(locked_hint)"
+  [[ $status == manager ]] || die "$status; node-member.sh must run on the first manager"
+  local timeout=${READY_TIMEOUT:-120}
+  [[ $timeout =~ ^[0-9]+$ ]] || die "READY_TIMEOUT must be a whole number of seconds, got '$timeout'"
+  local deadline=$((SECONDS + timeout))
+  until node_ready; do
+    if ((SECONDS >= deadline)); then
+      if node_listed; then
+        die "node $NODE_ID is listed but not Ready after ${timeout}s (status $(node_field '{{.Status.State}}')); check Docker on that node and the swarm ports between the nodes"
+      fi
+      die "node $NODE_ID is not in the swarm after ${timeout}s; did swarm-join.sh succeed on it?"
+    fi
+    sleep 2
+  done
+  converge_labels
+  printf '%s\n' "$NODE_ID"
+}
+
+# --------------------------------------------------------------------------------------- remove
+
+running_tasks() {
+  local ids
+  ids=$(dk node ps --filter desired-state=running --format '{{.ID}}' "$NODE_ID") || return 1
+  grep -c . <<<"$ids" || true
+}
+
+remove() {
+  local status
+  status=$(manager_status)
+  [[ $status != locked ]] || die "$(locked_hint)"
+  if [[ $status != manager ]]; then
+    log "warning: $status; cannot remove node $NODE_ID from here, skipping"
+    return 0
+  fi
+  if [[ $NODE_ID == "$(info '{{.Swarm.NodeID}}')" ]]; then
+    log "node $NODE_ID is this node (the first manager), which is never removed this way; skipping"
+    return 0
+  fi
+  if ! node_listed; then
+    log "node $NODE_ID is not in the swarm (already removed); nothing to do"
+    return 0
+  fi
+
+  local timeout=${DRAIN_TIMEOUT:-120}
+  [[ $timeout =~ ^[0-9]+$ ]] || die "DRAIN_TIMEOUT must be a whole number of seconds, got '$timeout'"
+  if [[ $(node_field '{{.Spec.Availability}}') != drain ]]; then
+    log "draining node $NODE_ID"
+    dk node update --availability drain "$NODE_ID" >/dev/null
+  fi
+  local deadline=$((SECONDS + timeout)) left
+  while left=$(running_tasks) && ((left > 0)); do
+    if ((SECONDS >= deadline)); then
+      log "warning: $left task(s) still meant to run on $NODE_ID after ${timeout}s; removing it anyway"
+      break
+    fi
+    sleep 2
+  done
+  log "node $NODE_ID is drained"
+
+  if [[ $(node_field '{{.Spec.Role}}') == manager ]]; then
+    log "demoting manager $NODE_ID before removal"
+    dk node demote "$NODE_ID" >&2 ||
+      die "could not demote manager $NODE_ID (message above); removing it now could cost the swarm its quorum. Check 'docker node ls' on this manager"
+  fi
+  # The node leaves the Raft group shortly after the demotion; until then `node rm` refuses it.
+  deadline=$((SECONDS + 60))
+  until dk node rm --force "$NODE_ID" >/dev/null; do
+    if ! node_listed; then break; fi
+    if ((SECONDS >= deadline)); then
+      die "could not remove node $NODE_ID within 60s (messages above); check 'docker node ls' on this manager"
+    fi
+    sleep 2
+  done
+  deadline=$((SECONDS + 30))
+  while node_listed; do
+    if ((SECONDS >= deadline)); then die "node $NODE_ID is still listed 30s after removal"; fi
+    sleep 1
+  done
+  log "node $NODE_ID removed from the swarm"
+}
+
+main() {
+  local verb=${1:-}
+  case $verb in
+    apply | remove) ;;
+    *) die "usage: bash -s apply|remove (got '${verb}')" ;;
+  esac
+  : "${NODE_ID:?NODE_ID is required}"
+  [[ $NODE_ID =~ ^[a-z0-9]{25}$ ]] ||
+    die "NODE_ID '$NODE_ID' is not a swarm node ID (25 lowercase letters and digits)"
+  "$verb"
+}
+
+main "$@"

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+set -euo pipefail
+
+# swarm-init.sh: creates the swarm on the first manager, or converges the settings of the swarm
+# this product created there before.
+#
+# Env:
+#   CLUSTER_NAME                   marks the swarm as ours (node label aws-swarm.cluster=<name>)
+#   ADVERTISE_ADDR                 the node's private IP (advertise, data path and listen address)
+#   TASK_HISTORY_LIMIT             tasks kept per slot (old task containers beyond it are removed)
+#   AUTOLOCK                       true | false
+#   CERT_EXPIRY                    node certificate validity, Go duration in h/m/s (e.g. 2160h)
+#   DEFAULT_ADDR_POOL              CIDR overlay networks are allocated from (fixed at init)
+#   DEFAULT_ADDR_POOL_MASK_LENGTH  prefix length of each overlay network (optional, default 24)
+# Stdout: the swarm (cluster) ID
+# Run as: sudo bash -s   (script on stdin, rendered by lib/scripts.ts)
+#
+# Idempotent: a node that is already the manager of the swarm labelled with CLUSTER_NAME is left
+# in its swarm; only task history limit, certificate expiry and autolock are updated, and only
+# when they differ. Any other swarm on the node is an error: it is never left or re-created here.
+
+readonly ME=swarm-init
+readonly CLUSTER_LABEL=aws-swarm.cluster
+
+log() { printf '%s: %s\n' "$ME" "$*" >&2; }
+die() {
+  printf '%s: error: %s\n' "$ME" "$*" >&2
+  exit 1
+}
+# Every docker call goes through here: docker never gets to read the script from stdin.
+dk() { docker "$@" </dev/null; }
+
+check_env() {
+  : "${CLUSTER_NAME:?CLUSTER_NAME is required}"
+  : "${ADVERTISE_ADDR:?ADVERTISE_ADDR is required}"
+  : "${TASK_HISTORY_LIMIT:?TASK_HISTORY_LIMIT is required}"
+  : "${AUTOLOCK:?AUTOLOCK is required}"
+  : "${CERT_EXPIRY:?CERT_EXPIRY is required}"
+  : "${DEFAULT_ADDR_POOL:?DEFAULT_ADDR_POOL is required}"
+  DEFAULT_ADDR_POOL_MASK_LENGTH=${DEFAULT_ADDR_POOL_MASK_LENGTH:-24}
+  local ipv4='([0-9]{1,3}\.){3}[0-9]{1,3}'
+  [[ $ADVERTISE_ADDR =~ ^${ipv4}$ ]] || die "ADVERTISE_ADDR must be the node's private IPv4 address, got '$ADVERTISE_ADDR'"
+  [[ $TASK_HISTORY_LIMIT =~ ^[0-9]+$ ]] || die "TASK_HISTORY_LIMIT must be a whole number, got '$TASK_HISTORY_LIMIT'"
+  [[ $AUTOLOCK == true || $AUTOLOCK == false ]] || die "AUTOLOCK must be true or false, got '$AUTOLOCK'"
+  [[ $DEFAULT_ADDR_POOL =~ ^${ipv4}/[0-9]{1,2}$ ]] || die "DEFAULT_ADDR_POOL must be an IPv4 CIDR, got '$DEFAULT_ADDR_POOL'"
+  [[ $DEFAULT_ADDR_POOL_MASK_LENGTH =~ ^[0-9]{1,2}$ ]] || die "DEFAULT_ADDR_POOL_MASK_LENGTH must be a prefix length, got '$DEFAULT_ADDR_POOL_MASK_LENGTH'"
+  CERT_EXPIRY_NS=$(duration_ns "$CERT_EXPIRY") ||
+    die "CERT_EXPIRY must be a Go duration in whole hours/minutes/seconds such as 2160h or 90h30m, got '$CERT_EXPIRY'"
+}
+
+# Go duration (h/m/s parts with whole numbers) to nanoseconds; fails on anything else.
+duration_ns() {
+  local rest=$1 total=0
+  [[ -n $rest ]] || return 1
+  while [[ -n $rest ]]; do
+    [[ $rest =~ ^([0-9]+)(h|m|s)(.*)$ ]] || return 1
+    local n=$((10#${BASH_REMATCH[1]}))
+    case ${BASH_REMATCH[2]} in
+      h) total=$((total + n * 3600)) ;;
+      m) total=$((total + n * 60)) ;;
+      s) total=$((total + n)) ;;
+    esac
+    rest=${BASH_REMATCH[3]}
+  done
+  printf '%s\n' $((total * 1000000000))
+}
+
+info() { dk info --format "$1"; }
+
+# Runs a command up to 5 times, 2 s apart: node updates right after init can race the node's own
+# status update ("update out of sequence").
+retry() {
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    if "$@"; then return 0; fi
+    log "attempt $attempt of 5 failed: $*"
+    sleep 2
+  done
+  return 1
+}
+
+unlock_hint() {
+  printf '%s' "the swarm on this node is locked (autolock is on and Docker restarted). Unlock it on this node with 'docker swarm unlock', entering the unlock key from 'pulumi stack output --show-secrets swarmUnlockKey', then run pulumi up again"
+}
+
+init_swarm() {
+  local args=(
+    --advertise-addr "$ADVERTISE_ADDR"
+    --data-path-addr "$ADVERTISE_ADDR"
+    --listen-addr "$ADVERTISE_ADDR:2377"
+    --task-history-limit "$TASK_HISTORY_LIMIT"
+    --cert-expiry "$CERT_EXPIRY"
+    --default-addr-pool "$DEFAULT_ADDR_POOL"
+    --default-addr-pool-mask-length "$DEFAULT_ADDR_POOL_MASK_LENGTH"
+  )
+  if [[ $AUTOLOCK == true ]]; then args+=(--autolock); fi
+  log "initialising a new swarm advertised on $ADVERTISE_ADDR"
+  # stdout of init holds the join command with the worker token (and the unlock key with
+  # --autolock): it must go nowhere.
+  dk swarm init "${args[@]}" >/dev/null ||
+    die "'docker swarm init' failed (message above); check that $ADVERTISE_ADDR is an address of this node"
+  local node_id
+  node_id=$(info '{{.Swarm.NodeID}}')
+  retry dk node update --label-add "$CLUSTER_LABEL=$CLUSTER_NAME" "$node_id" >/dev/null ||
+    die "could not label node $node_id with $CLUSTER_LABEL=$CLUSTER_NAME; label it by hand with 'docker node update --label-add $CLUSTER_LABEL=$CLUSTER_NAME $node_id', then run pulumi up again"
+  log "swarm created; node $node_id labelled $CLUSTER_LABEL=$CLUSTER_NAME"
+}
+
+# Brings the mutable settings of an existing swarm to the requested values.
+converge_settings() {
+  local history expiry autolock pool mask args=()
+  history=$(info '{{.Swarm.Cluster.Spec.Orchestration.TaskHistoryRetentionLimit}}')
+  expiry=$(info '{{json .Swarm.Cluster.Spec.CAConfig.NodeCertExpiry}}')
+  autolock=$(info '{{.Swarm.Cluster.Spec.EncryptionConfig.AutoLockManagers}}')
+  if [[ $history != "$TASK_HISTORY_LIMIT" ]]; then
+    args+=(--task-history-limit "$TASK_HISTORY_LIMIT")
+  fi
+  if [[ $expiry != "$CERT_EXPIRY_NS" ]]; then args+=(--cert-expiry "$CERT_EXPIRY"); fi
+  if [[ $autolock != "$AUTOLOCK" ]]; then args+=("--autolock=$AUTOLOCK"); fi
+  if ((${#args[@]} == 0)); then
+    log "swarm settings already up to date"
+  else
+    log "updating swarm settings: ${args[*]}"
+    # With --autolock=true the new unlock key is printed on stdout: it must go nowhere.
+    dk swarm update "${args[@]}" >/dev/null
+  fi
+  # The address pool is fixed when the swarm is created; say so instead of failing.
+  pool=$(info '{{range .Swarm.Cluster.DefaultAddrPool}}{{.}} {{end}}')
+  mask=$(info '{{.Swarm.Cluster.SubnetSize}}')
+  if [[ ${pool% } != "$DEFAULT_ADDR_POOL" || $mask != "$DEFAULT_ADDR_POOL_MASK_LENGTH" ]]; then
+    log "warning: the swarm's address pool is ${pool% }/mask $mask, not $DEFAULT_ADDR_POOL/mask $DEFAULT_ADDR_POOL_MASK_LENGTH; it can only be set when the swarm is created, so it is left as it is"
+  fi
+}
+
+main() {
+  check_env
+  local state
+  state=$(info '{{.Swarm.LocalNodeState}}') ||
+    die "the Docker daemon is not answering; is Docker running on this node (wait-ready.sh)?"
+  case $state in
+    inactive)
+      init_swarm
+      ;;
+    active)
+      local node_id manager label cluster_id
+      node_id=$(info '{{.Swarm.NodeID}}')
+      manager=$(info '{{.Swarm.ControlAvailable}}')
+      if [[ $manager != true ]]; then
+        die "this node ($node_id) is a worker of another swarm (managers: $(info '{{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}')). It cannot become the first manager of '$CLUSTER_NAME'. Make it leave that swarm with 'docker swarm leave' on the node, or use another instance, then run pulumi up again"
+      fi
+      cluster_id=$(info '{{.Swarm.Cluster.ID}}')
+      label=$(dk node inspect --format "{{index .Spec.Labels \"$CLUSTER_LABEL\"}}" "$node_id")
+      if [[ $label != "$CLUSTER_NAME" ]]; then
+        die "this node already manages swarm $cluster_id, which is not the swarm of cluster '$CLUSTER_NAME' (its node label $CLUSTER_LABEL is '${label:-absent}'). Nothing was changed. If that swarm is no longer needed, run 'docker swarm leave --force' on the node; if it is this cluster's swarm from an interrupted run, label it with 'docker node update --label-add $CLUSTER_LABEL=$CLUSTER_NAME $node_id'; then run pulumi up again"
+      fi
+      log "node $node_id already manages swarm $cluster_id of cluster '$CLUSTER_NAME'"
+      converge_settings
+      ;;
+    locked)
+      die "$(unlock_hint)"
+      ;;
+    pending | error)
+      die "this node is in swarm state '$state' (a join to another swarm is in progress or failed: $(info '{{.Swarm.Error}}')). Run 'docker swarm leave --force' on the node, then run pulumi up again"
+      ;;
+    *)
+      die "unexpected swarm state '$state' on this node"
+      ;;
+  esac
+  info '{{.Swarm.Cluster.ID}}'
+}
+
+main "$@"

@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+set -euo pipefail
+
+# swarm-join.sh: makes this node a member of the cluster's swarm.
+#
+# Verbs:
+#   join (default)  join the swarm as ROLE unless already a member of it; stdout: the node ID
+#   leave           make this node leave whatever swarm it is in (docker swarm leave --force);
+#                   meant as the delete step, after node-member.sh remove ran on the first
+#                   manager; never fails; stdout: nothing
+# Env (join):
+#   ROLE              worker | manager
+#   MANAGER_ADDR      the first manager's private IP (joined on port 2377)
+#   SWARM_JOIN_TOKEN  the join token for ROLE (secret: never printed)
+#   ADVERTISE_ADDR    this node's private IP (advertise, data path and listen address)
+#   SWARM_ID          the cluster ID printed by swarm-init.sh
+#   JOIN_TIMEOUT      seconds to keep retrying a join that fails transiently (optional, default 300)
+# Run as: sudo bash -s [join|leave]   (script on stdin, rendered by lib/scripts.ts)
+#
+# Idempotent: an active member of this swarm is left alone (a manager is recognised by the
+# cluster ID, a worker, which cannot see the cluster ID, by MANAGER_ADDR:2377 among its managers).
+# A half-joined node (pending / error) leaves and joins again; a member of another swarm is an
+# error and is never made to leave.
+
+readonly ME=swarm-join
+
+log() { printf '%s: %s\n' "$ME" "$*" >&2; }
+die() {
+  printf '%s: error: %s\n' "$ME" "$*" >&2
+  exit 1
+}
+dk() { docker "$@" </dev/null; }
+info() { dk info --format "$1"; }
+# Hides anything that looks like a join token in text passed through it.
+mask() { sed -E 's/SWMTKN-[A-Za-z0-9-]+/SWMTKN-<hidden>/g'; }
+
+check_env() {
+  : "${ROLE:?ROLE is required}"
+  : "${MANAGER_ADDR:?MANAGER_ADDR is required}"
+  : "${SWARM_JOIN_TOKEN:?SWARM_JOIN_TOKEN is required}"
+  : "${ADVERTISE_ADDR:?ADVERTISE_ADDR is required}"
+  : "${SWARM_ID:?SWARM_ID is required}"
+  JOIN_TIMEOUT=${JOIN_TIMEOUT:-300}
+  local ipv4='^([0-9]{1,3}\.){3}[0-9]{1,3}$'
+  [[ $ROLE == worker || $ROLE == manager ]] || die "ROLE must be worker or manager, got '$ROLE'"
+  [[ $MANAGER_ADDR =~ $ipv4 ]] || die "MANAGER_ADDR must be the first manager's private IPv4 address, got '$MANAGER_ADDR'"
+  [[ $ADVERTISE_ADDR =~ $ipv4 ]] || die "ADVERTISE_ADDR must be this node's private IPv4 address, got '$ADVERTISE_ADDR'"
+  [[ $SWARM_JOIN_TOKEN == SWMTKN-* ]] || die "SWARM_JOIN_TOKEN does not look like a swarm join token (SWMTKN-...)"
+  [[ $JOIN_TIMEOUT =~ ^[0-9]+$ ]] || die "JOIN_TIMEOUT must be a whole number of seconds, got '$JOIN_TIMEOUT'"
+}
+
+state() { info '{{.Swarm.LocalNodeState}}'; }
+
+# Succeeds when this node is an active member of the swarm SWARM_ID / managed from MANAGER_ADDR.
+# Fails (exit 1) when it is a member of another swarm or has the wrong role.
+member_of_this_swarm() {
+  local node_id manager cluster_id managers
+  node_id=$(info '{{.Swarm.NodeID}}')
+  manager=$(info '{{.Swarm.ControlAvailable}}')
+  if [[ $manager == true ]]; then
+    cluster_id=$(info '{{.Swarm.Cluster.ID}}')
+    if [[ $cluster_id != "$SWARM_ID" ]]; then
+      die "this node ($node_id) is a manager of another swarm ($cluster_id, expected $SWARM_ID). Nothing was changed. If that swarm is no longer needed, demote and remove this node there or run 'docker swarm leave --force' on it, then run pulumi up again"
+    fi
+    if [[ $ROLE == worker ]]; then
+      die "this node ($node_id) is a manager of this swarm but is configured as a worker. Roles are not changed in place: demote it with 'docker node demote $node_id' on a manager (or replace the instance), then run pulumi up again"
+    fi
+    return 0
+  fi
+  managers=$(info '{{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}')
+  if [[ " $managers " != *" $MANAGER_ADDR:2377 "* ]]; then
+    die "this node ($node_id) is a worker of another swarm (its managers: ${managers% }; expected $MANAGER_ADDR:2377). Nothing was changed. If that swarm is no longer needed, run 'docker swarm leave' on this node, then run pulumi up again"
+  fi
+  if [[ $ROLE == manager ]]; then
+    die "this node ($node_id) is a worker of this swarm but is configured as a manager. Roles are not changed in place: promote it with 'docker node promote $node_id' on a manager, or remove it ('docker swarm leave' here, 'docker node rm $node_id' on a manager) so that it joins as a manager, then run pulumi up again"
+  fi
+  return 0
+}
+
+# One `docker swarm join`. Returns 0 on success, 1 on a transient failure, 2 on a permanent one.
+join_once() {
+  local out rc=0
+  out=$(dk swarm join \
+    --advertise-addr "$ADVERTISE_ADDR" \
+    --data-path-addr "$ADVERTISE_ADDR" \
+    --listen-addr "$ADVERTISE_ADDR:2377" \
+    --token "$SWARM_JOIN_TOKEN" \
+    "$MANAGER_ADDR:2377" 2>&1) || rc=$?
+  if [[ -n $out ]]; then printf '%s\n' "$out" | mask >&2; fi
+  if ((rc == 0)); then return 0; fi
+  # A token for another swarm or role, or a malformed one, will not get better by retrying.
+  if grep -qiE 'join token|invalid token|InvalidArgument|fingerprint|already part of a swarm' <<<"$out"; then
+    return 2
+  fi
+  return 1
+}
+
+# Waits up to $1 seconds for the node to become active; fails if it ends up in state error.
+wait_active() {
+  local deadline=$((SECONDS + $1)) s
+  while true; do
+    s=$(state) || s=unknown
+    case $s in
+      active) return 0 ;;
+      error) return 1 ;;
+    esac
+    if ((SECONDS >= deadline)); then return 1; fi
+    sleep 2
+  done
+}
+
+join() {
+  local deadline=$((SECONDS + JOIN_TIMEOUT)) attempt=0 rc
+  while true; do
+    attempt=$((attempt + 1))
+    log "joining $MANAGER_ADDR:2377 as a $ROLE (attempt $attempt), advertising $ADVERTISE_ADDR"
+    rc=0
+    join_once || rc=$?
+    if ((rc == 0)); then return 0; fi
+    if ((rc == 2)); then
+      die "the manager at $MANAGER_ADDR:2377 refused the join (message above): the join token does not belong to swarm $SWARM_ID or to role $ROLE; check the token command on the first manager"
+    fi
+    # A timed-out join goes on in the background ("pending"): give it a little time to finish.
+    if wait_active 20; then return 0; fi
+    if [[ $(state) != inactive ]]; then
+      log "join did not complete (state $(state): $(info '{{.Swarm.Error}}' | mask)); leaving to start over"
+      dk swarm leave --force >/dev/null 2>&1 || true
+    fi
+    if ((SECONDS >= deadline)); then
+      die "could not join $MANAGER_ADDR:2377 as a $ROLE within ${JOIN_TIMEOUT}s (last error above). Check that the first manager is up and that TCP 2377, TCP/UDP 7946 and UDP 4789 are open between the nodes, then run pulumi up again"
+    fi
+    sleep 5
+  done
+}
+
+do_join() {
+  check_env
+  local s
+  s=$(state) || die "the Docker daemon is not answering; is Docker running on this node (wait-ready.sh)?"
+  case $s in
+    active)
+      member_of_this_swarm
+      log "already an active $ROLE of this swarm; nothing to do"
+      ;;
+    inactive)
+      join
+      ;;
+    pending | error)
+      log "node is half-joined (state $s: $(info '{{.Swarm.Error}}' | mask)); leaving it to join again"
+      dk swarm leave --force >/dev/null
+      join
+      ;;
+    locked)
+      die "the swarm on this node is locked (autolock is on and Docker restarted). Unlock it on this node with 'docker swarm unlock', entering the unlock key from 'pulumi stack output --show-secrets swarmUnlockKey', then run pulumi up again"
+      ;;
+    *)
+      die "unexpected swarm state '$s' on this node"
+      ;;
+  esac
+  if [[ $ROLE == manager ]]; then
+    local cluster_id
+    cluster_id=$(info '{{with .Swarm.Cluster}}{{.ID}}{{end}}')
+    [[ $cluster_id == "$SWARM_ID" ]] ||
+      die "joined, but this node sees swarm '$cluster_id' instead of $SWARM_ID; check the MANAGER_ADDR and SWARM_ID wiring"
+  fi
+  local node_id
+  node_id=$(info '{{.Swarm.NodeID}}')
+  [[ -n $node_id ]] || die "joined, but Docker reports no node ID"
+  printf '%s\n' "$node_id"
+}
+
+do_leave() {
+  local s
+  if ! s=$(state); then
+    log "warning: the Docker daemon is not answering; cannot make this node leave its swarm, skipping"
+    return 0
+  fi
+  if [[ $s == inactive ]]; then
+    log "this node is not in a swarm; nothing to do"
+    return 0
+  fi
+  if [[ $s == active && $(info '{{.Swarm.ControlAvailable}}') == true ]]; then
+    log "warning: this node is still a manager; leaving without demotion first (run node-member.sh remove on the first manager before this step)"
+  fi
+  if dk swarm leave --force >/dev/null; then
+    log "left the swarm (was in state $s)"
+  else
+    log "warning: 'docker swarm leave --force' failed (message above); skipping"
+  fi
+}
+
+main() {
+  case ${1:-join} in
+    join) do_join ;;
+    leave) do_leave ;;
+    *) die "usage: bash -s [join|leave] (got '$1')" ;;
+  esac
+}
+
+main "$@"

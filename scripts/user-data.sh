@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+set -euo pipefail
+
+# user-data.sh: EC2 user data; cloud-init runs it as root on the first boot of every node.
+#
+# Installs Docker CE from Docker's apt repository for Ubuntu, pinned to one major version,
+# configures log rotation, starts Docker, lets SSH_USER use it, and finally writes the readiness
+# marker /var/lib/aws-swarm/ready that wait-ready.sh waits for.
+#
+# Env (rendered in by lib/scripts.ts; user data is stored in plain text, so NEVER a secret here):
+#   DOCKER_VERSION  major version of Docker CE, e.g. 27 (apt pin "5:27.*")
+#   SSH_USER        the login user added to the docker group, e.g. ubuntu
+#   LOG_MAX_SIZE    json-file log rotation size, e.g. 10m
+#   LOG_MAX_FILE    json-file log files kept per container, e.g. 3
+# Stdout: progress only (it goes to /var/log/cloud-init-output.log)
+#
+# Safe to run again by hand: files are only rewritten when their content changes, and Docker is
+# only restarted when daemon.json changed.
+
+readonly ME=user-data
+readonly READY_MARKER=/var/lib/aws-swarm/ready
+readonly DOCKER_APT_URL=https://download.docker.com/linux/ubuntu
+readonly KEYRING=/etc/apt/keyrings/docker.asc
+readonly DAEMON_JSON=/etc/docker/daemon.json
+# How long apt may wait for the dpkg lock held by unattended-upgrades / apt-daily at first boot.
+readonly APT_LOCK_TIMEOUT=600
+
+log() { printf '%s: %s\n' "$ME" "$*" >&2; }
+die() {
+  printf '%s: error: %s\n' "$ME" "$*" >&2
+  exit 1
+}
+
+check_env() {
+  : "${DOCKER_VERSION:?DOCKER_VERSION is required}"
+  : "${SSH_USER:?SSH_USER is required}"
+  : "${LOG_MAX_SIZE:?LOG_MAX_SIZE is required}"
+  : "${LOG_MAX_FILE:?LOG_MAX_FILE is required}"
+  # These checks also make daemon_json and the apt pin safe by construction: no quoting needed.
+  [[ $DOCKER_VERSION =~ ^[0-9]+$ ]] || die "DOCKER_VERSION must be a major version such as 27, got '$DOCKER_VERSION'"
+  [[ $SSH_USER =~ ^[a-z_][a-z0-9_-]*$ ]] || die "SSH_USER must be a user name, got '$SSH_USER'"
+  [[ $LOG_MAX_SIZE =~ ^[0-9]+[kmg]$ ]] || die "LOG_MAX_SIZE must be a size such as 10m, got '$LOG_MAX_SIZE'"
+  [[ $LOG_MAX_FILE =~ ^[1-9][0-9]*$ ]] || die "LOG_MAX_FILE must be a positive whole number, got '$LOG_MAX_FILE'"
+}
+
+# The whole of /etc/docker/daemon.json. No "live-restore": Docker refuses it together with swarm
+# mode. The values were validated by check_env, so they need no JSON escaping.
+daemon_json() {
+  printf '{\n'
+  printf '  "log-driver": "json-file",\n'
+  printf '  "log-opts": {\n'
+  printf '    "max-size": "%s",\n' "$LOG_MAX_SIZE"
+  printf '    "max-file": "%s"\n' "$LOG_MAX_FILE"
+  printf '  }\n'
+  printf '}\n'
+}
+
+# The apt pin: docker-ce and its CLI only from the requested major version, never another one.
+# The first matching record decides a version's priority, so 5:<major>.* gets 1001 and every other
+# version -1 (never installed), even when the pinned major is missing from the repository.
+apt_preferences() {
+  local pkgs="docker-ce docker-ce-cli docker-ce-rootless-extras"
+  printf 'Package: %s\nPin: version 5:%s.*\nPin-Priority: 1001\n\n' "$pkgs" "$DOCKER_VERSION"
+  printf 'Package: %s\nPin: version *\nPin-Priority: -1\n' "$pkgs"
+}
+
+# Writes stdin to file $1 (mode $2) if its content differs; returns 0 if it changed the file.
+write_if_changed() {
+  local file=$1 mode=$2 tmp
+  # Called in conditions, where `set -e` is off: every step checks for itself.
+  tmp=$(mktemp "$file.XXXXXX") || die "cannot create a temporary file next to $file"
+  cat >"$tmp" || die "cannot write $tmp"
+  chmod "$mode" "$tmp" || die "cannot chmod $tmp"
+  if [[ -f $file ]] && cmp -s "$tmp" "$file"; then
+    rm -f "$tmp"
+    return 1
+  fi
+  mv -f "$tmp" "$file" || die "cannot replace $file"
+  log "wrote $file"
+}
+
+# apt-get that waits for the dpkg lock (unattended-upgrades runs at first boot) and retries
+# transient failures (lock on the lists, mirror hiccups) a bounded number of times.
+apt_get() {
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    if apt-get -o DPkg::Lock::Timeout="$APT_LOCK_TIMEOUT" -o Acquire::Retries=3 "$@" </dev/null; then
+      return 0
+    fi
+    log "apt-get $1 failed (attempt $attempt of 5); retrying in 10s"
+    sleep 10
+  done
+  die "apt-get $* kept failing; see the messages above"
+}
+
+add_docker_repository() {
+  local codename arch
+  # shellcheck source=/dev/null # /etc/os-release is the node's, not part of this repository
+  codename=$(. /etc/os-release && printf '%s' "${UBUNTU_CODENAME:-$VERSION_CODENAME}")
+  arch=$(dpkg --print-architecture)
+  install -m 0755 -d /etc/apt/keyrings
+  if [[ ! -s $KEYRING ]]; then
+    curl -fsSL --retry 5 --retry-delay 5 "$DOCKER_APT_URL/gpg" -o "$KEYRING.tmp"
+    chmod a+r "$KEYRING.tmp"
+    mv -f "$KEYRING.tmp" "$KEYRING"
+  fi
+  printf 'deb [arch=%s signed-by=%s] %s %s stable\n' "$arch" "$KEYRING" "$DOCKER_APT_URL" "$codename" |
+    write_if_changed /etc/apt/sources.list.d/docker.list 0644 || true
+  apt_preferences | write_if_changed /etc/apt/preferences.d/docker 0644 || true
+}
+
+install_docker() {
+  export DEBIAN_FRONTEND=noninteractive
+  apt_get update -q
+  apt_get install -y -q --no-install-recommends ca-certificates curl gnupg
+  add_docker_repository
+  apt_get update -q
+  apt_get install -y -q docker-ce docker-ce-cli containerd.io docker-buildx-plugin docker-compose-plugin
+}
+
+main() {
+  check_env
+  log "preparing this node for Docker $DOCKER_VERSION"
+  install -m 0755 -d /etc/docker /var/lib/aws-swarm
+  # daemon.json first, so that the daemon the package starts already rotates its logs; a daemon
+  # that was already running (a second run) is restarted only if the file changed.
+  local restart=false
+  if daemon_json | write_if_changed "$DAEMON_JSON" 0644 && systemctl is-active --quiet docker.service; then
+    restart=true
+  fi
+  install_docker
+  local installed
+  installed=$(dpkg-query -W -f '${Version}' docker-ce)
+  [[ $installed == "5:$DOCKER_VERSION."* ]] ||
+    die "docker-ce $installed is installed, not major version $DOCKER_VERSION"
+  systemctl enable docker.service containerd.service
+  if [[ $restart == true ]]; then
+    systemctl restart docker.service
+  else
+    systemctl start docker.service
+  fi
+  if id "$SSH_USER" >/dev/null 2>&1; then
+    usermod -aG docker "$SSH_USER"
+  else
+    log "warning: user $SSH_USER does not exist; not adding it to the docker group"
+  fi
+  docker info --format '{{.ServerVersion}}' </dev/null >/dev/null ||
+    die "Docker was installed but does not answer; see 'journalctl -u docker'"
+  date -u +%Y-%m-%dT%H:%M:%SZ >"$READY_MARKER"
+  log "Docker $installed is ready; wrote $READY_MARKER"
+}
+
+main "$@"

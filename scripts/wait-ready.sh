@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+set -euo pipefail
+
+# wait-ready.sh: the first remote command on every node.
+#
+# Waits until the node has finished booting: cloud-init done (where cloud-init exists), the user
+# data's readiness marker written, and the Docker daemon answering. Everything is bounded by one
+# deadline, READY_TIMEOUT seconds from the start.
+#
+# Env:    READY_TIMEOUT  seconds to wait in total (optional, default 600)
+# Stdout: the Docker server version, e.g. "27.5.1"
+# Run as: sudo bash -s   (script on stdin, rendered by lib/scripts.ts)
+
+readonly ME=wait-ready
+readonly READY_MARKER=/var/lib/aws-swarm/ready
+
+log() { printf '%s: %s\n' "$ME" "$*" >&2; }
+die() {
+  printf '%s: error: %s\n' "$ME" "$*" >&2
+  exit 1
+}
+
+# Seconds left until the deadline, at least 1 (`timeout 0` would mean "no limit").
+remaining() {
+  local left=$((DEADLINE - SECONDS))
+  if ((left < 1)); then left=1; fi
+  printf '%s\n' "$left"
+}
+
+wait_for_cloud_init() {
+  if ! command -v cloud-init >/dev/null 2>&1; then
+    log "no cloud-init on this host; not waiting for it"
+    return 0
+  fi
+  log "waiting for cloud-init to finish"
+  local rc=0
+  # Exit 2 means "finished with recoverable errors" (cloud-init >= 23.4): the node still booted.
+  timeout "$(remaining)" cloud-init status --wait </dev/null >&2 || rc=$?
+  case $rc in
+    0) ;;
+    2) log "cloud-init finished with recoverable errors (exit 2); continuing" ;;
+    124) die "cloud-init had not finished after ${READY_TIMEOUT}s; see 'cloud-init status --long' and /var/log/cloud-init-output.log on the node, or raise the ready timeout" ;;
+    *) die "cloud-init failed (exit $rc); see 'cloud-init status --long' and /var/log/cloud-init-output.log on the node" ;;
+  esac
+}
+
+wait_for_marker() {
+  until [[ -e $READY_MARKER ]]; do
+    if ((SECONDS >= DEADLINE)); then
+      die "user data did not finish: $READY_MARKER is missing after ${READY_TIMEOUT}s; see /var/log/cloud-init-output.log on the node (Docker install failed?)"
+    fi
+    sleep 2
+  done
+}
+
+docker_version() {
+  docker info --format '{{.ServerVersion}}' </dev/null 2>/dev/null
+}
+
+wait_for_docker() {
+  local version=""
+  until version=$(docker_version) && [[ -n $version ]]; do
+    if ((SECONDS >= DEADLINE)); then
+      die "the Docker daemon is not answering after ${READY_TIMEOUT}s; check 'systemctl status docker' and 'journalctl -u docker' on the node"
+    fi
+    sleep 2
+  done
+  printf '%s\n' "$version"
+}
+
+main() {
+  READY_TIMEOUT=${READY_TIMEOUT:-600}
+  [[ $READY_TIMEOUT =~ ^[0-9]+$ ]] || die "READY_TIMEOUT must be a whole number of seconds, got '$READY_TIMEOUT'"
+  DEADLINE=$((SECONDS + READY_TIMEOUT))
+  wait_for_cloud_init
+  wait_for_marker
+  log "readiness marker present; waiting for the Docker daemon"
+  wait_for_docker
+}
+
+main "$@"

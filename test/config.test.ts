@@ -1,0 +1,430 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, loadConfig, parseConfig } from "../lib/config";
+import { ClusterConfig } from "../lib/types";
+
+const PROJECT_ROOT = path.resolve(__dirname, "..");
+const ADMIN = ["203.0.113.10/32"];
+
+// ---------------------------------------------------------------------------------------------
+// A test-only reader for the YAML subset the stack files use: block mappings, block sequences
+// ("- " items, indented or not), plain/quoted scalars, `[]`/`{}`, and comments. It throws on
+// anything else, so a stack file that outgrows it fails loudly rather than being misread.
+
+interface Line {
+  indent: number;
+  text: string;
+  no: number;
+}
+
+function readYaml(file: string): unknown {
+  const lines: Line[] = [];
+  fs.readFileSync(file, "utf8")
+    .split("\n")
+    .forEach((raw, i) => {
+      const text = raw.replace(/(^|\s)#.*$/, "").trimEnd();
+      if (text.trim() !== "") {
+        lines.push({ indent: text.length - text.trimStart().length, text: text.trim(), no: i + 1 });
+      }
+    });
+  const state = { pos: 0 };
+  const value = readBlock(lines, state, 0);
+  if (state.pos < lines.length) {
+    throw new Error(`${file}:${lines[state.pos].no}: unexpected indentation`);
+  }
+  return value;
+}
+
+function readBlock(lines: Line[], state: { pos: number }, indent: number): unknown {
+  const first = lines[state.pos];
+  if (first.text.startsWith("- ") || first.text === "-") {
+    const items: unknown[] = [];
+    while (state.pos < lines.length && lines[state.pos].indent === indent && lines[state.pos].text.startsWith("-")) {
+      const line = lines[state.pos];
+      const rest = line.text.slice(1).trimStart();
+      // "- key: value" opens a mapping whose keys sit two columns further in.
+      lines[state.pos] = { ...line, indent: indent + 2, text: rest };
+      items.push(rest.includes(": ") || rest.endsWith(":") ? readBlock(lines, state, indent + 2) : (state.pos++, scalar(rest)));
+    }
+    return items;
+  }
+  const map: Record<string, unknown> = {};
+  while (state.pos < lines.length && lines[state.pos].indent === indent) {
+    const line = lines[state.pos];
+    const split = line.text.endsWith(":") ? line.text.length - 1 : line.text.indexOf(": ");
+    if (split < 0) {
+      throw new Error(`line ${line.no}: expected "key: value", got ${line.text}`);
+    }
+    const key = String(scalar(line.text.slice(0, split)));
+    const rest = line.text.slice(split + 1).trim();
+    state.pos++;
+    const next = lines[state.pos];
+    if (rest !== "") {
+      map[key] = scalar(rest);
+    } else if (next && (next.indent > indent || (next.indent === indent && next.text.startsWith("- ")))) {
+      map[key] = readBlock(lines, state, next.indent);
+    } else {
+      map[key] = null;
+    }
+  }
+  return map;
+}
+
+function scalar(text: string): unknown {
+  if (text.startsWith('"')) {
+    return JSON.parse(text);
+  }
+  if (text.startsWith("'")) {
+    return text.slice(1, -1).replace(/''/g, "'");
+  }
+  if (text === "[]") {
+    return [];
+  }
+  if (text === "{}") {
+    return {};
+  }
+  if (text === "true" || text === "false") {
+    return text === "true";
+  }
+  return /^-?\d+$/.test(text) ? Number(text) : text;
+}
+
+/**
+ * A stack file's `config:` as the Pulumi language host hands it to the program: every value a
+ * string, objects and lists as JSON.
+ */
+function stackFileConfig(stack: string): Record<string, string> {
+  const doc = readYaml(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`)) as { config: Record<string, unknown> };
+  return Object.fromEntries(
+    Object.entries(doc.config).map(([k, v]) => [k, typeof v === "object" ? JSON.stringify(v) : String(v)]),
+  );
+}
+
+const mocks: pulumi.runtime.Mocks = {
+  newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }),
+  call: (args) => args.inputs,
+};
+
+async function loadStack(stack: string, config: Record<string, string>, secretKeys: string[] = []) {
+  await pulumi.runtime.setMocks(mocks, "aws-swarm", stack, false);
+  pulumi.runtime.setAllConfig(config, secretKeys);
+  return loadConfig();
+}
+
+function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply(resolve));
+}
+
+/** The problems parseConfig reports, or [] when the config is valid. */
+function problemsOf(raw: Record<string, unknown>, root: string, stackName = "dev"): string[] {
+  try {
+    parseConfig(raw, stackName, root);
+    return [];
+  } catch (e) {
+    if (!(e instanceof ConfigError)) {
+      throw e;
+    }
+    return e.problems;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe("stack files", () => {
+  const infra = { name: "infra", count: 1, instanceType: "t3.small", volumeSize: 20, labels: { type: "low-memory" } };
+  const routes = [
+    { path: "/hello", service: "hello", port: 8080 },
+    { path: "/world", service: "world", port: 8080 },
+    { path: "/grafana", service: "grafana", port: 3000 },
+  ];
+
+  it("Pulumi.dev.yaml loads: one manager, pools infra and app, three routes", async () => {
+    const config = stackFileConfig("dev");
+    expect(config["aws:region"]).toBe("us-east-1");
+    const { config: dev, sshPrivateKey } = await loadStack("dev", config);
+    expect(sshPrivateKey).toBeUndefined();
+    expect(dev).toEqual<ClusterConfig>({
+      clusterName: "dev",
+      vpcCidr: "10.0.0.0/16",
+      availabilityZones: 2,
+      adminCidrs: ["203.0.113.10/32"],
+      sshUser: "ubuntu",
+      managers: { name: "manager", count: 1, instanceType: "t3.small", volumeSize: 20, labels: {} },
+      workerPools: [infra, { name: "app", count: 2, instanceType: "t3.small", volumeSize: 20, labels: {} }],
+      swarm: {
+        taskHistoryLimit: 2,
+        autolock: false,
+        encryptOverlay: false,
+        certExpiry: "2160h",
+        defaultAddrPool: "10.128.0.0/12",
+      },
+      stack: { name: "app", file: "stacks/app.yml", variables: {} },
+      gateway: { port: 80, publicCidrs: ["0.0.0.0/0"], placement: "managers", routes },
+      images: [],
+    });
+  });
+
+  it("Pulumi.prod.yaml loads: three managers over three AZs, larger pools, encrypted overlay", async () => {
+    const { config: prod } = await loadStack("prod", stackFileConfig("prod"));
+    expect(prod.clusterName).toBe("prod");
+    expect(prod.availabilityZones).toBe(3);
+    expect(prod.managers).toEqual({ name: "manager", count: 3, instanceType: "t3.medium", volumeSize: 20, labels: {} });
+    expect(prod.workerPools).toEqual([
+      { ...infra, count: 2, instanceType: "t3.medium" },
+      { name: "app", count: 4, instanceType: "m6i.large", volumeSize: 20, labels: {} },
+    ]);
+    expect(prod.swarm).toMatchObject({ encryptOverlay: true, autolock: false, taskHistoryLimit: 2 });
+    expect(prod.gateway).toEqual({ port: 80, publicCidrs: ["0.0.0.0/0"], placement: "managers", routes });
+  });
+});
+
+describe("loadConfig", () => {
+  const publicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK0wmN/Cr3JXqmLW7u+g9pTh+wyqDHpSQEIQczXkVx9q me@laptop";
+  const privateKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
+
+  it("returns the configured private key as a secret, and the public key trimmed", async () => {
+    const { config, sshPrivateKey } = await loadStack(
+      "dev",
+      {
+        "aws-swarm:adminCidrs": JSON.stringify(ADMIN),
+        "aws-swarm:sshPublicKey": `${publicKey}\n`,
+        "aws-swarm:sshPrivateKey": privateKey,
+      },
+      ["aws-swarm:sshPrivateKey"],
+    );
+    expect(config.sshPublicKey).toBe(publicKey);
+    expect(sshPrivateKey).toBeDefined();
+    expect(await pulumi.isSecret(sshPrivateKey!)).toBe(true);
+    expect(await promiseOf(sshPrivateKey!)).toBe(privateKey);
+    expect(JSON.stringify(config)).not.toContain("PRIVATE KEY");
+  });
+
+  it("decodes top-level scalars the way Pulumi passes them, keeping string keys verbatim", async () => {
+    const { config } = await loadStack("dev", {
+      "aws-swarm:adminCidrs": JSON.stringify(ADMIN),
+      "aws-swarm:availabilityZones": "3", // `pulumi config set availabilityZones 3` stores a string
+      "aws-swarm:clusterName": "e2e",
+      "aws-swarm:managers": JSON.stringify({ count: 3 }),
+      "aws:region": "eu-west-1", // another namespace: not ours to judge
+    });
+    expect(config.availabilityZones).toBe(3);
+    expect(config.clusterName).toBe("e2e");
+    expect(config.managers.count).toBe(3);
+  });
+
+  it("throws one ConfigError naming the keys, before anything else runs", async () => {
+    await expect(
+      loadStack("dev", { "aws-swarm:adminCidrs": "203.0.113.10/32", "aws-swarm:workerpools": "[]" }),
+    ).rejects.toThrow(
+      /\(2 problems\):\n  - aws-swarm:workerpools is not a known key; did you mean workerPools\?\n  - aws-swarm:adminCidrs must be a list, got "203\.0\.113\.10\/32"; set items by index: pulumi config set --path 'adminCidrs\[0\]'/,
+    );
+  });
+});
+
+describe("parseConfig", () => {
+  let root: string;
+
+  beforeAll(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), "aws-swarm-config-"));
+    fs.mkdirSync(path.join(root, "stacks"));
+    fs.writeFileSync(path.join(root, "stacks", "app.yml"), "services: {}\n");
+    fs.mkdirSync(path.join(root, "images", "web"), { recursive: true });
+    fs.writeFileSync(path.join(root, "images", "web", "Dockerfile"), "FROM scratch\n");
+  });
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it("applies every default to a config that sets only the required key", () => {
+    expect(parseConfig({ adminCidrs: ADMIN }, "staging", root)).toEqual<ClusterConfig>({
+      clusterName: "staging",
+      vpcCidr: "10.0.0.0/16",
+      availabilityZones: 2,
+      adminCidrs: ADMIN,
+      sshUser: "ubuntu",
+      managers: { name: "manager", count: 1, instanceType: "t3.small", volumeSize: 20, labels: {} },
+      workerPools: [],
+      swarm: {
+        taskHistoryLimit: 2,
+        autolock: false,
+        encryptOverlay: false,
+        certExpiry: "2160h",
+        defaultAddrPool: "10.128.0.0/12",
+      },
+      stack: { name: "app", file: "stacks/app.yml", variables: {} },
+      gateway: { port: 80, publicCidrs: ["0.0.0.0/0"], placement: "managers", routes: [] },
+      images: [],
+    });
+  });
+
+  it("merges partial objects over the defaults", () => {
+    const config = parseConfig(
+      {
+        adminCidrs: ADMIN,
+        managers: { count: 3 },
+        workerPools: [{ name: "edge", count: 2, volumeSize: 40 }],
+        swarm: { autolock: true },
+        gateway: { placement: "edge" },
+      },
+      "dev",
+      root,
+    );
+    expect(config.managers).toEqual({ name: "manager", count: 3, instanceType: "t3.small", volumeSize: 20, labels: {} });
+    expect(config.workerPools).toEqual([{ name: "edge", count: 2, instanceType: "t3.small", volumeSize: 40, labels: {} }]);
+    expect(config.swarm).toMatchObject({ autolock: true, taskHistoryLimit: 2, certExpiry: "2160h" });
+    expect(config.gateway).toMatchObject({ placement: "edge", port: 80 });
+  });
+
+  it("accepts the optional keys when valid", () => {
+    const config = parseConfig(
+      {
+        adminCidrs: ["203.0.113.0/24", "198.51.100.7/32"],
+        ami: "ami-0123456789abcdef0",
+        // `pulumi config set --path` stores 2 and true as a number and a boolean
+        workerPools: [{ name: "app", count: 1, labels: { "com.example.tier": "web", version: 2, canary: true } }],
+        images: [{ name: "web", context: "images/web" }],
+        stack: { variables: { GATEWAY_IMAGE: "traefik:v3.1" } },
+      },
+      "dev",
+      root,
+    );
+    expect(config.ami).toBe("ami-0123456789abcdef0");
+    expect(config.workerPools[0].labels).toEqual({ "com.example.tier": "web", version: "2", canary: "true" });
+    expect(config.images).toEqual([{ name: "web", context: "images/web", dockerfile: "Dockerfile" }]);
+    expect(config.stack.variables).toEqual({ GATEWAY_IMAGE: "traefik:v3.1" });
+    expect(config).not.toHaveProperty("sshPublicKey");
+  });
+
+  const pool = (extra: object) => ({ name: "app", count: 1, ...extra });
+  const route = (extra: object) => ({ path: "/hello", service: "hello", port: 8080, ...extra });
+
+  // [what, raw config (adminCidrs is added unless the case sets it), the one expected problem]
+  const badConfigs: [string, Record<string, unknown>, RegExp][] = [
+    ["even manager count", { managers: { count: 2 } }, /^aws-swarm:managers\.count must be 1, 3, 5 or 7, got 2: Raft/],
+    ["zero managers", { managers: { count: 0 } }, /^aws-swarm:managers\.count must be 1, 3, 5 or 7, got 0/],
+    ["more than seven managers", { managers: { count: 9 } }, /^aws-swarm:managers\.count .*more than 7 slows consensus/],
+    ["wrong type", { managers: { count: "three" } }, /^aws-swarm:managers\.count must be an integer, got "three"$/],
+    ["managers not an object", { managers: 3 }, /^aws-swarm:managers must be an object with the keys count, instanceType, volumeSize, got 3$/],
+    ["typo in a nested key", { managers: { cout: 3 } }, /^aws-swarm:managers\.cout is not a known key; did you mean count\?$/],
+    ["unknown top-level key", { workerpools: [] }, /^aws-swarm:workerpools is not a known key; did you mean workerPools\?$/],
+    ["unrelated unknown key", { flavour: "x" }, /^aws-swarm:flavour is not a known key; known keys: clusterName, /],
+    ["duplicate pool names", { workerPools: [pool({}), pool({})] }, /^aws-swarm:workerPools\[1\]\.name must be unique: "app" is already used by aws-swarm:workerPools\[0\]$/],
+    ["pool named manager", { workerPools: [pool({ name: "manager" })] }, /^aws-swarm:workerPools\[0\]\.name must not be "manager"/],
+    ["pool named managers", { workerPools: [pool({ name: "managers" })] }, /^aws-swarm:workerPools\[0\]\.name must not be "managers"/],
+    ["pool name too long", { workerPools: [pool({ name: "a".repeat(21) })] }, /^aws-swarm:workerPools\[0\]\.name must be at most 20 characters/],
+    ["pool name upper-case", { workerPools: [pool({ name: "App" })] }, /^aws-swarm:workerPools\[0\]\.name must be lower-case letters/],
+    ["pool without count", { workerPools: [{ name: "app" }] }, /^aws-swarm:workerPools\[0\]\.count is required$/],
+    ["negative pool count", { workerPools: [pool({ count: -1 })] }, /^aws-swarm:workerPools\[0\]\.count must be at least 0, got -1$/],
+    ["fractional pool count", { workerPools: [pool({ count: 1.5 })] }, /^aws-swarm:workerPools\[0\]\.count must be an integer, got 1\.5$/],
+    ["tiny volume", { workerPools: [pool({ volumeSize: 4 })] }, /^aws-swarm:workerPools\[0\]\.volumeSize must be between 8 and 16384 GiB, got 4$/],
+    ["bad instance type", { workerPools: [pool({ instanceType: "t3small" })] }, /^aws-swarm:workerPools\[0\]\.instanceType must be an EC2 instance type/],
+    ["pools not a list", { workerPools: { name: "app" } }, /^aws-swarm:workerPools must be a list, got an object$/],
+    ["bad label key", { workerPools: [pool({}), pool({ name: "web", labels: { "Bad Key": "x" } })] }, /^aws-swarm:workerPools\[1\]\.labels\["Bad Key"\] is not a valid label key: label keys must be lower-case/],
+    ["label key with consecutive dots", { workerPools: [pool({ labels: { "a..b": "x" } })] }, /^aws-swarm:workerPools\[0\]\.labels\["a\.\.b"\] is not a valid label key/],
+    ["label key ending in '-'", { workerPools: [pool({ labels: { "tier-": "x" } })] }, /^aws-swarm:workerPools\[0\]\.labels\.tier- is not a valid label key/],
+    ["Docker-reserved label key", { workerPools: [pool({ labels: { "com.docker.stack": "x" } })] }, /^aws-swarm:workerPools\[0\]\.labels\["com\.docker\.stack"\] uses the prefix "com\.docker\.", which Docker reserves/],
+    ["automatic label key", { workerPools: [pool({ labels: { role: "db" } })] }, /^aws-swarm:workerPools\[0\]\.labels\.role is set by aws-swarm itself/],
+    ["aws-swarm label prefix", { workerPools: [pool({ labels: { "aws-swarm.zone": "x" } })] }, /^aws-swarm:workerPools\[0\]\.labels\["aws-swarm\.zone"\] is set by aws-swarm itself/],
+    ["label value with a newline", { workerPools: [pool({ labels: { type: "a\nb" } })] }, /^aws-swarm:workerPools\[0\]\.labels\.type must not contain a newline$/],
+    ["label value an object", { workerPools: [pool({ labels: { type: { a: 1 } } })] }, /^aws-swarm:workerPools\[0\]\.labels\.type must be a string, got an object$/],
+    ["bad CIDR", { vpcCidr: "10.0.0/16" }, /^aws-swarm:vpcCidr must be an IPv4 CIDR such as 10\.0\.0\.0\/16, got "10\.0\.0\/16"$/],
+    ["octet out of range", { vpcCidr: "10.0.256.0/24" }, /^aws-swarm:vpcCidr must be an IPv4 CIDR/],
+    ["unaligned CIDR", { vpcCidr: "10.0.1.0/16" }, /^aws-swarm:vpcCidr is not aligned: 10\.0\.1\.0\/16 has host bits set; did you mean 10\.0\.0\.0\/16\?$/],
+    ["VPC too large", { vpcCidr: "10.0.0.0/8" }, /^aws-swarm:vpcCidr must have a prefix between \/16 and \/24, got 10\.0\.0\.0\/8$/],
+    ["too many AZs", { availabilityZones: 7 }, /^aws-swarm:availabilityZones must be between 1 and 6, got 7$/],
+    ["AZs as text", { availabilityZones: "two" }, /^aws-swarm:availabilityZones must be an integer, got "two"$/],
+    ["admin CIDRs missing", { adminCidrs: undefined }, /^aws-swarm:adminCidrs is required: the CIDRs allowed to SSH/],
+    ["admin CIDRs empty", { adminCidrs: [] }, /^aws-swarm:adminCidrs must list at least one CIDR/],
+    ["0.0.0.0/0 admin", { adminCidrs: ["203.0.113.10/32", "0.0.0.0/0"] }, /^aws-swarm:adminCidrs\[1\] must not be 0\.0\.0\.0\/0: SSH must not be open to the world/],
+    ["unaligned admin CIDR", { adminCidrs: ["203.0.113.10/24"] }, /^aws-swarm:adminCidrs\[0\] is not aligned: .*did you mean 203\.0\.113\.0\/24\?$/],
+    ["admin CIDR without prefix", { adminCidrs: ["203.0.113.10"] }, /^aws-swarm:adminCidrs\[0\] must be an IPv4 CIDR/],
+    ["bad ssh user", { sshUser: "Admin User" }, /^aws-swarm:sshUser must be a Linux user name/],
+    ["public key without private key", { sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA me" }, /^aws-swarm:sshPrivateKey is required when aws-swarm:sshPublicKey is set/],
+    ["private key without public key", { sshPrivateKey: "KEY" }, /^aws-swarm:sshPublicKey is required when aws-swarm:sshPrivateKey is set/],
+    ["malformed public key", { sshPublicKey: "ssh-dss AAAAB3 me", sshPrivateKey: "KEY" }, /^aws-swarm:sshPublicKey must be an OpenSSH public key/],
+    ["task history too long", { swarm: { taskHistoryLimit: 101 } }, /^aws-swarm:swarm\.taskHistoryLimit must be between 0 and 100, got 101$/],
+    ["autolock as text", { swarm: { autolock: "yes" } }, /^aws-swarm:swarm\.autolock must be true or false, got "yes"$/],
+    ["cert expiry not a Go duration", { swarm: { certExpiry: "90d" } }, /^aws-swarm:swarm\.certExpiry must be a Go duration such as 2160h/],
+    ["cert expiry under an hour", { swarm: { certExpiry: "59m59s" } }, /^aws-swarm:swarm\.certExpiry must be at least 1h/],
+    ["overlapping address pool", { vpcCidr: "10.128.0.0/16" }, /^aws-swarm:swarm\.defaultAddrPool \(10\.128\.0\.0\/12\) overlaps aws-swarm:vpcCidr \(10\.128\.0\.0\/16\)/],
+    ["address pool smaller than a network", { swarm: { defaultAddrPool: "10.200.0.0/26" } }, /^aws-swarm:swarm\.defaultAddrPool must have a prefix between \/8 and \/24/],
+    ["missing stack file", { stack: { file: "stacks/missing.yml" } }, /^aws-swarm:stack\.file must name an existing file relative to the project root; .*stacks\/missing\.yml does not exist$/],
+    ["stack file is a directory", { stack: { file: "stacks" } }, /^aws-swarm:stack\.file must name an existing file .* is not a file$/],
+    ["bad stack name", { stack: { name: "My App" } }, /^aws-swarm:stack\.name must be a stack name/],
+    ["bad stack variable name", { stack: { variables: { "1X": "y" } } }, /^aws-swarm:stack\.variables\["1X"\] is not a valid variable name/],
+    ["stack variable shadowing an image", { images: [{ name: "web", context: "images/web" }], stack: { variables: { WEB_IMAGE: "x" } } }, /^aws-swarm:stack\.variables\.WEB_IMAGE is set from a built image/],
+    ["gateway port used by swarm", { gateway: { port: 2377 } }, /^aws-swarm:gateway\.port must not be 2377: the nodes use it for swarm cluster management$/],
+    ["gateway port out of range", { gateway: { port: 0 } }, /^aws-swarm:gateway\.port must be between 1 and 65535, got 0$/],
+    ["bad public CIDR", { gateway: { publicCidrs: ["everyone"] } }, /^aws-swarm:gateway\.publicCidrs\[0\] must be an IPv4 CIDR/],
+    ["route with no service", { gateway: { routes: [{ path: "/hello", port: 8080 }] } }, /^aws-swarm:gateway\.routes\[0\]\.service is required$/],
+    ["route port above 65535", { gateway: { routes: [route({ port: 70000 })] } }, /^aws-swarm:gateway\.routes\[0\]\.port must be between 1 and 65535, got 70000$/],
+    ["route port 0", { gateway: { routes: [route({ port: 0 })] } }, /^aws-swarm:gateway\.routes\[0\]\.port must be between 1 and 65535, got 0$/],
+    ["route path without a slash", { gateway: { routes: [route({ path: "hello" })] } }, /^aws-swarm:gateway\.routes\[0\]\.path must be a URL path prefix starting with "\/"/],
+    ["route path with whitespace", { gateway: { routes: [route({ path: "/a b" })] } }, /^aws-swarm:gateway\.routes\[0\]\.path must be a URL path prefix/],
+    ["duplicate route paths", { gateway: { routes: [route({}), route({ service: "world" })] } }, /^aws-swarm:gateway\.routes\[1\]\.path must be unique: "\/hello" is already used by aws-swarm:gateway\.routes\[0\]$/],
+    ["placement naming a missing pool", { workerPools: [pool({})], gateway: { placement: "edge" } }, /^aws-swarm:gateway\.placement names worker pool "edge", which does not exist; use one of: managers, app$/],
+    ["placement on an empty pool", { workerPools: [pool({ count: 0 })], gateway: { placement: "app" } }, /^aws-swarm:gateway\.placement names worker pool "app", which has count 0/],
+    ["image context missing", { images: [{ name: "api", context: "images/api" }] }, /^aws-swarm:images\[0\]\.context must name an existing directory relative to the project root/],
+    ["Dockerfile missing", { images: [{ name: "web", context: "images/web", dockerfile: "Dockerfile.prod" }] }, /^aws-swarm:images\[0\]\.dockerfile must name an existing file inside the build context images\/web/],
+    ["duplicate image names", { images: [{ name: "web", context: "images/web" }, { name: "web", context: "images/web" }] }, /^aws-swarm:images\[1\]\.name must be unique/],
+    ["image name with a slash", { images: [{ name: "team/web", context: "images/web" }] }, /^aws-swarm:images\[0\]\.name must be an image name/],
+    ["bad AMI id", { ami: "ubuntu-24.04" }, /^aws-swarm:ami must be an AMI id like ami-0123456789abcdef0, got "ubuntu-24\.04"$/],
+    ["one AMI for two architectures", { ami: "ami-0123456789abcdef0", workerPools: [pool({ instanceType: "m7g.large" })] }, /^aws-swarm:ami is set, but the nodes mix CPU architectures \(x86_64: manager \(t3\.small\); arm64: app \(m7g\.large\)\)/],
+    ["bad cluster name", { clusterName: "My_Cluster" }, /^aws-swarm:clusterName must be lower-case letters, digits and '-', starting with a letter/],
+    ["cluster name too long", { clusterName: "c".repeat(29) }, /^aws-swarm:clusterName must be at most 28 characters, got 29/],
+  ];
+
+  it.each(badConfigs)("rejects %s", (_what, overrides, expected) => {
+    const problems = problemsOf({ adminCidrs: ADMIN, ...overrides }, root);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(expected);
+  });
+
+  it("rejects a stack name that cannot be the default cluster name, naming clusterName", () => {
+    expect(problemsOf({ adminCidrs: ADMIN }, root, "Prod_EU")).toEqual([
+      expect.stringMatching(/^aws-swarm:clusterName is not set, so it defaults to the stack name "Prod_EU", which is not a valid cluster name/),
+    ]);
+  });
+
+  it("reports every problem of a config at once, in key order", () => {
+    const raw = {
+      vpcCidr: "10.0.0.1/16",
+      adminCidrs: ["0.0.0.0/0"],
+      managers: { count: 4 },
+      workerPools: [pool({ labels: { "Bad Key": "x" } }), pool({})],
+      swarm: { certExpiry: "1d" },
+      gateway: { routes: [route({ service: undefined, port: 99999 })] },
+      workerpool: [],
+    };
+    let error: unknown;
+    try {
+      parseConfig(raw, "dev", root);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const { problems, message } = error as ConfigError;
+    expect(problems.map((p) => p.split(" ")[0])).toEqual([
+      "aws-swarm:workerpool",
+      "aws-swarm:vpcCidr",
+      "aws-swarm:adminCidrs[0]",
+      "aws-swarm:managers.count",
+      'aws-swarm:workerPools[0].labels["Bad',
+      "aws-swarm:workerPools[1].name",
+      "aws-swarm:swarm.certExpiry",
+      "aws-swarm:gateway.routes[0].service",
+      "aws-swarm:gateway.routes[0].port",
+    ]);
+    expect(message).toMatch(/^Invalid aws-swarm configuration for stack "dev" \(9 problems\):\n  - aws-swarm:workerpool /);
+    for (const problem of problems) {
+      expect(message).toContain(`\n  - ${problem}`);
+    }
+  });
+
+  it("never echoes the private key, even when the pair is wrong", () => {
+    const secret = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA";
+    const problems = problemsOf({ adminCidrs: ADMIN, sshPrivateKey: secret, sshPublickey: secret }, root);
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems.join("\n")).not.toContain("PRIVATE KEY");
+  });
+});

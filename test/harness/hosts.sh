@@ -1,0 +1,427 @@
+#!/usr/bin/env bash
+# Test hosts for aws-swarm: each "host" is a network + mount + UTS namespace on a bridge, with its
+# own dockerd and sshd. See test/harness/README.md. Linux and root only.
+#
+#   HARNESS_ID=<0-9> hosts.sh up N | down | registry | base-image | build-image REF CTX | status
+set -euo pipefail
+
+ID=${HARNESS_ID:-0}
+[[ $ID =~ ^[0-9]$ ]] || { echo "hosts.sh: HARNESS_ID must be one digit 0-9, got '$ID'" >&2; exit 2; }
+
+NET=10.21$ID.0
+BR=aswbr$ID
+BRIP=$NET.1
+REG=$BRIP:5000
+PFX=asw$ID                                    # netns, veth and cgroup names: asw<ID>-<host>
+STATE=/run/aws-swarm-harness/$ID              # keys, namespace handles, pids, logs, hosts.json
+DATA=/var/lib/aws-swarm-harness/$ID           # per-host files; on disk because images are big
+CACHE=/var/cache/aws-swarm-harness            # survives `down`: debootstrap tarball, registry
+TAG="aws-swarm-harness-$ID"                   # iptables comment that marks this harness's rules
+MIRROR=${HARNESS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+BASE_PKGS=haproxy,python3-minimal,curl,ca-certificates,procps,tini
+BASE_REF=$REG/aws-swarm/base:bookworm
+# Directories each host gets a private copy of (bind mounts), and those it sees copy-on-write.
+PRIVATE_DIRS=(var/lib/docker var/lib/containerd var/lib/aws-swarm var/log var/tmp root home tmp opt run)
+OVERLAY_DIRS=(etc usr/local)
+
+die() { echo "hosts.sh[$ID]: $*" >&2; exit 1; }
+log() { echo "hosts.sh[$ID]: $*" >&2; }
+
+# wait_for SECONDS DESCRIPTION CMD...: poll CMD every 0.2 s until it succeeds or the deadline passes.
+wait_for() {
+  local limit=$1 deadline=$((SECONDS + $1)) what=$2
+  shift 2
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || die "timed out after ${limit}s waiting for $what"
+    sleep 0.2
+  done
+}
+
+host_docker() { docker -H "unix://$DATA/$1/run/docker.sock" "${@:2}"; }
+
+# Runs inside the new mount + UTS namespace (via unshare), before any daemon starts there.
+host_mounts() {
+  set -euo pipefail
+  local name=$1 hd=$2 d m
+  shift 2
+  hostname "$name"
+  # Copies of the root namespace's /run submounts (other hosts' netns and mount-ns handles) would
+  # keep those namespaces alive after `down`; drop them before /run is replaced anyway.
+  awk '$5 ~ "^/run/" {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do
+    umount -l "$m" 2>/dev/null || true
+  done
+  for d in etc usr/local; do
+    mount -t overlay overlay -o "lowerdir=/$d,upperdir=$hd/${d//\//_}.upper,workdir=$hd/${d//\//_}.work" "/$d"
+  done
+  for d in "$@"; do
+    mkdir -p "/$d"
+    mount --bind "$hd/${d//\//_}" "/$d"
+  done
+}
+
+# The dockerd command line, installed on each host so that a restart from inside the host (the
+# systemctl shim) uses the same flags. Settings a node script may change live in daemon.json.
+write_launcher() {
+  local f=$1 name=$2
+  cat >"$f" <<EOF
+#!/bin/sh
+# Written by test/harness/hosts.sh: starts this test host's dockerd, detached.
+[ -S /var/run/docker.sock ] && docker info >/dev/null 2>&1 && exit 0
+setsid /usr/sbin/dockerd --cgroup-parent=/$PFX-$name/docker </dev/null >>/var/log/dockerd.log 2>&1 &
+EOF
+  chmod 755 "$f"
+}
+
+# A tiny systemctl for node scripts written for systemd hosts: only the docker unit is real.
+write_systemctl_shim() {
+  cat >"$1" <<'EOF'
+#!/bin/sh
+# Test-host stand-in for systemctl (no systemd here); written by test/harness/hosts.sh.
+verb=""; unit=""
+for a in "$@"; do case "$a" in -*) ;; *) if [ -z "$verb" ]; then verb=$a; elif [ -z "$unit" ]; then unit=${a%.service}; fi ;; esac; done
+running() { [ -f /run/docker.pid ] && kill -0 "$(cat /run/docker.pid)" 2>/dev/null; }
+stop() {
+  running || return 0
+  kill "$(cat /run/docker.pid)"
+  i=0; while running && [ $i -lt 150 ]; do sleep 0.2; i=$((i + 1)); done
+  ! running
+}
+start() {
+  /usr/local/sbin/harness-dockerd
+  i=0; until docker info >/dev/null 2>&1; do [ $i -lt 300 ] || { echo "dockerd did not start" >&2; return 1; }; sleep 0.2; i=$((i + 1)); done
+}
+case "$verb" in
+  daemon-reload|enable|disable|mask|unmask) exit 0 ;;
+esac
+case "$unit" in
+  docker|containerd) ;;
+  *) echo "systemctl (test host): unit '$unit' is not managed here" >&2; [ "$verb" = is-active ] && exit 3; exit 0 ;;
+esac
+case "$verb" in
+  start) start ;;
+  stop) stop ;;
+  restart|reload|try-restart|reload-or-restart) stop && start ;;
+  is-active|status) if running; then echo active; else echo inactive; exit 3; fi ;;
+  is-enabled) echo enabled ;;
+  *) echo "systemctl (test host): '$verb' not supported" >&2; exit 1 ;;
+esac
+EOF
+  chmod 755 "$1"
+}
+
+ensure_bridge() {
+  if ! ip link show "$BR" >/dev/null 2>&1; then
+    ip link add "$BR" type bridge
+    ip addr add "$BRIP/24" dev "$BR"
+  fi
+  ip link set "$BR" up
+  # br_netfilter sends bridged frames through FORWARD: let hosts talk to each other, and nothing
+  # from the hosts leave through any other interface (workplace rule: no traffic off this machine).
+  if ! iptables -C FORWARD -i "$BR" -o "$BR" -m comment --comment "$TAG" -j ACCEPT 2>/dev/null; then
+    iptables -I FORWARD 1 -i "$BR" ! -o "$BR" -m comment --comment "$TAG" -j DROP
+    iptables -I FORWARD 1 -i "$BR" -o "$BR" -m comment --comment "$TAG" -j ACCEPT
+  fi
+}
+
+# make_host NAME IP_SUFFIX: namespaces, private dirs, config files; starts dockerd (not waited for).
+make_host() {
+  local name=$1 ip=$NET.$2 ns=$PFX-$1 hd=$DATA/$1 d
+  ip netns add "$ns"
+  ip link add "$ns" type veth peer name eth0 netns "$ns"
+  ip link set "$ns" master "$BR" up
+  ip -n "$ns" link set lo up
+  ip -n "$ns" addr add "$ip/24" dev eth0
+  ip -n "$ns" link set eth0 up
+  ip -n "$ns" route add default via "$BRIP"
+
+  for d in "${PRIVATE_DIRS[@]}"; do mkdir -p "$hd/${d//\//_}"; done
+  for d in "${OVERLAY_DIRS[@]}"; do mkdir -p "$hd/${d//\//_}.upper" "$hd/${d//\//_}.work"; done
+  chmod 1777 "$hd/tmp" "$hd/var_tmp"
+  chmod 700 "$hd/root"
+  mkdir -p "$hd/var_lib_aws-swarm" "$hd/etc.upper/docker" "$hd/etc.upper/ssh" "$hd/usr_local.upper/sbin" "$STATE/$name"
+  echo "$name" >"$hd/etc.upper/hostname"
+  printf '127.0.0.1 localhost\n%s %s\n' "$ip" "$name" >"$hd/etc.upper/hosts"
+  # Nothing answers DNS on the bridge: lookups of outside names fail fast instead of timing out.
+  echo "nameserver $BRIP" >"$hd/etc.upper/resolv.conf"
+  jq -n --arg reg "$REG" '{"insecure-registries": [$reg], "log-driver": "json-file",
+    "log-opts": {"max-size": "10m", "max-file": "3"}}' >"$hd/etc.upper/docker/daemon.json"
+  write_launcher "$hd/usr_local.upper/sbin/harness-dockerd" "$name"
+  write_systemctl_shim "$hd/usr_local.upper/sbin/systemctl"
+  ssh-keygen -q -t ed25519 -N "" -C "$name" -f "$hd/etc.upper/ssh/ssh_host_ed25519_key"
+  cat >"$hd/etc.upper/ssh/sshd_config" <<EOF
+# Test host $name (test/harness/hosts.sh): root by key only, on the host address.
+ListenAddress $ip:22
+HostKey /etc/ssh/ssh_host_ed25519_key
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+UseDNS no
+PidFile /run/sshd.pid
+MaxStartups 100:30:200
+MaxSessions 100
+AcceptEnv LANG LC_*
+Subsystem sftp internal-sftp
+EOF
+
+  touch "$STATE/ns/$name.mnt" "$STATE/ns/$name.uts"
+  unshare --mount="$STATE/ns/$name.mnt" --uts="$STATE/ns/$name.uts" --propagation private \
+    bash -c "$(declare -f host_mounts); host_mounts \"\$@\"" _ "$name" "$hd" "${PRIVATE_DIRS[@]}"
+
+  # Everything started for this host (and every container, via --cgroup-parent) lives under one
+  # pids cgroup, so `down` finds it all, even processes in namespaces of their own.
+  mkdir -p "/sys/fs/cgroup/pids/$ns/host"
+  in_host "$name" /usr/local/sbin/harness-dockerd
+}
+
+# in_host NAME CMD...: run CMD inside host NAME's namespaces and cgroup.
+in_host() {
+  local name=$1
+  shift
+  (
+    echo "$BASHPID" >"/sys/fs/cgroup/pids/$PFX-$name/host/cgroup.procs"
+    exec nsenter --net="/run/netns/$PFX-$name" --mount="$STATE/ns/$name.mnt" --uts="$STATE/ns/$name.uts" -- "$@"
+  )
+}
+
+start_sshd() {
+  local hd=$DATA/$1
+  mkdir -p "$hd/root/.ssh" "$hd/run/sshd"
+  chmod 700 "$hd/root/.ssh"
+  cp "$STATE/id_ed25519.pub" "$hd/root/.ssh/authorized_keys"
+  chmod 600 "$hd/root/.ssh/authorized_keys"
+  in_host "$1" /usr/sbin/sshd -E /var/log/sshd.log
+}
+
+write_hosts_json() {
+  local n=$1 i
+  for ((i = 1; i <= n; i++)); do
+    jq -n --arg name "h$i" --arg ip "$NET.$((10 + i))" --arg netns "$PFX-h$i" '{name: $name, ip: $ip, netns: $netns}'
+  done | jq -s --arg reg "$REG" --arg key "$STATE/id_ed25519" --arg pub "$(cat "$STATE/id_ed25519.pub")" \
+    '{registry: $reg, sshUser: "root", privateKeyPath: $key, publicKey: $pub, hosts: .}' >"$STATE/hosts.json.tmp"
+  mv "$STATE/hosts.json.tmp" "$STATE/hosts.json"
+}
+
+cmd_up() {
+  local n=${1:-}
+  [[ $n =~ ^[1-9][0-9]?$ ]] || die "usage: hosts.sh up N (1-99 hosts)"
+  preflight
+  cmd_down
+  # Several dockerds + containerds each take inotify instances; the default 128 runs out.
+  (($(sysctl -n fs.inotify.max_user_instances) >= 8192)) || sysctl -qw fs.inotify.max_user_instances=8192
+  mkdir -p "$STATE/ns" "$DATA"
+  # Mount-namespace handles may only be bind-mounted onto a private mount.
+  mount --bind "$STATE/ns" "$STATE/ns"
+  mount --make-private "$STATE/ns"
+  ssh-keygen -q -t ed25519 -N "" -C "aws-swarm-harness-$ID" -f "$STATE/id_ed25519"
+  ensure_bridge
+  cmd_registry >/dev/null
+  local i
+  for ((i = 1; i <= n; i++)); do make_host "h$i" $((10 + i)); done
+  for ((i = 1; i <= n; i++)); do
+    wait_for 60 "dockerd on h$i (see $DATA/h$i/var_log/dockerd.log)" host_docker "h$i" info
+    start_sshd "h$i"
+  done
+  for ((i = 1; i <= n; i++)); do
+    wait_for 20 "sshd on h$i" ssh_probe "$NET.$((10 + i))"
+    touch "$DATA/h$i/var_lib_aws-swarm/ready"
+  done
+  write_hosts_json "$n"
+  cat "$STATE/hosts.json"
+}
+
+ssh_probe() {
+  ssh -i "$STATE/id_ed25519" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+    -o BatchMode=yes -o ConnectTimeout=2 -o LogLevel=ERROR "root@$1" true
+}
+
+preflight() {
+  (($(id -u) == 0)) || die "must run as root"
+  local c
+  for c in ip iptables nsenter unshare dockerd docker sshd ssh ssh-keygen jq curl docker-registry; do
+    command -v "$c" >/dev/null || PATH=$PATH:/usr/sbin:/sbin command -v "$c" >/dev/null ||
+      die "missing command '$c' (see test/harness/README.md for the packages)"
+  done
+  [[ -d /sys/fs/cgroup/pids ]] || die "needs the cgroup v1 pids hierarchy at /sys/fs/cgroup/pids"
+}
+
+# Every process of this harness: by cgroup (containers included) and by namespace (in case a
+# process was started before its cgroup existed, or entered a host with nsenter by hand).
+harness_pids() {
+  local f ino
+  cat /sys/fs/cgroup/pids/"$PFX"-*/cgroup.procs /sys/fs/cgroup/pids/"$PFX"-*/*/cgroup.procs \
+    /sys/fs/cgroup/pids/"$PFX"-*/*/*/cgroup.procs 2>/dev/null || true
+  local inodes=()
+  for f in /run/netns/"$PFX"-* "$STATE"/ns/*; do
+    [[ -e $f ]] && ino=$(stat -L -c %i "$f" 2>/dev/null) && inodes+=("$ino")
+  done
+  ((${#inodes[@]})) || return 0
+  local pat
+  pat=$(printf '%s|' "${inodes[@]}")
+  find /proc/[0-9]*/ns/net /proc/[0-9]*/ns/mnt /proc/[0-9]*/ns/uts -maxdepth 0 -printf '%p %l\n' 2>/dev/null |
+    awk -v pat="\\[(${pat%|})\\]" '$2 ~ pat { split($1, p, "/"); print p[3] }'
+}
+
+kill_all() {
+  local deadline=$((SECONDS + 30)) pids
+  while :; do
+    pids=$(harness_pids | sort -un | grep -vx "$$" || true)
+    [[ -z $pids ]] && return 0
+    ((SECONDS < deadline)) || die "processes survive SIGKILL: $(echo "$pids" | tr '\n' ' ')"
+    # shellcheck disable=SC2086 # one pid per word
+    kill -9 $pids 2>/dev/null || true
+    sleep 0.2
+  done
+}
+
+cmd_down() {
+  local f pid
+  if [[ -f $STATE/registry.pid ]]; then
+    pid=$(cat "$STATE/registry.pid")
+    if grep -qF "$STATE/registry.yml" "/proc/$pid/cmdline" 2>/dev/null; then
+      kill "$pid" 2>/dev/null || true
+    fi
+  fi
+  kill_all
+  for f in /sys/fs/cgroup/*/"$PFX"-*; do
+    if [[ -d $f ]]; then find "$f" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
+  done
+  for f in "$STATE"/ns/*; do
+    if [[ -e $f ]]; then umount "$f" 2>/dev/null || true; fi
+  done
+  while mountpoint -q "$STATE/ns" 2>/dev/null; do umount "$STATE/ns"; done
+  for f in $(ip netns list | awk -v p="^$PFX-" '$1 ~ p {print $1}'); do ip netns del "$f"; done
+  for f in $(ip -o link show | awk -F': ' -v p="^$PFX-" '$2 ~ p {sub(/@.*/, "", $2); print $2}'); do
+    ip link del "$f" 2>/dev/null || true
+  done
+  ip link del "$BR" 2>/dev/null || true
+  iptables -S FORWARD | { grep -F -- "--comment $TAG " || true; } | sed 's/^-A /-D /' | while read -r f; do
+    # shellcheck disable=SC2086 # the rule is a word list as printed by iptables -S
+    iptables $f
+  done
+  if grep -qF " $DATA/" /proc/self/mountinfo; then
+    die "something is still mounted under $DATA (see /proc/self/mountinfo); not deleting it"
+  fi
+  rm -rf "$STATE" "$DATA"
+}
+
+cmd_registry() {
+  ensure_bridge
+  mkdir -p "$STATE" "$CACHE/registry/$ID"
+  if curl -fsS -m 2 "http://$REG/v2/" >/dev/null 2>&1; then echo "$REG"; return 0; fi
+  cat >"$STATE/registry.yml" <<EOF
+version: 0.1
+log: {level: warn}
+storage:
+  filesystem: {rootdirectory: $CACHE/registry/$ID}
+  delete: {enabled: true}
+http: {addr: "$REG"}
+EOF
+  mkdir -p "/sys/fs/cgroup/pids/$PFX-registry"
+  (
+    echo "$BASHPID" >"/sys/fs/cgroup/pids/$PFX-registry/cgroup.procs"
+    exec setsid docker-registry serve "$STATE/registry.yml" </dev/null >>"$STATE/registry.log" 2>&1
+  ) &
+  echo $! >"$STATE/registry.pid"
+  wait_for 20 "registry on $REG (see $STATE/registry.log)" curl -fsS -m 2 "http://$REG/v2/"
+  echo "$REG"
+}
+
+registry_has() { # registry_has REPO TAG
+  curl -fsS -m 5 -o /dev/null -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+    "http://$REG/v2/$1/manifests/$2" 2>/dev/null
+}
+
+# The builder is a host without sshd at .2: images are built apart from the test hosts, so those
+# start with empty image stores as fresh EC2 nodes do.
+ensure_builder() {
+  [[ -d $STATE/ns ]] || die "harness $ID is not up (run: HARNESS_ID=$ID hosts.sh up N)"
+  exec 9>"$STATE/builder.lock"
+  flock 9
+  if ! host_docker b info >/dev/null 2>&1; then
+    [[ -e /run/netns/$PFX-b ]] || make_host b 2
+    wait_for 60 "builder dockerd (see $DATA/b/var_log/dockerd.log)" host_docker b info
+  fi
+  if ! host_docker b image inspect "$BASE_REF" >/dev/null 2>&1 && registry_has aws-swarm/base bookworm; then
+    host_docker b pull -q "$BASE_REF" >/dev/null
+  fi
+  flock -u 9
+}
+
+rootfs_tarball() {
+  local hash tar tmp
+  hash=$(echo "bookworm $BASE_PKGS $MIRROR" | sha256sum | cut -c1-12)
+  tar=$CACHE/base-bookworm-$hash.tar
+  mkdir -p "$CACHE"
+  exec 8>"$CACHE/debootstrap.lock"
+  flock 8 # harnesses share the tarball; only one builds it
+  if [[ ! -s $tar ]]; then
+    tmp=$(mktemp -d "$CACHE/debootstrap.XXXXXX")
+    log "debootstrap bookworm ($BASE_PKGS) from $MIRROR; takes a few minutes once"
+    # Private mount + pid namespaces: debootstrap's /proc etc. mounts and any daemon a postinst
+    # starts vanish with it, even if it is interrupted.
+    if ! unshare --mount --pid --fork --propagation private \
+      debootstrap --variant=minbase --include="$BASE_PKGS" bookworm "$tmp/root" "$MIRROR" >"$tmp.log" 2>&1; then
+      tail -20 "$tmp.log" >&2
+      rm -rf "$tmp"
+      die "debootstrap failed (full log: $tmp.log)"
+    fi
+    rm -rf "$tmp"/root/var/cache/apt/archives/*.deb "$tmp"/root/var/lib/apt/lists/*
+    tar -C "$tmp/root" --numeric-owner -cf "$tmp/rootfs.tar" .
+    mv "$tmp/rootfs.tar" "$tar"
+    rm -rf "$tmp" "$tmp.log"
+  fi
+  flock -u 8
+  echo "$tar"
+}
+
+cmd_base_image() {
+  cmd_registry >/dev/null
+  if ! registry_has aws-swarm/base bookworm; then
+    local tar
+    tar=$(rootfs_tarball)
+    ensure_builder
+    host_docker b import \
+      -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+      -c 'ENTRYPOINT ["/usr/bin/tini", "--"]' -c 'CMD ["/bin/bash"]' \
+      "$tar" "$BASE_REF" >/dev/null
+    host_docker b push -q "$BASE_REF" >/dev/null
+  fi
+  echo "$BASE_REF"
+}
+
+cmd_build_image() {
+  local ref=${1:-} ctx=${2:-}
+  [[ -n $ref && -d $ctx ]] || die "usage: hosts.sh build-image NAME:TAG CONTEXT_DIR"
+  [[ $ref == "$REG/"* ]] || ref=$REG/$ref
+  cmd_base_image >/dev/null
+  ensure_builder
+  # Dockerfiles say `ARG BASE_IMAGE` + `FROM ${BASE_IMAGE}`; the legacy builder never pulls.
+  DOCKER_BUILDKIT=0 host_docker b build -q --build-arg "BASE_IMAGE=$BASE_REF" -t "$ref" "$ctx" >/dev/null
+  host_docker b push -q "$ref" >/dev/null
+  echo "$ref"
+}
+
+cmd_status() {
+  echo "harness $ID: bridge $BR $(ip -br addr show "$BR" 2>/dev/null | awk '{print $2, $3}' || true)"
+  if curl -fsS -m 2 "http://$REG/v2/_catalog" 2>/dev/null; then :; else echo "registry $REG: down"; fi
+  local ns name pids
+  for ns in $(ip netns list | awk -v p="^$PFX-" '$1 ~ p {print $1}'); do
+    name=${ns#"$PFX"-}
+    pids=$(wc -l <"/sys/fs/cgroup/pids/$ns/host/cgroup.procs" 2>/dev/null || echo 0)
+    printf '%-4s netns %-9s processes %-3s dockerd %s\n' "$name" "$ns" "$pids" \
+      "$(host_docker "$name" info -f '{{.Name}} swarm={{.Swarm.LocalNodeState}} containers={{.ContainersRunning}}' 2>/dev/null || echo down)"
+  done
+  if [[ -f $STATE/hosts.json ]]; then echo "hosts.json: $STATE/hosts.json"; fi
+}
+
+case ${1:-} in
+  up) cmd_up "${2:-}" ;;
+  down) cmd_down ;;
+  registry) cmd_registry ;;
+  base-image) cmd_base_image ;;
+  build-image) cmd_build_image "${2:-}" "${3:-}" ;;
+  status) cmd_status ;;
+  *) die "usage: HARNESS_ID=<0-9> $0 up N | down | registry | base-image | build-image NAME:TAG DIR | status" ;;
+esac

@@ -1,0 +1,195 @@
+import { devConfig, named, ofType } from "./program/fixtures";
+import { runProgram } from "./program/runner";
+import { isSecretValue, ProgramResult, unwrapSecrets } from "./program/types";
+
+const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+const INSTANCE = "aws:ec2/instance:Instance";
+const COMMAND = "command:remote:Command";
+
+describe("the dev cluster, offline", () => {
+  let dev: ProgramResult;
+  beforeAll(async () => {
+    dev = await runProgram({ stack: "dev", config: devConfig() });
+    if (!dev.ok) throw new Error(dev.error);
+  });
+
+  it("opens swarm ports only inside the cluster group, SSH only to admins, the gateway only on gateway nodes", () => {
+    const table = ofType(dev, INGRESS)
+      .map((r) => {
+        const i = r.inputs;
+        const source = i.cidrIpv4 ?? (i.referencedSecurityGroupId === named(dev, "dev-cluster").state.id ? "cluster" : "?");
+        const group = i.securityGroupId === named(dev, "dev-gateway").state.id ? "gateway" : "cluster";
+        return `${group} ${i.ipProtocol}/${i.fromPort ?? "-"}-${i.toPort ?? "-"} from ${source}`;
+      })
+      .sort();
+    expect(table).toEqual([
+      "cluster tcp/22-22 from 203.0.113.10/32",
+      "cluster tcp/2377-2377 from cluster",
+      "cluster tcp/7946-7946 from cluster",
+      "cluster udp/4789-4789 from cluster",
+      "cluster udp/7946-7946 from cluster",
+      "gateway tcp/80-80 from 0.0.0.0/0",
+    ]);
+    for (const rule of ofType(dev, INGRESS)) {
+      expect(rule.inputs.description.length).toBeGreaterThan(20);
+    }
+  });
+
+  it("attaches the gateway group only to the nodes that run the gateway (the managers by default)", () => {
+    const gatewayGroup = named(dev, "dev-gateway").state.id;
+    const withGateway = ofType(dev, INSTANCE)
+      .filter((r) => r.inputs.vpcSecurityGroupIds.includes(gatewayGroup))
+      .map((r) => r.name);
+    expect(withGateway).toEqual(["dev-manager-0"]);
+  });
+
+  it("builds hardened instances: IMDSv2, encrypted gp3 root, key pair, profile and tags", () => {
+    const instances = ofType(dev, INSTANCE);
+    expect(instances.map((r) => r.name).sort()).toEqual(["dev-app-0", "dev-app-1", "dev-infra-0", "dev-manager-0"]);
+    for (const { inputs, name } of instances) {
+      expect(inputs.metadataOptions).toMatchObject({ httpTokens: "required", httpEndpoint: "enabled" });
+      expect(inputs.rootBlockDevice).toMatchObject({ encrypted: true, volumeType: "gp3", volumeSize: 20 });
+      expect(inputs.keyName).toBeTruthy();
+      expect(inputs.iamInstanceProfile).toBeTruthy();
+      expect(inputs.tags).toMatchObject({ Name: name, cluster: "dev" });
+      expect(inputs.tags.role).toBe(name === "dev-manager-0" ? "manager" : "worker");
+    }
+    expect(named(dev, "dev-app-1").inputs.tags.pool).toBe("app");
+  });
+
+  it("keeps secrets out of user data", () => {
+    for (const { inputs } of ofType(dev, INSTANCE)) {
+      expect(inputs.userData).toMatch(/^#!/);
+      expect(inputs.userData).not.toMatch(/SWMTKN|PRIVATE KEY|SWMKEY/);
+    }
+  });
+
+  it("spreads each pool round-robin over the AZs", () => {
+    const subnetOf = (name: string) => named(dev, name).inputs.subnetId;
+    expect(subnetOf("dev-app-0")).not.toEqual(subnetOf("dev-app-1"));
+    expect(subnetOf("dev-manager-0")).toEqual(subnetOf("dev-app-0"));
+    const azs = ofType(dev, "aws:ec2/subnet:Subnet").map((s) => s.inputs.availabilityZone);
+    expect(azs).toEqual(["us-east-1a", "us-east-1b"]);
+  });
+
+  it("exports IPs, ssh and DOCKER_HOST lines, and the generated private key only as a secret", () => {
+    expect(dev.outputs).toMatchObject({
+      managerPublicIps: [expect.any(String)],
+      workerIps: { infra: { public: [expect.any(String)] }, app: { private: [expect.any(String), expect.any(String)] } },
+      vpcId: expect.any(String),
+    });
+    expect(dev.outputs.dockerHost).toMatch(/^DOCKER_HOST=ssh:\/\/ubuntu@[\d.]+$/);
+    expect(dev.outputs.ssh).toMatch(/^ssh -i ~\/\.ssh\/dev\.pem ubuntu@[\d.]+$/);
+    expect(dev.secretOutputs).toContain("sshPrivateKey");
+    const plain = JSON.stringify(Object.fromEntries(Object.entries(dev.outputs).filter(([k]) => !dev.secretOutputs.includes(k))));
+    expect(plain).not.toMatch(/SWMTKN|PRIVATE KEY/);
+  });
+
+  it("fetches join tokens without logging them and passes them only inside secret inputs", () => {
+    for (const role of ["worker", "manager"]) {
+      expect(named(dev, `dev-token-${role}`).inputs).toMatchObject({ logging: "none", create: `sudo bash -s ${role}` });
+    }
+    const joins = ofType(dev, COMMAND).filter((r) => r.name.includes("-join-"));
+    expect(joins).toHaveLength(4);
+    for (const join of joins) {
+      expect(isSecretValue(join.inputs.stdin)).toBe(true);
+      expect(unwrapSecrets(join.inputs.stdin)).toMatch(/SWARM_JOIN_TOKEN='SWMTKN-1-offline-(worker|manager)'/);
+      expect(join.inputs.create).toBe("sudo bash -s");
+    }
+  });
+
+  it("labels every node from its pool plus the automatic labels, and can remove every node", () => {
+    const member = unwrapSecrets(named(dev, "dev-member-infra-0").inputs);
+    expect(member.create).toBe("sudo bash -s apply");
+    expect(member.delete).toBe("sudo bash -s remove");
+    expect(member.stdin).toContain("export NODE_ID='node-infra-0'");
+    expect(member.stdin).toContain(
+      "export LABELS='az=us-east-1a\ninstance-type=t3.small\npool=infra\nrole=worker\ntype=low-memory'",
+    );
+    const managerLabels = unwrapSecrets(named(dev, "dev-member-manager-0").inputs).stdin;
+    expect(managerLabels).toContain("aws-swarm.gateway=true");
+    const members = ofType(dev, COMMAND).filter((r) => r.name.includes("-member-"));
+    expect(members.map((m) => m.inputs.delete)).toEqual(members.map(() => "sudo bash -s remove"));
+  });
+
+  it("ties node commands to their instance so a replaced instance rejoins", () => {
+    const instanceId = named(dev, "dev-app-0").state.id;
+    expect(named(dev, "dev-ready-app-0").inputs.triggers).toEqual([instanceId]);
+    expect(named(dev, "dev-join-app-0").inputs.triggers).toEqual([instanceId]);
+    expect(named(dev, "dev-member-app-0").inputs.triggers).toEqual(["node-app-0"]);
+  });
+});
+
+describe("command ordering, with commands that take time", () => {
+  let prod: ProgramResult;
+  beforeAll(async () => {
+    prod = await runProgram({
+      stack: "prod",
+      config: devConfig({ managers: { count: 3 }, availabilityZones: 3, workerPools: [{ name: "app", count: 4 }] }),
+      commandDelayMs: 300,
+    });
+    if (!prod.ok) throw new Error(prod.error);
+  });
+  const commands = () => ofType(prod, COMMAND);
+
+  it("initialises once, after every node is ready and before any join", () => {
+    const init = named(prod, "prod-init");
+    expect(commands().filter((c) => c.name.endsWith("-init"))).toHaveLength(1);
+    for (const ready of commands().filter((c) => c.name.includes("-ready-"))) {
+      expect(ready.finishedAt!).toBeLessThanOrEqual(init.startedAt);
+    }
+    for (const join of commands().filter((c) => c.name.includes("-join-"))) {
+      expect(join.startedAt).toBeGreaterThanOrEqual(init.finishedAt!);
+    }
+  });
+
+  it("joins managers one at a time and workers all at once", () => {
+    const joins = (prefix: string) => [0, 1, 2, 3].map((i) => prod.resources.find((r) => r.name === `prod-join-${prefix}-${i}`)).filter(Boolean) as typeof prod.resources;
+    const managers = joins("manager");
+    expect(managers).toHaveLength(3);
+    expect(managers[1].startedAt).toBeGreaterThanOrEqual(managers[0].finishedAt!);
+    expect(managers[2].startedAt).toBeGreaterThanOrEqual(managers[1].finishedAt!);
+    const workers = joins("app");
+    const lastStart = Math.max(...workers.map((w) => w.startedAt));
+    const firstEnd = Math.min(...workers.map((w) => w.finishedAt!));
+    expect(lastStart).toBeLessThan(firstEnd);
+  });
+
+  it("labels a node only after it joined", () => {
+    for (const member of commands().filter((c) => c.name.includes("-member-"))) {
+      const join = named(prod, member.name.replace("-member-", "-join-"));
+      expect(member.startedAt).toBeGreaterThanOrEqual(join.finishedAt!);
+    }
+  });
+
+  it("puts three managers in three AZs", () => {
+    const subnets = ["prod-manager-0", "prod-manager-1", "prod-manager-2"].map((n) => named(prod, n).inputs.subnetId);
+    expect(new Set(subnets).size).toBe(3);
+  });
+});
+
+describe("scale", () => {
+  it("adds a constant number of resources per worker", async () => {
+    const count = async (workers: number) => {
+      const result = await runProgram({ stack: "dev", config: devConfig({ workerPools: [{ name: "app", count: workers }] }) });
+      if (!result.ok) throw new Error(result.error);
+      return result.resources.length;
+    };
+    const [three, thirty] = [await count(3), await count(30)];
+    // An instance and three commands (ready, join, member) per worker, nothing else.
+    expect((thirty - three) / 27).toBe(4);
+  });
+});
+
+describe("a bad config", () => {
+  it("fails before any resource is registered, naming every bad key", async () => {
+    const result = await runProgram({
+      stack: "dev",
+      config: devConfig({ managers: { count: 2 }, vpcCidr: "10.0.0.0/33" }),
+    });
+    expect(result.ok).toBe(false);
+    expect(result.error).toMatch(/aws-swarm:managers\.count/);
+    expect(result.error).toMatch(/aws-swarm:vpcCidr/);
+    expect(result.resources).toEqual([]);
+  });
+});

@@ -1,0 +1,75 @@
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+/** What a remote.Command's `connection` carries, once unwrapped from its secret envelope. */
+export interface SshTarget {
+  host: string;
+  user?: string;
+  port?: number;
+  privateKey?: string;
+  dialErrorLimit?: number;
+}
+
+export interface SshResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const keyFiles = new Map<string, string>();
+
+function keyFileFor(privateKey: string): string {
+  let file = keyFiles.get(privateKey);
+  if (!file) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aws-swarm-key-"));
+    file = path.join(dir, "id");
+    fs.writeFileSync(file, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, { mode: 0o600 });
+    keyFiles.set(privateKey, file);
+  }
+  return file;
+}
+
+function sshOnce(target: SshTarget, command: string, stdin: string | undefined): Promise<SshResult> {
+  const args = [
+    "-o", "BatchMode=yes",
+    "-o", "StrictHostKeyChecking=no",
+    "-o", "UserKnownHostsFile=/dev/null",
+    "-o", "LogLevel=ERROR",
+    "-o", "ConnectTimeout=10",
+    "-p", String(target.port ?? 22),
+  ];
+  if (target.privateKey) {
+    args.push("-i", keyFileFor(target.privateKey), "-o", "IdentitiesOnly=yes");
+  }
+  args.push(`${target.user ?? "root"}@${target.host}`, command);
+  return new Promise((resolve, reject) => {
+    const child = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? 255, stdout, stderr }));
+    child.stdin.end(stdin ?? "");
+  });
+}
+
+/**
+ * Runs a command the way @pulumi/command's remote provider does: dial with retries up to the
+ * connection's `dialErrorLimit` (OpenSSH exits 255 when it cannot connect), stdin piped in.
+ */
+export async function sshRun(target: SshTarget, command: string, stdin?: string): Promise<SshResult> {
+  const attempts = Math.max(1, target.dialErrorLimit ?? 10);
+  let delayMs = 100;
+  for (let attempt = 1; ; attempt++) {
+    const result = await sshOnce(target, command, stdin);
+    const dialFailed = result.code === 255 && /connect|Connection|banner|kex_exchange/i.test(result.stderr);
+    if (!dialFailed || attempt >= attempts) {
+      return result;
+    }
+    await new Promise((r) => setTimeout(r, delayMs));
+    delayMs = Math.min(delayMs * 1.5, 5000);
+  }
+}

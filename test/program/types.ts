@@ -1,0 +1,59 @@
+/** The contract between a test (or the cluster CLI) and one run of the program under mocks. */
+
+export interface HarnessTarget {
+  /** `hosts.json` written by test/harness/hosts.sh. */
+  hostsFile: string;
+  /** Node key (`manager-0`, `app-1`) → harness host name (`h1`); stable across runs. */
+  nodeHosts: Record<string, string>;
+}
+
+export interface ProgramJob {
+  stack: string;
+  /** `aws-swarm:*` keys without the prefix; non-strings are passed as JSON like the CLI does. */
+  config: Record<string, unknown>;
+  secretKeys?: string[];
+  /** Absent: offline, every provider answer is made up. Present: node commands run for real. */
+  harness?: HarnessTarget;
+  /** Offline only: how long a mocked remote command takes, to make concurrency observable. */
+  commandDelayMs?: number;
+}
+
+export interface RecordedResource {
+  type: string;
+  name: string;
+  /** Inputs as the provider receives them; secrets keep their envelope. */
+  inputs: Record<string, any>;
+  state: Record<string, any>;
+  startedAt: number;
+  finishedAt?: number;
+  error?: string;
+}
+
+export interface ProgramResult {
+  ok: boolean;
+  error?: string;
+  resources: RecordedResource[];
+  outputs: Record<string, unknown>;
+  secretOutputs: string[];
+  durationMs: number;
+}
+
+export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** Strips Pulumi's secret envelopes, recursively. */
+export function unwrapSecrets(value: any): any {
+  if (Array.isArray(value)) {
+    return value.map(unwrapSecrets);
+  }
+  if (value && typeof value === "object") {
+    if (value[SECRET_SIG] !== undefined) {
+      return unwrapSecrets(value.value);
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+  }
+  return value;
+}
+
+export function isSecretValue(value: any): boolean {
+  return Boolean(value && typeof value === "object" && value[SECRET_SIG] !== undefined);
+}

@@ -1,0 +1,308 @@
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { renderScript } from "../lib/scripts";
+import {
+  HAPROXY_FILE,
+  contentHash,
+  ecrRegion,
+  encodeFiles,
+  encryptOverlayNetworks,
+  gatewayUrls,
+  imageVariableName,
+  lifecyclePolicy,
+  planStack,
+  registryAuthEnv,
+  registryOf,
+  renderVariables,
+  variablesHash,
+} from "../lib/stack";
+import { GatewayConfig, StackConfig } from "../lib/types";
+
+const ROOT = path.join(__dirname, "..");
+const APP_YML = fs.readFileSync(path.join(ROOT, "stacks", "app.yml"), "utf8");
+const STACK: StackConfig = { name: "app", file: "stacks/app.yml", variables: { GRAFANA_IMAGE: "grafana/grafana-oss:13.0.2" } };
+const GATEWAY: GatewayConfig = {
+  port: 80,
+  publicCidrs: ["0.0.0.0/0"],
+  placement: "managers",
+  routes: [
+    { path: "/hello", service: "hello", port: 8080 },
+    { path: "/world", service: "world", port: 8080 },
+  ],
+};
+const IMAGES = { ECHO_IMAGE: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/echo@sha256:" + "a".repeat(64) };
+
+function decode(b64: string): string {
+  return Buffer.from(b64, "base64").toString("utf8");
+}
+
+/** `docker stack config` merges and validates compose files offline (the CLI, no daemon). */
+function stackConfig(files: Record<string, string>, env: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-test-"));
+  try {
+    const args = ["stack", "config"];
+    for (const [name, text] of Object.entries(files)) {
+      fs.writeFileSync(path.join(dir, name), text);
+      if (name.endsWith(".yml")) {
+        args.push("-c", name);
+      }
+    }
+    return execFileSync("docker", args, { cwd: dir, env: { PATH: process.env.PATH, ...env }, encoding: "utf8", stdio: "pipe" });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe("names, hashes, encodings", () => {
+  test("image variable names", () => {
+    expect(imageVariableName("echo")).toBe("ECHO_IMAGE");
+    expect(imageVariableName("team/order-api.v2")).toBe("TEAM_ORDER_API_V2_IMAGE");
+  });
+
+  test("hashes are stable and order-independent", () => {
+    expect(contentHash("x")).toHaveLength(12);
+    expect(contentHash("x")).toBe(contentHash("x"));
+    expect(variablesHash({ A: "1", B: "2" })).toBe(variablesHash({ B: "2", A: "1" }));
+    expect(variablesHash({ A: "1" })).not.toBe(variablesHash({ A: "2" }));
+  });
+
+  test("STACK_VARIABLES lines", () => {
+    expect(renderVariables({ B: "x=y", A: "" })).toBe("A=\nB=x=y\n");
+    expect(() => renderVariables({ "BAD-NAME": "1" })).toThrow(/not a valid variable name/);
+    expect(() => renderVariables({ A: "two\nlines" })).toThrow(/newline/);
+  });
+
+  test("FILES_B64 lines", () => {
+    expect(encodeFiles({ "b.cfg": "B", "a.txt": "hello" })).toBe("a.txt aGVsbG8=\nb.cfg Qg==\n");
+    expect(() => encodeFiles({ "../x": "" })).toThrow(/plain file name/);
+    expect(() => encodeFiles({ "compose.yml": "" })).toThrow(/other than compose.yml/);
+  });
+
+  test("ECR helpers", () => {
+    const url = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/aws-swarm/echo";
+    expect(registryOf(url)).toBe("123456789012.dkr.ecr.eu-west-1.amazonaws.com");
+    expect(ecrRegion(registryOf(url))).toBe("eu-west-1");
+    expect(() => ecrRegion("registry.example.com")).toThrow(/not an ECR registry/);
+    expect(registryAuthEnv(registryOf(url), "app")).toEqual({
+      REGISTRY: "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+      AWS_REGION: "eu-west-1",
+      STACK_NAME: "app",
+    });
+    expect(JSON.parse(lifecyclePolicy(5)).rules[0].selection.countNumber).toBe(5);
+  });
+
+  test("gateway URLs", () => {
+    expect(gatewayUrls(["203.0.113.1", "203.0.113.2"], 8080)).toEqual(["http://203.0.113.1:8080", "http://203.0.113.2:8080"]);
+  });
+});
+
+describe("encryptOverlayNetworks", () => {
+  test("adds the option to app.yml's network, and docker accepts the result", () => {
+    // WHEN
+    const encrypted = encryptOverlayNetworks(APP_YML);
+    // THEN
+    expect(encrypted).toMatch(/\nnetworks:\n(.*\n)*? {2}app:\n {4}driver_opts:\n {6}encrypted: ""\n/);
+    const merged = stackConfig(
+      { "app.yml": encrypted, [HAPROXY_FILE]: "x" },
+      { STACK_NAME: "app", ECHO_IMAGE: "echo:1", GATEWAY_CONFIG_HASH: "abc" },
+    );
+    expect(merged).toMatch(/networks:\n {2}app:\n {4}driver: overlay\n {4}driver_opts:\n {6}encrypted: ""\n {4}attachable: true/);
+  });
+
+  test("existing driver_opts, external and flow-style networks", () => {
+    const compose = [
+      "services: {}",
+      "networks:",
+      "  # comment",
+      "  front:",
+      "    driver: overlay",
+      "    driver_opts:",
+      "      com.docker.network.driver.mtu: \"1400\"",
+      "  shared:",
+      "    external: true",
+      "  back: {}",
+      "volumes: {}",
+      "",
+    ].join("\n");
+    expect(encryptOverlayNetworks(compose)).toBe(
+      [
+        "services: {}",
+        "networks:",
+        "  # comment",
+        "  front:",
+        "    driver: overlay",
+        "    driver_opts:",
+        '      encrypted: ""',
+        "      com.docker.network.driver.mtu: \"1400\"",
+        "  shared:",
+        "    external: true",
+        "  back:",
+        "    driver_opts:",
+        '      encrypted: ""',
+        "volumes: {}",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  test("a file without networks gets an encrypted default network", () => {
+    expect(encryptOverlayNetworks("services: {}\n")).toBe(
+      'services: {}\nnetworks:\n  default:\n    driver: overlay\n    driver_opts:\n      encrypted: ""\n',
+    );
+  });
+
+  test("refuses what it can't rewrite", () => {
+    expect(() => encryptOverlayNetworks("networks:\n  app: {driver: overlay}\n")).toThrow(/block style/);
+  });
+});
+
+describe("planStack", () => {
+  test("env of deploy-stack.sh", () => {
+    // WHEN
+    const plan = planStack({ stack: STACK, gateway: GATEWAY, encryptOverlay: false, compose: APP_YML, imageVariables: IMAGES });
+    // THEN
+    expect(Object.keys(plan.env).sort()).toEqual(["COMPOSE_B64", "CONVERGE_TIMEOUT", "FILES_B64", "STACK_NAME", "STACK_VARIABLES"]);
+    expect(decode(plan.env.COMPOSE_B64)).toBe(APP_YML);
+    const [name, content] = plan.env.FILES_B64.trim().split(" ");
+    expect(name).toBe(HAPROXY_FILE);
+    expect(decode(content)).toBe(plan.haproxyConfig);
+    expect(plan.env.STACK_VARIABLES).toBe(
+      [
+        `ECHO_IMAGE=${IMAGES.ECHO_IMAGE}`,
+        `GATEWAY_CONFIG_HASH=${plan.hashes.haproxy}`,
+        "GATEWAY_PORT=80",
+        "GRAFANA_IMAGE=grafana/grafana-oss:13.0.2",
+        "STACK_NAME=app",
+        "",
+      ].join("\n"),
+    );
+    expect(plan.haproxyConfig).toMatch(/tasks\.app_hello:8080/);
+    expect(plan.env.CONVERGE_TIMEOUT).toBe("600");
+  });
+
+  test("the default compose file resolves with the planned variables", () => {
+    const plan = planStack({ stack: STACK, gateway: GATEWAY, encryptOverlay: false, compose: APP_YML, imageVariables: IMAGES });
+    const merged = stackConfig({ "app.yml": APP_YML, [HAPROXY_FILE]: plan.haproxyConfig }, plan.variables);
+    expect(merged).toMatch(`name: app_gateway-${plan.hashes.haproxy}`);
+    expect(merged).toMatch(`image: ${IMAGES.ECHO_IMAGE}`);
+    expect(merged).toMatch(/published: 80\n/);
+  });
+
+  test("hashes change exactly with their inputs", () => {
+    const base = planStack({ stack: STACK, gateway: GATEWAY, encryptOverlay: false, compose: APP_YML, imageVariables: IMAGES });
+    const same = planStack({ stack: STACK, gateway: GATEWAY, encryptOverlay: false, compose: APP_YML, imageVariables: { ...IMAGES } });
+    expect(same.hashes).toEqual(base.hashes);
+
+    const newRoute = planStack({
+      stack: STACK,
+      gateway: { ...GATEWAY, routes: [...GATEWAY.routes, { path: "/grafana", service: "grafana", port: 3000 }] },
+      encryptOverlay: false,
+      compose: APP_YML,
+      imageVariables: IMAGES,
+    });
+    expect(newRoute.hashes.haproxy).not.toBe(base.hashes.haproxy);
+    expect(newRoute.hashes.compose).toBe(base.hashes.compose);
+
+    const newImage = planStack({ stack: STACK, gateway: GATEWAY, encryptOverlay: false, compose: APP_YML, imageVariables: { ECHO_IMAGE: "echo@sha256:" + "b".repeat(64) } });
+    expect(newImage.hashes.images).not.toBe(base.hashes.images);
+    expect(newImage.hashes.haproxy).toBe(base.hashes.haproxy);
+
+    const encrypted = planStack({ stack: STACK, gateway: GATEWAY, encryptOverlay: true, compose: APP_YML, imageVariables: IMAGES });
+    expect(encrypted.hashes.compose).not.toBe(base.hashes.compose);
+    expect(decode(encrypted.env.COMPOSE_B64)).toMatch(/encrypted: ""/);
+  });
+
+  test("the program's own variables win over user variables", () => {
+    const plan = planStack({
+      stack: { ...STACK, variables: { STACK_NAME: "other", GATEWAY_PORT: "1", ECHO_IMAGE: "stale:1" } },
+      gateway: GATEWAY,
+      encryptOverlay: false,
+      compose: APP_YML,
+      imageVariables: IMAGES,
+    });
+    expect(plan.variables.STACK_NAME).toBe("app");
+    expect(plan.variables.GATEWAY_PORT).toBe("80");
+    expect(plan.variables.ECHO_IMAGE).toBe(IMAGES.ECHO_IMAGE);
+  });
+});
+
+describe("node scripts", () => {
+  const scripts = ["deploy-stack", "update-image", "registry-auth"];
+
+  test.each(scripts)("%s.sh is shellcheck-clean and follows the script conventions", (name) => {
+    const file = path.join(ROOT, "scripts", `${name}.sh`);
+    execFileSync("shellcheck", ["-x", file], { stdio: "pipe" });
+    const text = fs.readFileSync(file, "utf8");
+    expect(text.startsWith("#!/usr/bin/env bash\nset -euo pipefail\n")).toBe(true);
+    expect(text.trimEnd().split("\n").pop()).toBe('main "$@"');
+  });
+
+  test("rendered registry-auth.sh (snapshot)", () => {
+    const text = renderScript("registry-auth", registryAuthEnv("123456789012.dkr.ecr.eu-west-1.amazonaws.com", "app"));
+    expect(text).toMatchSnapshot();
+  });
+
+  test("rendered deploy-stack.sh starts with its parameters", () => {
+    const plan = planStack({ stack: STACK, gateway: GATEWAY, encryptOverlay: false, compose: APP_YML, imageVariables: IMAGES });
+    const text = renderScript("deploy-stack", plan.env);
+    expect(text.startsWith(`#!/usr/bin/env bash\nexport COMPOSE_B64='${plan.env.COMPOSE_B64}'\n`)).toBe(true);
+    expect(text).toMatch(/^export STACK_NAME='app'$/m);
+    expect(text).toMatch(/^export STACK_VARIABLES='ECHO_IMAGE=/m);
+  });
+
+  test("deploy-stack.sh refuses to run without its parameters", () => {
+    const result = spawnSync("bash", ["-s"], { input: renderScript("deploy-stack", {}), encoding: "utf8" });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/STACK_NAME is required/);
+    expect(result.stdout).toBe("");
+  });
+
+  test("update-image.sh prints its usage", () => {
+    const result = spawnSync("bash", [path.join(ROOT, "scripts", "update-image.sh")], { encoding: "utf8" });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/usage: update-image.sh <service> <image>/);
+  });
+
+  test("registry-auth refresh re-applies auth to the registry's services only (fake docker)", () => {
+    // GIVEN a fake docker CLI and credential helper that log their calls.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "registry-auth-"));
+    const calls = path.join(dir, "calls");
+    const registry = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
+    fs.writeFileSync(
+      path.join(dir, "docker"),
+      `#!/usr/bin/env bash
+echo "docker $*" >>"${calls}"
+case "$*" in
+  "info --format {{.Swarm.ControlAvailable}}") echo true ;;
+  "node ls --format {{.Self}} {{.ManagerStatus}}") printf 'false Reachable\\ntrue Leader\\n' ;;
+  "service ls "*) printf 'app_hello\\napp_grafana\\n' ;;
+  *"app_hello") [[ $1 == service && $2 == inspect ]] && echo "${registry}/echo@sha256:abc" ;;
+  *"app_grafana") [[ $2 == inspect ]] && echo "grafana/grafana-oss:13.0.2" ;;
+esac
+exit 0
+`,
+      { mode: 0o755 },
+    );
+    fs.writeFileSync(path.join(dir, "docker-credential-ecr-login"), `#!/usr/bin/env bash\ncat >/dev/null\necho '{"Secret":"x"}'\n`, {
+      mode: 0o755,
+    });
+    try {
+      // WHEN
+      const result = spawnSync("bash", ["-s", "refresh"], {
+        input: renderScript("registry-auth", registryAuthEnv(registry, "app")),
+        encoding: "utf8",
+        env: { PATH: `${dir}:${process.env.PATH}` },
+      });
+      // THEN
+      expect(result.stderr).toMatch(/re-applied registry auth to 1 service\(s\) of stack app/);
+      expect(result.status).toBe(0);
+      const log = fs.readFileSync(calls, "utf8");
+      expect(log).toMatch("docker service update --with-registry-auth --detach --quiet app_hello");
+      expect(log).not.toMatch("service update --with-registry-auth --detach --quiet app_grafana");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
