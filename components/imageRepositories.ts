@@ -26,8 +26,8 @@ export interface ImageRepositoriesArgs {
 export class ImageRepositories extends pulumi.ComponentResource {
   /** `<NAME>_IMAGE` → `<repository>@sha256:…`, for `${NAME_IMAGE}` in the compose file. */
   public readonly imageVariables: pulumi.Output<Record<string, string>>;
-  /** The ECR registry host; undefined without images. */
-  public readonly registryUrl: pulumi.Output<string | undefined>;
+  /** The ECR registry host (`<account>.dkr.ecr.<region>.amazonaws.com`); "" without images. */
+  public readonly registryUrl: pulumi.Output<string>;
   /** Image name → repository URL. */
   public readonly repositoryUrls: pulumi.Output<Record<string, string>>;
 
@@ -88,7 +88,7 @@ export class ImageRepositories extends pulumi.ComponentResource {
       .all(built.map(({ image, repository }) => repository.repositoryUrl.apply((url) => [image.name, url] as const)))
       .apply((pairs) => Object.fromEntries(pairs));
     this.registryUrl =
-      built.length > 0 ? built[0].repository.repositoryUrl.apply(registryOf) : pulumi.output(undefined);
+      built.length > 0 ? built[0].repository.repositoryUrl.apply(registryOf) : pulumi.output("");
     this.registerOutputs({
       imageVariables: this.imageVariables,
       registryUrl: this.registryUrl,

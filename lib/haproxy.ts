@@ -131,7 +131,7 @@ function renderGlobal(): string {
     // Foreground, no daemon/user/chroot: the container entrypoint runs `haproxy -W -db` (master
     // worker) as the image's user, and a reload (SIGUSR2) keeps the listening sockets.
     "log stdout format raw local0 info",
-    "maxconn 20000",
+    "maxconn 4096",
     // A reload or stop-first update must not wait forever for idle keep-alive clients.
     "hard-stop-after 30s",
   ]);
@@ -194,7 +194,7 @@ function renderFrontend(ordered: HaproxyRoute[], listenPort: number): string {
   const lines = [
     `bind :${listenPort}`,
     // The gateway's own health, for the load balancer; answered before any routing.
-    `http-request return status 200 content-type text/plain string "ok" if { path ${GATEWAY_HEALTH_PATH} }`,
+    `http-request return status 200 content-type text/plain string "ok\\n" if { path ${GATEWAY_HEALTH_PATH} }`,
   ];
   let defaultBackend = "be_not_found";
   ordered.forEach((route, index) => {
@@ -248,7 +248,7 @@ function renderBackends(
       `http-check send meth GET uri ${health} ver HTTP/1.1 hdr Host gateway`,
       "http-check expect ! rstatus ^5",
       // No usable task: answer at once instead of queueing until a timeout.
-      `http-request return status 503 content-type text/plain lf-string "503 no healthy task of service ${route.service} for route %[var(txn.route)]" if { nbsrv eq 0 }`,
+      `http-request return status 503 content-type text/plain lf-string "503 no healthy task of service ${route.service} for route %[var(txn.route)]\\n" if { nbsrv eq 0 }`,
       `server-template ${prefix} ${slots} ${hostOf(route, stackName)}:${route.port} check`,
     ]);
   });
@@ -256,7 +256,7 @@ function renderBackends(
 
 function renderNotFound(): string {
   return block("backend be_not_found", [
-    `http-request return status 404 content-type text/plain lf-string "404 no route for %[path]"`,
+    `http-request return status 404 content-type text/plain lf-string "404 no route for %[path]\\n"`,
   ]);
 }
 

@@ -99,7 +99,9 @@ deploy_stack() {
     args+=(-c "$dir/$override")
   done
   # Docker >= 26 warns unless --detach is explicit; 20.10 has no such flag.
-  if dk stack deploy --help 2>/dev/null | grep -q -- '--detach'; then
+  local help
+  help=$(dk stack deploy --help 2>&1 || true)
+  if [[ $help == *--detach* ]]; then
     args+=(--detach=true)
   fi
   log "docker stack deploy $STACK_NAME ($(basename -a "$dir"/* | tr '\n' ' '))"

@@ -168,10 +168,18 @@ apply() {
 
 # --------------------------------------------------------------------------------------- remove
 
-running_tasks() {
-  local ids
-  ids=$(dk node ps --filter desired-state=running --format '{{.ID}}' "$NODE_ID") || return 1
-  grep -c . <<<"$ids" || true
+# Counts the node's tasks that are still meant to run, or (on a node that is up) still running:
+# waiting for the second lets containers stop gracefully before the node is removed. A Down node
+# never reports its tasks stopped, so there only the desired state counts.
+busy_tasks() {
+  local rows status
+  status=$(node_field '{{.Status.State}}') || return 1
+  rows=$(dk node ps --format '{{.DesiredState}} {{.CurrentState}}' "$NODE_ID") || return 1
+  if [[ $status == ready ]]; then
+    grep -cE '^Running |^[A-Za-z]+ Running' <<<"$rows" || true
+  else
+    grep -c '^Running ' <<<"$rows" || true
+  fi
 }
 
 remove() {
@@ -198,9 +206,9 @@ remove() {
     dk node update --availability drain "$NODE_ID" >/dev/null
   fi
   local deadline=$((SECONDS + timeout)) left
-  while left=$(running_tasks) && ((left > 0)); do
+  while left=$(busy_tasks) && ((left > 0)); do
     if ((SECONDS >= deadline)); then
-      log "warning: $left task(s) still meant to run on $NODE_ID after ${timeout}s; removing it anyway"
+      log "warning: $left task(s) still running on $NODE_ID after ${timeout}s; removing it anyway"
       break
     fi
     sleep 2

@@ -103,7 +103,7 @@ refresh() {
     return 0
   fi
   # Every manager has the timer; only the leader acts, so each refresh happens once.
-  if ! docker node ls --format '{{.Self}} {{.ManagerStatus}}' </dev/null | grep -q '^true Leader$'; then
+  if [[ $'\n'$(docker node ls --format '{{.Self}} {{.ManagerStatus}}' </dev/null)$'\n' != *$'\ntrue Leader\n'* ]]; then
     echo "not the swarm leader: nothing to refresh" >&2
     return 0
   fi

@@ -48,7 +48,9 @@ update_status() {
 
 # start-first, unless the service publishes a host-mode port.
 update_order() {
-  if dk service inspect "$1" --format '{{range .Endpoint.Ports}}{{.PublishMode}} {{end}}' | grep -qw host; then
+  local modes
+  modes=$(dk service inspect "$1" --format '{{range .Endpoint.Ports}}{{.PublishMode}} {{end}}')
+  if [[ " $modes " == *" host "* ]]; then
     echo stop-first
   else
     echo start-first

@@ -346,7 +346,8 @@ describe("parseConfig", () => {
     ["autolock as text", { swarm: { autolock: "yes" } }, /^aws-swarm:swarm\.autolock must be true or false, got "yes"$/],
     ["cert expiry not a Go duration", { swarm: { certExpiry: "90d" } }, /^aws-swarm:swarm\.certExpiry must be a Go duration such as 2160h/],
     ["cert expiry under an hour", { swarm: { certExpiry: "59m59s" } }, /^aws-swarm:swarm\.certExpiry must be at least 1h/],
-    ["overlapping address pool", { vpcCidr: "10.128.0.0/16" }, /^aws-swarm:swarm\.defaultAddrPool \(10\.128\.0\.0\/12\) overlaps aws-swarm:vpcCidr \(10\.128\.0\.0\/16\)/],
+    ["overlapping address pool", { swarm: { defaultAddrPool: "10.0.0.0/8" } }, /^aws-swarm:swarm\.defaultAddrPool \(10\.0\.0\.0\/8\) overlaps aws-swarm:vpcCidr \(10\.0\.0\.0\/16\): overlay networks/],
+    ["VPC inside the default address pool", { vpcCidr: "10.128.0.0/16" }, /^aws-swarm:swarm\.defaultAddrPool \(10\.128\.0\.0\/12, the default\) overlaps aws-swarm:vpcCidr \(10\.128\.0\.0\/16\)/],
     ["address pool smaller than a network", { swarm: { defaultAddrPool: "10.200.0.0/26" } }, /^aws-swarm:swarm\.defaultAddrPool must have a prefix between \/8 and \/24/],
     ["missing stack file", { stack: { file: "stacks/missing.yml" } }, /^aws-swarm:stack\.file must name an existing file relative to the project root; .*stacks\/missing\.yml does not exist$/],
     ["stack file is a directory", { stack: { file: "stacks" } }, /^aws-swarm:stack\.file must name an existing file .* is not a file$/],
@@ -367,7 +368,8 @@ describe("parseConfig", () => {
     ["image context missing", { images: [{ name: "api", context: "images/api" }] }, /^aws-swarm:images\[0\]\.context must name an existing directory relative to the project root/],
     ["Dockerfile missing", { images: [{ name: "web", context: "images/web", dockerfile: "Dockerfile.prod" }] }, /^aws-swarm:images\[0\]\.dockerfile must name an existing file inside the build context images\/web/],
     ["duplicate image names", { images: [{ name: "web", context: "images/web" }, { name: "web", context: "images/web" }] }, /^aws-swarm:images\[1\]\.name must be unique/],
-    ["image name with a slash", { images: [{ name: "team/web", context: "images/web" }] }, /^aws-swarm:images\[0\]\.name must be an image name/],
+    ["image name with upper case", { images: [{ name: "Web", context: "images/web" }] }, /^aws-swarm:images\[0\]\.name must be an ECR repository name/],
+    ["image names sharing a variable", { images: [{ name: "web-app", context: "images/web" }, { name: "web.app", context: "images/web" }] }, /^aws-swarm:images\[1\]\.name \("web\.app"\) and aws-swarm:images\[0\]\.name \("web-app"\) would both set the stack variable WEB_APP_IMAGE$/],
     ["bad AMI id", { ami: "ubuntu-24.04" }, /^aws-swarm:ami must be an AMI id like ami-0123456789abcdef0, got "ubuntu-24\.04"$/],
     ["one AMI for two architectures", { ami: "ami-0123456789abcdef0", workerPools: [pool({ instanceType: "m7g.large" })] }, /^aws-swarm:ami is set, but the nodes mix CPU architectures \(x86_64: manager \(t3\.small\); arm64: app \(m7g\.large\)\)/],
     ["bad cluster name", { clusterName: "My_Cluster" }, /^aws-swarm:clusterName must be lower-case letters, digits and '-', starting with a letter/],
@@ -378,6 +380,19 @@ describe("parseConfig", () => {
     const problems = problemsOf({ adminCidrs: ADMIN, ...overrides }, root);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(expected);
+  });
+
+  it("checks that the default stack file and Dockerfile exist", () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "aws-swarm-empty-"));
+    fs.mkdirSync(path.join(empty, "web"));
+    try {
+      expect(problemsOf({ adminCidrs: ADMIN, images: [{ name: "web", context: "web" }] }, empty)).toEqual([
+        expect.stringMatching(/^aws-swarm:stack\.file must name an existing file relative to the project root; .*stacks\/app\.yml does not exist$/),
+        expect.stringMatching(/^aws-swarm:images\[0\]\.dockerfile must name an existing file inside the build context web; .*web\/Dockerfile does not exist$/),
+      ]);
+    } finally {
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   it("rejects a stack name that cannot be the default cluster name, naming clusterName", () => {

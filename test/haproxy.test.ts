@@ -105,7 +105,7 @@ describe("renderHaproxyConfig", () => {
     const config = renderHaproxyConfig({ routes: ONE, stackName: "app" });
     expect(config).toMatch(/default_backend be_not_found/);
     expect(config).toMatch(/return status 404/);
-    expect(config).toMatch(/return status 503 .*service hello for route %\[var\(txn\.route\)\]" if \{ nbsrv eq 0 \}/);
+    expect(config).toMatch(/return status 503 .*service hello for route %\[var\(txn\.route\)\]\\n" if \{ nbsrv eq 0 \}/);
     expect(config).toMatch(/timeout connect 2s/);
     expect(config).toMatch(/timeout queue 5s/);
   });

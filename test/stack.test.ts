@@ -306,3 +306,94 @@ exit 0
     }
   });
 });
+
+describe("StackDeployment and ImageRepositories (Pulumi mocks)", () => {
+  // Recorded resources, in registration order (dependencies first: pulumi-facts §4.6).
+  const resources: { type: string; name: string; inputs: any }[] = [];
+  let pulumi: typeof import("@pulumi/pulumi");
+
+  beforeAll(async () => {
+    pulumi = await import("@pulumi/pulumi");
+    await pulumi.runtime.setMocks(
+      {
+        newResource(args) {
+          resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+          const extra: Record<string, unknown> = {};
+          if (args.type === "command:remote:Command") {
+            extra.stdout = args.name.endsWith("-deploy") ? '{"stack":"app","converged":true}' : "";
+          }
+          if (args.type === "aws:ecr/repository:Repository") {
+            extra.repositoryUrl = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/${args.inputs.name}`;
+            extra.registryId = "123456789012";
+          }
+          if (args.type === "docker:index/image:Image") {
+            extra.repoDigest = `${String(args.inputs.imageName).replace(/:latest$/, "")}@sha256:${"c".repeat(64)}`;
+          }
+          return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
+        },
+        call(args) {
+          if (args.token === "aws:ecr/getAuthorizationToken:getAuthorizationToken") {
+            return { userName: "AWS", password: "token", authorizationToken: "x", proxyEndpoint: "https://x", expiresAt: "" };
+          }
+          throw new Error(`Mock not implemented: ${args.token}`);
+        },
+      },
+      "aws-swarm",
+      "test",
+      false,
+    );
+  });
+
+  const promiseOf = <T>(output: import("@pulumi/pulumi").Output<T>) => new Promise<T>((resolve) => output.apply(resolve));
+
+  test("images, registry auth on each manager, remove holder, deploy with hash triggers", async () => {
+    // GIVEN
+    const { ImageRepositories } = await import("../components/imageRepositories");
+    const { StackDeployment } = await import("../components/stackDeployment");
+    const connection = { host: "203.0.113.10", user: "ubuntu", privateKey: "KEY" };
+    // WHEN
+    const images = new ImageRepositories("demo", {
+      images: [{ name: "echo", context: "services/echo", dockerfile: "Dockerfile" }],
+      projectRoot: ROOT,
+      repositoryPrefix: "demo",
+    });
+    const stack = new StackDeployment("demo-app", {
+      connection,
+      managerConnections: [connection, { ...connection, host: "203.0.113.11" }],
+      config: { stack: STACK, gateway: GATEWAY, swarm: { taskHistoryLimit: 2, autolock: false, encryptOverlay: false, certExpiry: "2160h", defaultAddrPool: "10.128.0.0/12" } },
+      projectRoot: ROOT,
+      imageVariables: images.imageVariables,
+      gatewayAddresses: ["203.0.113.10"],
+      registryUrl: images.registryUrl,
+    });
+    // THEN
+    expect(await promiseOf(images.imageVariables)).toEqual({
+      ECHO_IMAGE: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/demo/echo@sha256:${"c".repeat(64)}`,
+    });
+    expect(await promiseOf(stack.gatewayUrls)).toEqual(["http://203.0.113.10:80"]);
+    expect(await promiseOf(stack.deployStatus)).toMatch(/"converged":true/);
+
+    const names = resources.map((r) => r.name);
+    expect(names).toEqual(
+      expect.arrayContaining(["demo-echo", "demo-echo-lifecycle", "demo-echo-image", "demo-app-registry-auth-0", "demo-app-registry-auth-1", "demo-app-remove", "demo-app-deploy"]),
+    );
+    const repo = resources.find((r) => r.name === "demo-echo")!;
+    expect(repo.inputs).toMatchObject({ name: "demo/echo", forceDelete: true, imageScanningConfiguration: { scanOnPush: true } });
+
+    const deploy = resources.find((r) => r.name === "demo-app-deploy")!;
+    expect(names.indexOf("demo-app-deploy")).toBeGreaterThan(names.indexOf("demo-app-remove"));
+    expect(names.indexOf("demo-app-deploy")).toBeGreaterThan(names.indexOf("demo-app-registry-auth-1"));
+    expect(deploy.inputs.create).toBe("sudo bash -s deploy");
+    expect(deploy.inputs.delete).toBeUndefined();
+    expect(deploy.inputs.triggers).toHaveLength(4);
+    expect(deploy.inputs.stdin).toMatch(/^export STACK_VARIABLES='ECHO_IMAGE=123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/demo\/echo@sha256:c+$/m);
+
+    const remove = resources.find((r) => r.name === "demo-app-remove")!;
+    expect(remove.inputs.create).toBeUndefined();
+    expect(remove.inputs.delete).toBe("sudo bash -s remove");
+
+    const auth = resources.find((r) => r.name === "demo-app-registry-auth-0")!;
+    expect(auth.inputs.stdin).toMatch(/^export REGISTRY='123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com'$/m);
+    expect(stack.haproxyConfig).toMatch(/tasks\.app_world:8080/);
+  });
+});

@@ -18,7 +18,8 @@ DATA=/var/lib/aws-swarm-harness/$ID           # per-host files; on disk because 
 CACHE=/var/cache/aws-swarm-harness            # survives `down`: debootstrap tarball, registry
 TAG="aws-swarm-harness-$ID"                   # iptables comment that marks this harness's rules
 MIRROR=${HARNESS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-BASE_PKGS=haproxy,python3-minimal,curl,ca-certificates,procps,tini
+# python3, not python3-minimal: the latter lacks most of the stdlib (http.server, json, ...).
+BASE_PKGS=haproxy,python3,curl,ca-certificates,procps,tini
 BASE_REF=$REG/aws-swarm/base:bookworm
 # Directories each host gets a private copy of (bind mounts), and those it sees copy-on-write.
 PRIVATE_DIRS=(var/lib/docker var/lib/containerd var/lib/aws-swarm var/log var/tmp root home tmp opt run)
@@ -349,10 +350,12 @@ ensure_builder() {
   flock -u 9
 }
 
+# Changing the package list or mirror yields a new tarball and a new registry tag.
+base_hash() { echo "bookworm $BASE_PKGS $MIRROR" | sha256sum | cut -c1-12; }
+
 rootfs_tarball() {
-  local hash tar tmp
-  hash=$(echo "bookworm $BASE_PKGS $MIRROR" | sha256sum | cut -c1-12)
-  tar=$CACHE/base-bookworm-$hash.tar
+  local tar tmp
+  tar=$CACHE/base-bookworm-$(base_hash).tar
   mkdir -p "$CACHE"
   exec 8>"$CACHE/debootstrap.lock"
   flock 8 # harnesses share the tarball; only one builds it
@@ -378,15 +381,20 @@ rootfs_tarball() {
 
 cmd_base_image() {
   cmd_registry >/dev/null
-  if ! registry_has aws-swarm/base bookworm; then
+  local exact
+  exact=bookworm-$(base_hash)
+  if ! registry_has aws-swarm/base "$exact"; then
     local tar
     tar=$(rootfs_tarball)
     ensure_builder
+    # tini as PID 1 so that services stop on SIGTERM instead of waiting out the grace period.
     host_docker b import \
       -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
       -c 'ENTRYPOINT ["/usr/bin/tini", "--"]' -c 'CMD ["/bin/bash"]' \
       "$tar" "$BASE_REF" >/dev/null
+    host_docker b tag "$BASE_REF" "$REG/aws-swarm/base:$exact"
     host_docker b push -q "$BASE_REF" >/dev/null
+    host_docker b push -q "$REG/aws-swarm/base:$exact" >/dev/null
   fi
   echo "$BASE_REF"
 }
@@ -398,7 +406,11 @@ cmd_build_image() {
   cmd_base_image >/dev/null
   ensure_builder
   # Dockerfiles say `ARG BASE_IMAGE` + `FROM ${BASE_IMAGE}`; the legacy builder never pulls.
-  DOCKER_BUILDKIT=0 host_docker b build -q --build-arg "BASE_IMAGE=$BASE_REF" -t "$ref" "$ctx" >/dev/null
+  local out
+  if ! out=$(DOCKER_BUILDKIT=0 host_docker b build -q --build-arg "BASE_IMAGE=$BASE_REF" -t "$ref" "$ctx" 2>&1); then
+    echo "$out" >&2
+    die "docker build of $ref from $ctx failed"
+  fi
   host_docker b push -q "$ref" >/dev/null
   echo "$ref"
 }

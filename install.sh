@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# One-step set-up of a development machine (Debian/Ubuntu): the Debian packages the real-cluster
+# tests need, then the locked npm dependencies. Safe to run again.
+set -euo pipefail
+
+PACKAGES=(
+  docker.io            # dockerd/containerd for the test hosts
+  openssh-server       # one sshd per test host
+  openssh-client       # what the program's remote commands use in tests
+  iproute2 iptables    # network namespaces, veth, bridge, forwarding
+  util-linux           # nsenter, unshare
+  sudo                 # node scripts run as `sudo bash -s`, like on EC2
+  docker-registry      # the local registry nodes pull from, standing in for ECR
+  debootstrap          # builds the base image; nothing can be pulled here
+  haproxy              # `haproxy -c` on generated gateway configs
+  shellcheck           # every node script is linted
+  curl jq wrk procps psmisc
+)
+
+main() {
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo=(sudo)
+  fi
+  if command -v apt-get >/dev/null 2>&1; then
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${PACKAGES[@]}" >/dev/null
+  else
+    echo "install.sh: no apt-get here; install these yourself: ${PACKAGES[*]}" >&2
+  fi
+  cd "$(dirname "$0")"
+  npm ci --no-audit --no-fund
+}
+
+main "$@"

@@ -1,0 +1,434 @@
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as os from "os";
+import * as path from "path";
+import { promisify } from "util";
+import { renderScript } from "../../lib/scripts";
+import { planStack } from "../../lib/stack";
+import { GatewayConfig, StackConfig } from "../../lib/types";
+import { HarnessInfo, downHosts, sshExec, upHosts } from "../harness/hosts";
+
+// The stack on a real swarm (test/harness): the gateway routes by Swarm DNS, a scaled-to-zero
+// service answers 503, a rolling update under load loses no request, a broken image rolls back
+// by itself, and old task containers stay within the task history limit.
+//
+//   npx jest --selectProjects cluster test/cluster/stack.test.ts --runInBand
+//
+// Always harness 3, so it never collides with the other suites. Traffic goes only to the
+// harness hosts' addresses (the gateway's host-mode port on the manager).
+
+const HARNESS_ID = 3;
+const ROOT = path.join(__dirname, "..", "..");
+const HOSTS_SH = path.join(ROOT, "test", "harness", "hosts.sh");
+const TASK_HISTORY_LIMIT = 2;
+const STACK: StackConfig = { name: "app", file: "stacks/app.yml", variables: {} };
+const GATEWAY: GatewayConfig = {
+  port: 80,
+  publicCidrs: ["0.0.0.0/0"],
+  placement: "managers",
+  routes: [
+    { path: "/hello", service: "hello", port: 8080 },
+    { path: "/world", service: "world", port: 8080 },
+    { path: "/grafana", service: "grafana", port: 3000 },
+  ],
+};
+/** The manager runs the gateway; two app nodes; one low-memory infra node. */
+const LABELS: Record<string, Record<string, string>> = {
+  h1: { "aws-swarm.gateway": "true", pool: "manager" },
+  h2: { pool: "app" },
+  h3: { pool: "app" },
+  h4: { pool: "infra", type: "low-memory" },
+};
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+let info: HarnessInfo;
+const images: Record<string, string> = {};
+const timings: string[] = [];
+
+function ipOf(host: string): string {
+  const h = info.hosts.find((x) => x.name === host);
+  if (!h) throw new Error(`no host ${host} in the harness`);
+  return h.ip;
+}
+
+async function sh(host: string, command: string, stdin?: string): Promise<Result> {
+  const r = await sshExec(info, host, command, stdin);
+  return { code: r.code, stdout: r.stdout.replace(/\n$/, ""), stderr: r.stderr };
+}
+
+async function must(host: string, command: string, stdin?: string): Promise<string> {
+  const r = await sh(host, command, stdin);
+  if (r.code !== 0) throw new Error(`'${command}' on ${host} exited ${r.code}:\n${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+/** Builds services/echo (FROM the harness base image) with other ARG defaults; pushes it. */
+async function buildEcho(tag: string, args: Record<string, string>): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `echo-${tag}-`));
+  try {
+    fs.copyFileSync(path.join(ROOT, "services/echo/server.py"), path.join(dir, "server.py"));
+    let dockerfile = fs.readFileSync(path.join(ROOT, "services/echo/Dockerfile"), "utf8");
+    for (const [name, value] of Object.entries(args)) {
+      dockerfile = dockerfile.replace(new RegExp(`^ARG ${name}=.*$`, "m"), `ARG ${name}=${value}`);
+    }
+    fs.writeFileSync(path.join(dir, "Dockerfile"), dockerfile);
+    const { stdout } = await promisify(execFile)("bash", [HOSTS_SH, "build-image", `aws-swarm/echo:${tag}`, dir], {
+      env: { ...process.env, HARNESS_ID: String(HARNESS_ID) },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return stdout.trim().split("\n").pop()!;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function deployEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const plan = planStack({
+    stack: { ...STACK, variables: { GATEWAY_IMAGE: images.base, GRAFANA_IMAGE: images.v1, ...extra } },
+    gateway: GATEWAY,
+    encryptOverlay: false,
+    compose: fs.readFileSync(path.join(ROOT, STACK.file), "utf8"),
+    imageVariables: { ECHO_IMAGE: images.v1 },
+    convergeTimeout: 240,
+  });
+  return plan.env;
+}
+
+/** deploy-stack.sh exactly as the program runs it: `sudo bash -s [verb]`, script on stdin. */
+async function deployStack(verb: "deploy" | "remove", env: Record<string, string>): Promise<Result> {
+  return sh("h1", `sudo bash -s ${verb}`, renderScript("deploy-stack", env));
+}
+
+/** update-image.sh as a user runs it on a manager (installed there in beforeAll). */
+async function updateImage(service: string, image: string): Promise<Result> {
+  return sh("h1", `update-image.sh ${service} ${image}`);
+}
+
+interface Reply {
+  status: number;
+  body: string;
+  ms: number;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+
+function get(urlPath: string, timeoutMs = 5000): Promise<Reply> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: ipOf("h1"), port: GATEWAY.port, path: urlPath, agent, timeout: timeoutMs }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk) => (body += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, ms: Date.now() - started }));
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
+    req.on("error", reject);
+  });
+}
+
+async function waitFor<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${seconds}s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+interface LoadReport<T> {
+  result: T;
+  sent: number;
+  failed: number;
+  errors: Record<string, number>;
+  versions: Record<string, number>;
+}
+
+/**
+ * Steady load on one gateway route while `during` runs, and `tailMs` after it: `concurrency`
+ * keep-alive clients in a loop, bounded by `maxMs` whatever happens.
+ */
+async function underLoad<T>(
+  urlPath: string,
+  during: () => Promise<T>,
+  { concurrency = 8, tailMs = 3000, maxMs = 300000 } = {},
+): Promise<LoadReport<T>> {
+  let stop = false;
+  const report = { sent: 0, failed: 0, errors: {} as Record<string, number>, versions: {} as Record<string, number> };
+  const hardStop = setTimeout(() => (stop = true), maxMs);
+  const worker = async () => {
+    while (!stop) {
+      report.sent++;
+      try {
+        const reply = await get(urlPath);
+        if (reply.status !== 200) {
+          report.failed++;
+          const key = `${reply.status} ${reply.body.trim().slice(0, 60)}`;
+          report.errors[key] = (report.errors[key] ?? 0) + 1;
+        } else {
+          const version = /version=(\S+)/.exec(reply.body)?.[1] ?? "?";
+          report.versions[version] = (report.versions[version] ?? 0) + 1;
+        }
+      } catch (error) {
+        report.failed++;
+        const key = (error as Error).message.slice(0, 60);
+        report.errors[key] = (report.errors[key] ?? 0) + 1;
+      }
+    }
+  };
+  const workers = Array.from({ length: concurrency }, worker);
+  let result: T;
+  try {
+    result = await during();
+    await new Promise((r) => setTimeout(r, tailMs));
+  } finally {
+    stop = true;
+    clearTimeout(hardStop);
+    await Promise.all(workers);
+  }
+  return { result, ...report };
+}
+
+function timed(label: string, started: number, extra = ""): number {
+  const seconds = (Date.now() - started) / 1000;
+  const line = `${label}: ${seconds.toFixed(1)} s${extra ? ` (${extra})` : ""}`;
+  timings.push(line);
+  console.log(line);
+  return seconds;
+}
+
+async function serviceImage(service: string): Promise<string> {
+  return must("h1", `docker service inspect --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}' ${service} </dev/null`);
+}
+
+beforeAll(async () => {
+  const started = Date.now();
+  info = await upHosts(4, HARNESS_ID);
+  // A swarm by hand (the program's swarm-init/join scripts are tested elsewhere).
+  await must(
+    "h1",
+    `docker swarm init --advertise-addr ${ipOf("h1")} --task-history-limit ${TASK_HISTORY_LIMIT} ` +
+      `--default-addr-pool 10.128.0.0/12 >/dev/null </dev/null`,
+  );
+  const token = await must("h1", "docker swarm join-token -q worker </dev/null");
+  await Promise.all(
+    ["h2", "h3", "h4"].map((h) => must(h, `docker swarm join --token ${token} ${ipOf("h1")}:2377 >/dev/null </dev/null`)),
+  );
+  for (const [host, labels] of Object.entries(LABELS)) {
+    const flags = Object.entries(labels)
+      .map(([k, v]) => `--label-add ${k}=${v}`)
+      .join(" ");
+    await must("h1", `docker node update ${flags} ${host} >/dev/null </dev/null`);
+  }
+  await must("h1", "cat >/usr/local/bin/update-image.sh && chmod 755 /usr/local/bin/update-image.sh",
+    fs.readFileSync(path.join(ROOT, "scripts/update-image.sh"), "utf8"));
+  timed("swarm of 4 hosts formed", started);
+
+  const built = Date.now();
+  images.base = (
+    await promisify(execFile)("bash", [HOSTS_SH, "base-image"], { env: { ...process.env, HARNESS_ID: String(HARNESS_ID) } })
+  ).stdout
+    .trim()
+    .split("\n")
+    .pop()!;
+  images.v1 = await buildEcho("v1", { ECHO_VERSION: "v1" });
+  images.v2 = await buildEcho("v2", { ECHO_VERSION: "v2" });
+  images.v3 = await buildEcho("v3", { ECHO_VERSION: "v3" });
+  images.broken = await buildEcho("broken", { ECHO_VERSION: "broken", ECHO_HEALTHY: "0" });
+  timed("echo images built and pushed", built, Object.values(images).join(", "));
+}, 900000);
+
+afterAll(async () => {
+  agent.destroy();
+  console.log(`timings:\n  ${timings.join("\n  ")}`);
+  if (info && !process.env.KEEP_HARNESS) {
+    await downHosts(HARNESS_ID);
+  }
+}, 300000);
+
+describe("stack on a real swarm", () => {
+  test("deploy-stack.sh deploys the default stack and waits until it runs", async () => {
+    // WHEN
+    const started = Date.now();
+    const r = await deployStack("deploy", deployEnv());
+    // THEN
+    if (r.code !== 0) throw new Error(`deploy failed (${r.code}):\n${r.stderr}`);
+    const summary = JSON.parse(r.stdout);
+    timed("initial deploy converged", started, `script says ${summary.seconds} s`);
+    expect(summary).toMatchObject({ stack: "app", converged: true });
+    expect(summary.services).toEqual({
+      app_gateway: { running: 1, desired: 1 },
+      app_hello: { running: 2, desired: 2 },
+      app_world: { running: 3, desired: 3 },
+      app_grafana: { running: 1, desired: 1 },
+    });
+    // Placement: hello/world on the app pool, grafana on the low-memory node, gateway on h1.
+    const placed = await must("h1", "docker stack ps app --filter desired-state=running --format '{{.Name}} {{.Node}}' </dev/null");
+    for (const line of placed.split("\n")) {
+      const [task, node] = line.split(" ");
+      if (/^app_(hello|world)\./.test(task)) expect(["h2", "h3"]).toContain(node);
+      if (task.startsWith("app_grafana.")) expect(node).toBe("h4");
+      if (task.startsWith("app_gateway.")) expect(node).toBe("h1");
+    }
+  });
+
+  test("a second deploy of the same files changes nothing and returns quickly", async () => {
+    const started = Date.now();
+    const r = await deployStack("deploy", deployEnv());
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).converged).toBe(true);
+    expect(timed("re-deploy (no change)", started)).toBeLessThan(60);
+  });
+
+  test("each route answers with its own service, through the gateway's host-mode port", async () => {
+    const started = Date.now();
+    // The gateway resolves every second; the first answers can still be 503 while checks rise.
+    await waitFor("all routes up", 60, async () => {
+      const replies = await Promise.all(["/hello", "/world", "/grafana"].map((p) => get(p)));
+      return replies.every((r) => r.status === 200) ? true : undefined;
+    });
+    timed("routes up after deploy", started);
+    const seen: Record<string, Set<string>> = { hello: new Set(), world: new Set() };
+    for (let i = 0; i < 30; i++) {
+      for (const service of ["hello", "world"]) {
+        const reply = await get(`/${service}/some/path?x=1`);
+        expect(reply.status).toBe(200);
+        expect(reply.body).toMatch(new RegExp(`^service=${service} task=app_${service}\\.\\d+\\.\\S+ .* path=/${service}/some/path`));
+        seen[service].add(/task=(\S+)/.exec(reply.body)![1]);
+      }
+    }
+    // Load-balanced over every task (2 and 3 replicas).
+    expect(seen.hello.size).toBe(2);
+    expect(seen.world.size).toBe(3);
+    expect((await get("/grafana/api/health")).body).toMatch(/^service=grafana /);
+    expect(await get("/nowhere")).toMatchObject({ status: 404, body: "404 no route for /nowhere\n" });
+    expect(await get("/healthz")).toMatchObject({ status: 200, body: "ok\n" });
+    // Prefixes match on segment boundaries.
+    expect((await get("/helloworld")).status).toBe(404);
+  });
+
+  test("a route whose service is scaled to 0 answers 503 at once, and recovers", async () => {
+    // WHEN
+    const started = Date.now();
+    await must("h1", "docker service scale --detach app_hello=0 >/dev/null </dev/null");
+    const reply = await waitFor("503 on /hello", 60, async () => {
+      const r = await get("/hello");
+      return r.status === 503 ? r : undefined;
+    });
+    timed("hello scaled to 0 → 503", started, `answered in ${reply.ms} ms`);
+    // THEN
+    expect(reply.body).toBe("503 no healthy task of service hello for route /hello\n");
+    const again = await get("/hello");
+    expect(again.status).toBe(503);
+    expect(again.ms).toBeLessThan(1000);
+    expect((await get("/world")).status).toBe(200);
+
+    const back = Date.now();
+    await must("h1", "docker service scale --detach app_hello=2 >/dev/null </dev/null");
+    await waitFor("hello back", 90, async () => ((await get("/hello")).status === 200 ? true : undefined));
+    timed("hello scaled back to 2 → 200", back);
+  });
+
+  test("a rolling update under steady load loses no request", async () => {
+    // WHEN
+    const started = Date.now();
+    const load = await underLoad("/world", () => updateImage("world", images.v2));
+    const seconds = timed("rolling update world v1 → v2 under load", started);
+    // THEN
+    console.log(`rolling update: ${load.sent} sent, ${load.failed} failed; versions seen ${JSON.stringify(load.versions)}`);
+    expect(load.result.code).toBe(0);
+    expect(JSON.parse(load.result.stdout)).toMatchObject({ service: "app_world", state: "completed" });
+    expect(load.errors).toEqual({});
+    expect(load.failed).toBe(0);
+    expect(load.sent).toBeGreaterThan(100);
+    expect(load.versions.v2).toBeGreaterThan(0);
+    expect(seconds).toBeLessThan(300);
+    expect(await serviceImage("app_world")).toMatch(/echo:v2@sha256:/);
+    for (let i = 0; i < 6; i++) expect((await get("/world")).body).toMatch(/version=v2 /);
+  });
+
+  test("an update to an image that never gets healthy rolls back by itself; traffic keeps flowing", async () => {
+    // WHEN
+    const started = Date.now();
+    const load = await underLoad("/world", () => updateImage("world", images.broken));
+    timed("broken update of world rolled back", started, `state ${JSON.parse(load.result.stdout || "{}").state}`);
+    // THEN
+    console.log(`during the failed update: ${load.sent} sent, ${load.failed} failed; versions seen ${JSON.stringify(load.versions)}`);
+    expect(load.result.code).toBe(1);
+    expect(load.result.stderr).toMatch(/rollback completed|rollback_completed/);
+    expect(JSON.parse(load.result.stdout)).toMatchObject({ state: "rollback_completed" });
+    expect(load.failed).toBe(0);
+    expect(load.versions.broken).toBeUndefined();
+    expect(await serviceImage("app_world")).toMatch(/echo:v2@sha256:/);
+  });
+
+  test("after several updates, old task containers stay within the task history limit", async () => {
+    // WHEN two more updates (v2 → v3 → v1); world has seen v1, v2, broken, v2, v3, v1.
+    const started = Date.now();
+    for (const tag of ["v3", "v1"]) {
+      const r = await updateImage("world", images[tag]);
+      expect(r.code).toBe(0);
+    }
+    timed("two more updates of world", started);
+    // THEN at most `limit` tasks per replica slot, the running one included, remain.
+    const allowed = 3 * (TASK_HISTORY_LIMIT - 1);
+    const count = async () => {
+      const counts = await Promise.all(
+        ["h2", "h3"].map((h) =>
+          must(h, "docker ps -a --filter label=com.docker.swarm.service.name=app_world --format '{{.State}}' </dev/null"),
+        ),
+      );
+      const states = counts.join("\n").split("\n").filter(Boolean);
+      return { total: states.length, old: states.filter((s) => s !== "running").length };
+    };
+    const settled = await waitFor(`≤ ${allowed} old world containers`, 60, async () => {
+      const c = await count();
+      return c.old <= allowed ? c : undefined;
+    }).catch(async (error) => {
+      console.log(`containers now: ${JSON.stringify(await count())}`);
+      throw error;
+    });
+    console.log(`task history: ${settled.old} old containers of app_world (limit ${TASK_HISTORY_LIMIT} → at most ${allowed}), ${settled.total - settled.old} running`);
+    expect(settled.total - settled.old).toBe(3);
+    const tasks = await must("h1", "docker service ps app_world --format '{{.Name}}' </dev/null");
+    expect(tasks.split("\n").length).toBeLessThanOrEqual(3 * TASK_HISTORY_LIMIT);
+  });
+
+  test("a routing change re-deploys the gateway with a new config object", async () => {
+    const before = await must("h1", "docker config ls --format '{{.Name}}' </dev/null");
+    const started = Date.now();
+    const plan = planStack({
+      stack: { ...STACK, variables: { GATEWAY_IMAGE: images.base, GRAFANA_IMAGE: images.v1 } },
+      gateway: { ...GATEWAY, routes: [...GATEWAY.routes, { path: "/hello/v2", service: "world", port: 8080 }] },
+      encryptOverlay: false,
+      compose: fs.readFileSync(path.join(ROOT, STACK.file), "utf8"),
+      imageVariables: { ECHO_IMAGE: images.v1 },
+      convergeTimeout: 240,
+    });
+    const r = await deployStack("deploy", plan.env);
+    if (r.code !== 0) throw new Error(`deploy failed (${r.code}):\n${r.stderr}`);
+    expect(await must("h1", "docker config ls --format '{{.Name}}' </dev/null")).toMatch(`app_gateway-${plan.hashes.haproxy}`);
+    expect(before).not.toMatch(`app_gateway-${plan.hashes.haproxy}`);
+    await waitFor("the new route", 60, async () => ((await get("/hello/v2/x")).body.startsWith("service=world") ? true : undefined));
+    timed("routing change deployed (gateway stop-first)", started);
+    expect((await get("/hello/x")).body).toMatch(/^service=hello /);
+  });
+
+  test("remove: docker stack rm, and its networks are gone", async () => {
+    const started = Date.now();
+    const r = await deployStack("remove", { STACK_NAME: "app" });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ stack: "app", removed: true });
+    timed("stack removed", started);
+    expect(await must("h1", "docker network ls -q --filter label=com.docker.stack.namespace=app </dev/null")).toBe("");
+    // Again: nothing left to remove is fine.
+    expect((await deployStack("remove", { STACK_NAME: "app" })).code).toBe(0);
+  });
+});

@@ -1,0 +1,188 @@
+// Typed wrapper around test/harness/hosts.sh for jest tests and the cluster CLI.
+// Linux and root only; see test/harness/README.md.
+import { execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+
+/** One test host: a network/mount/UTS namespace with its own dockerd and sshd. */
+export interface TestHost {
+  name: string;
+  ip: string;
+  netns: string;
+}
+
+/** What `hosts.sh up` writes to /run/aws-swarm-harness/<id>/hosts.json, plus the id. */
+export interface HarnessInfo {
+  id: number;
+  /** host:port of the harness registry, reachable from every host (insecure, plain HTTP). */
+  registry: string;
+  sshUser: string;
+  privateKeyPath: string;
+  publicKey: string;
+  hosts: TestHost[];
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export const HOSTS_SH = path.join(__dirname, "hosts.sh");
+
+/** The harness id from HARNESS_ID, else 0. Each id is an isolated harness (bridge 10.21<id>.0.0/24). */
+export function defaultHarnessId(): number {
+  const id = Number(process.env.HARNESS_ID ?? "0");
+  if (!Number.isInteger(id) || id < 0 || id > 9) {
+    throw new Error(`HARNESS_ID must be a digit 0-9, got ${process.env.HARNESS_ID}`);
+  }
+  return id;
+}
+
+export function stateDir(id: number = defaultHarnessId()): string {
+  return `/run/aws-swarm-harness/${id}`;
+}
+
+/** DOCKER_HOST for reaching a host's dockerd from the root namespace (e.g. `docker -H ...`). */
+export function dockerHost(hostName: string, id: number = defaultHarnessId()): string {
+  return `unix:///var/lib/aws-swarm-harness/${id}/${hostName}/run/docker.sock`;
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ["pipe", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.on("error", reject);
+    child.on("close", (code, signal) =>
+      resolve({
+        code: code ?? (signal ? 128 : 1),
+        stdout: Buffer.concat(out).toString(),
+        stderr: Buffer.concat(err).toString(),
+      }),
+    );
+    // A remote command that never reads stdin closes the pipe early; that is not an error.
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(stdin ?? "");
+  });
+}
+
+async function hostsSh(id: number, ...args: string[]): Promise<string> {
+  const r = await run("bash", [HOSTS_SH, ...args], { ...process.env, HARNESS_ID: String(id) });
+  if (r.code !== 0) {
+    throw new Error(`hosts.sh ${args.join(" ")} (HARNESS_ID=${id}) exited ${r.code}:\n${r.stderr}`);
+  }
+  return r.stdout.trim();
+}
+
+/** Reads hosts.json of a harness that is up, or returns undefined. */
+export function readHarnessInfo(id: number = defaultHarnessId()): HarnessInfo | undefined {
+  const file = path.join(stateDir(id), "hosts.json");
+  if (!fs.existsSync(file)) {
+    return undefined;
+  }
+  return { id, ...JSON.parse(fs.readFileSync(file, "utf8")) };
+}
+
+const active = new Set<number>();
+let handlersInstalled = false;
+
+/** Tears down every harness this process brought up; safe to call from an `exit` handler. */
+export function downAllSync(): void {
+  for (const id of active) {
+    downHostsSync(id);
+  }
+}
+
+function installCleanupHandlers(): void {
+  if (handlersInstalled) {
+    return;
+  }
+  handlersInstalled = true;
+  process.once("exit", downAllSync);
+  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+    process.once(signal, () => {
+      downAllSync();
+      process.exit(code);
+    });
+  }
+}
+
+/**
+ * Brings up hosts h1..hN (clearing any leftover of the same id first) and returns their details.
+ * The harness is torn down on process exit or SIGINT/SIGTERM unless downHosts ran before.
+ */
+export async function upHosts(n: number, id: number = defaultHarnessId()): Promise<HarnessInfo> {
+  installCleanupHandlers();
+  active.add(id);
+  await hostsSh(id, "up", String(n));
+  const info = readHarnessInfo(id);
+  if (!info) {
+    throw new Error(`hosts.sh up wrote no ${stateDir(id)}/hosts.json`);
+  }
+  return info;
+}
+
+export async function downHosts(id: number = defaultHarnessId()): Promise<void> {
+  await hostsSh(id, "down");
+  active.delete(id);
+}
+
+export function downHostsSync(id: number = defaultHarnessId()): void {
+  execFileSync("bash", [HOSTS_SH, "down"], {
+    env: { ...process.env, HARNESS_ID: String(id) },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  active.delete(id);
+}
+
+/** Builds (once, cached) and pushes the Debian bookworm base image; returns its reference. */
+export function ensureBaseImage(id: number = defaultHarnessId()): Promise<string> {
+  return hostsSh(id, "base-image");
+}
+
+/**
+ * Builds an image from contextDir on the harness builder and pushes it to the harness registry.
+ * The Dockerfile should start with `ARG BASE_IMAGE` / `FROM ${BASE_IMAGE}` and only COPY files.
+ * Returns the pushed reference (name:tag prefixed with the registry unless it already is).
+ */
+export function buildImage(
+  nameTag: string,
+  contextDir: string,
+  id: number = defaultHarnessId(),
+): Promise<string> {
+  return hostsSh(id, "build-image", nameTag, contextDir);
+}
+
+export function findHost(info: HarnessInfo, hostName: string): TestHost {
+  const host = info.hosts.find((h) => h.name === hostName);
+  if (!host) {
+    throw new Error(`no host ${hostName} in harness ${info.id} (${info.hosts.map((h) => h.name)})`);
+  }
+  return host;
+}
+
+/** OpenSSH client options for a harness host; host keys change on every `up`. */
+export function sshArgs(info: HarnessInfo): string[] {
+  return [
+    "-i", info.privateKeyPath,
+    "-o", "StrictHostKeyChecking=no",
+    "-o", "UserKnownHostsFile=/dev/null",
+    "-o", "BatchMode=yes",
+    "-o", "LogLevel=ERROR",
+    "-o", "ConnectTimeout=10",
+  ];
+}
+
+/** Runs `command` on a host over SSH (as the harness user), feeding `stdin` if given. */
+export function sshExec(
+  info: HarnessInfo,
+  hostName: string,
+  command: string,
+  stdin?: string,
+): Promise<ExecResult> {
+  const host = findHost(info, hostName);
+  return run("ssh", [...sshArgs(info), `${info.sshUser}@${host.ip}`, command], process.env, stdin);
+}

@@ -1,0 +1,111 @@
+import * as fs from "fs";
+import { runProgram } from "./runner";
+import { sshRun } from "./ssh";
+import { ProgramResult } from "./types";
+
+/** The parts of test/harness/hosts.json a program run needs. */
+export interface HarnessHosts {
+  registry: string;
+  sshUser: string;
+  privateKeyPath: string;
+  publicKey: string;
+  hosts: Array<{ name: string; ip: string }>;
+}
+
+export function hostsFileFor(id: number): string {
+  return `/run/aws-swarm-harness/${id}/hosts.json`;
+}
+
+export function readHosts(id: number): HarnessHosts {
+  return JSON.parse(fs.readFileSync(hostsFileFor(id), "utf8"));
+}
+
+/** Node keys in the order the program creates them: managers, then pools in config order. */
+export function nodeKeysOf(config: Record<string, any>): string[] {
+  const managers = Array.from({ length: config.managers?.count ?? 1 }, (_, i) => `manager-${i}`);
+  const pools = (config.workerPools ?? []).flatMap((pool: any) =>
+    Array.from({ length: pool.count }, (_, i) => `${pool.name}-${i}`),
+  );
+  return [...managers, ...pools];
+}
+
+/** Gives every node key that has no host yet the first free one; keeps existing assignments. */
+export function assignHosts(keys: string[], hosts: HarnessHosts, current: Record<string, string> = {}): Record<string, string> {
+  const assigned = { ...current };
+  const free = hosts.hosts.map((h) => h.name).filter((name) => !Object.values(assigned).includes(name));
+  for (const key of keys.filter((k) => !assigned[k])) {
+    const host = free.shift();
+    if (!host) {
+      throw new Error(`not enough harness hosts for node ${key}`);
+    }
+    assigned[key] = host;
+  }
+  return assigned;
+}
+
+/** The config a harness run adds to the user's: SSH as the harness root user with its key. */
+export function harnessConfig(config: Record<string, unknown>, hosts: HarnessHosts): Record<string, unknown> {
+  return {
+    ...config,
+    sshUser: hosts.sshUser,
+    sshPublicKey: hosts.publicKey,
+    sshPrivateKey: fs.readFileSync(hosts.privateKeyPath, "utf8"),
+    adminCidrs: config.adminCidrs ?? ["10.0.0.0/8"],
+  };
+}
+
+/**
+ * Nothing can be pulled here: the stack's third-party images become the harness base image
+ * (Debian with haproxy and python3), served by the harness registry like ECR on AWS.
+ */
+export function harnessStackVariables(hosts: HarnessHosts): Record<string, string> {
+  const base = `${hosts.registry}/aws-swarm/base:bookworm`;
+  return { GATEWAY_IMAGE: base, GRAFANA_IMAGE: base };
+}
+
+export interface ClusterRun {
+  result: ProgramResult;
+  nodeHosts: Record<string, string>;
+}
+
+/** One `pulumi up` of the program against harness hosts; failures throw with the failing step. */
+export async function upOnHarness(
+  id: number,
+  stack: string,
+  config: Record<string, any>,
+  nodeHosts: Record<string, string> = {},
+  log: (line: string) => void = () => {},
+): Promise<ClusterRun> {
+  const hosts = readHosts(id);
+  const assigned = assignHosts(nodeKeysOf(config), hosts, nodeHosts);
+  const result = await runProgram(
+    {
+      stack,
+      config: harnessConfig(config, hosts),
+      secretKeys: ["sshPrivateKey"],
+      harness: { hostsFile: hostsFileFor(id), nodeHosts: assigned },
+    },
+    log,
+  );
+  if (!result.ok) {
+    throw new Error(`program run failed: ${result.error}`);
+  }
+  return { result, nodeHosts: assigned };
+}
+
+/** Runs a shell command on a harness host as its root user. */
+export async function onHost(id: number, hostName: string, command: string): Promise<string> {
+  const hosts = readHosts(id);
+  const host = hosts.hosts.find((h) => h.name === hostName);
+  if (!host) {
+    throw new Error(`no harness host ${hostName}`);
+  }
+  const result = await sshRun(
+    { host: host.ip, user: hosts.sshUser, privateKey: fs.readFileSync(hosts.privateKeyPath, "utf8") },
+    command,
+  );
+  if (result.code !== 0) {
+    throw new Error(`${hostName}: ${command} exited ${result.code}: ${result.stderr}`);
+  }
+  return result.stdout.trim();
+}
