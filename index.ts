@@ -1,12 +1,14 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { ImageRepositories } from "./components/imageRepositories";
 import { Network } from "./components/network";
 import { NodeAccess } from "./components/nodeAccess";
 import { NodeGroup, ubuntuAmi } from "./components/nodeGroup";
 import { SecurityGroups } from "./components/securityGroups";
+import { StackDeployment } from "./components/stackDeployment";
 import { SwarmCluster, SwarmNode } from "./components/swarmCluster";
 import { loadConfig } from "./lib/config";
-import { architectureOf, planNodes, planSubnets } from "./lib/plan";
+import { architectureOf, GATEWAY_LABEL, planNodes, planSubnets } from "./lib/plan";
 import { renderScript } from "./lib/scripts";
 import { planSecurityRules } from "./lib/securityRules";
 
@@ -86,10 +88,38 @@ export = async () => {
     settings: config.swarm,
   });
 
+  const architectures = new Set(nodes.map((node) => architectureOf(node.instanceType)));
+  if (architectures.size > 1 && config.images.length > 0) {
+    pulumi.log.warn("nodes mix x86_64 and arm64: images are built for linux/amd64 only");
+  }
+  const images = new ImageRepositories(name, {
+    images: config.images,
+    projectRoot: __dirname,
+    repositoryPrefix: name,
+    platform: architectures.has("x86_64") ? "linux/amd64" : "linux/arm64",
+    tags,
+  });
+  const gatewayNodes = swarmNodes.filter((node) => node.plan.labels[GATEWAY_LABEL] === "true");
+  const stack = new StackDeployment(
+    name,
+    {
+      connection: swarm.managerConnection,
+      managerConnections: swarm.managerConnections,
+      config,
+      projectRoot: __dirname,
+      imageVariables: images.imageVariables,
+      gatewayAddresses: gatewayNodes.map((node) => node.instance.publicIp),
+      registryUrl: config.images.length > 0 ? images.registryUrl : undefined,
+    },
+    { dependsOn: swarm.members },
+  );
+
   const ipsOf = (pool: string, ip: "publicIp" | "privateIp") =>
     swarmNodes.filter((node) => node.plan.pool === pool).map((node) => node.instance[ip]);
   const firstManagerIp = instances[0].publicIp;
   return {
+    gatewayUrls: stack.gatewayUrls,
+    stackStatus: stack.deployStatus,
     vpcId: network.vpcId,
     managerPublicIps: ipsOf(config.managers.name, "publicIp"),
     managerPrivateIps: ipsOf(config.managers.name, "privateIp"),

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { NodePlan } from "../lib/plan";
+import { GATEWAY_LABEL, NodePlan } from "../lib/plan";
 
 export interface NodeGroupArgs {
   nodes: NodePlan[];
@@ -26,7 +26,7 @@ export class NodeGroup extends pulumi.ComponentResource {
     super("aws-swarm:nodes:NodeGroup", name, {}, opts);
 
     this.instances = args.nodes.map((node) => {
-      const runsGateway = node.labels["aws-swarm.gateway"] === "true";
+      const runsGateway = node.labels[GATEWAY_LABEL] === "true";
       return new aws.ec2.Instance(
         `${name}-${node.index}`,
         {

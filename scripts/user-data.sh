@@ -3,7 +3,7 @@ set -euo pipefail
 
 # user-data.sh: EC2 user data; cloud-init runs it as root on the first boot of every node.
 #
-# Installs Docker CE from Docker's apt repository for Ubuntu, pinned to one major version,
+# Installs Docker CE from Docker's apt repository for Ubuntu (Debian works too), pinned to one major version,
 # configures log rotation, starts Docker, lets SSH_USER use it, and finally writes the readiness
 # marker /var/lib/aws-swarm/ready that wait-ready.sh waits for.
 #
@@ -19,7 +19,7 @@ set -euo pipefail
 
 readonly ME=user-data
 readonly READY_MARKER=/var/lib/aws-swarm/ready
-readonly DOCKER_APT_URL=https://download.docker.com/linux/ubuntu
+readonly DOCKER_APT_BASE=https://download.docker.com/linux
 readonly KEYRING=/etc/apt/keyrings/docker.asc
 readonly DAEMON_JSON=/etc/docker/daemon.json
 # How long apt may wait for the dpkg lock held by unattended-upgrades / apt-daily at first boot.
@@ -94,17 +94,24 @@ apt_get() {
 }
 
 add_docker_repository() {
-  local codename arch
+  local distro codename arch url
   # shellcheck source=/dev/null # /etc/os-release is the node's, not part of this repository
+  distro=$(. /etc/os-release && printf '%s' "$ID")
+  # shellcheck source=/dev/null
   codename=$(. /etc/os-release && printf '%s' "${UBUNTU_CODENAME:-$VERSION_CODENAME}")
+  case $distro in
+    ubuntu | debian) ;;
+    *) die "this script installs Docker on Ubuntu (or Debian), not on '$distro'; use an Ubuntu AMI" ;;
+  esac
+  url=$DOCKER_APT_BASE/$distro
   arch=$(dpkg --print-architecture)
   install -m 0755 -d /etc/apt/keyrings
   if [[ ! -s $KEYRING ]]; then
-    curl -fsSL --retry 5 --retry-delay 5 "$DOCKER_APT_URL/gpg" -o "$KEYRING.tmp"
+    curl -fsSL --retry 5 --retry-delay 5 "$url/gpg" -o "$KEYRING.tmp"
     chmod a+r "$KEYRING.tmp"
     mv -f "$KEYRING.tmp" "$KEYRING"
   fi
-  printf 'deb [arch=%s signed-by=%s] %s %s stable\n' "$arch" "$KEYRING" "$DOCKER_APT_URL" "$codename" |
+  printf 'deb [arch=%s signed-by=%s] %s %s stable\n' "$arch" "$KEYRING" "$url" "$codename" |
     write_if_changed /etc/apt/sources.list.d/docker.list 0644 || true
   apt_preferences | write_if_changed /etc/apt/preferences.d/docker 0644 || true
 }
@@ -112,7 +119,7 @@ add_docker_repository() {
 install_docker() {
   export DEBIAN_FRONTEND=noninteractive
   apt_get update -q
-  apt_get install -y -q --no-install-recommends ca-certificates curl gnupg
+  apt_get install -y -q --no-install-recommends ca-certificates curl
   add_docker_repository
   apt_get update -q
   apt_get install -y -q docker-ce docker-ce-cli containerd.io docker-buildx-plugin docker-compose-plugin

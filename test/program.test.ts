@@ -162,6 +162,18 @@ describe("command ordering, with commands that take time", () => {
     }
   });
 
+  it("deploys the stack only after every node joined and was labelled, with the built image by digest", () => {
+    const deploy = named(prod, "prod-deploy");
+    for (const member of commands().filter((c) => c.name.includes("-member-"))) {
+      expect(deploy.startedAt).toBeGreaterThanOrEqual(member.finishedAt!);
+    }
+    expect(unwrapSecrets(deploy.inputs.stdin)).toMatch(/ECHO_IMAGE=[^\n]*\/prod\/echo@sha256:[0-9a-f]{64}/);
+    expect(deploy.inputs.triggers).toHaveLength(4);
+    expect(prod.outputs.gatewayUrls).toEqual(
+      ["prod-manager-0", "prod-manager-1", "prod-manager-2"].map((n) => `http://${named(prod, n).state.publicIp}:80`),
+    );
+  });
+
   it("puts three managers in three AZs", () => {
     const subnets = ["prod-manager-0", "prod-manager-1", "prod-manager-2"].map((n) => named(prod, n).inputs.subnetId);
     expect(new Set(subnets).size).toBe(3);

@@ -1,5 +1,5 @@
 import { renderScript } from "../../lib/scripts";
-import { downHosts, HarnessInfo, sshExec, upHosts } from "../harness/hosts";
+import { downHosts, ensureBaseImage, findHost, HarnessInfo, sshExec, upHosts } from "../harness/hosts";
 
 // The node-side scripts against real Docker hosts (test/harness): every script runs exactly as the
 // Pulumi program runs it, `sudo bash -s [verb]` over SSH with the rendered script on stdin.
@@ -42,9 +42,7 @@ async function sh(info: HarnessInfo, host: string, command: string): Promise<str
 }
 
 function ip(info: HarnessInfo, host: string): string {
-  const h = info.hosts.find((x) => x.name === host);
-  if (!h) throw new Error(`no host ${host} in the harness`);
-  return h.ip;
+  return findHost(info, host).ip;
 }
 
 function initEnv(info: HarnessInfo, host: string, overrides: Env = {}): Env {
@@ -360,7 +358,7 @@ describe("node scripts on 1 manager + 3 workers (+1 host of another swarm)", () 
 
   it("removes a worker with a running task: drained, task moved, no Down node left", async () => {
     await timed("remove worker", async () => {
-      const image = `${info.registry}/aws-swarm/base:bookworm`;
+      const image = await timed("base image", () => ensureBaseImage(HARNESS_ID));
       await sh(
         info,
         "h1",

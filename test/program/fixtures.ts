@@ -9,6 +9,7 @@ export function devConfig(extra: Record<string, unknown> = {}): Record<string, u
       { name: "app", count: 2 },
     ],
     gateway: { routes: [{ path: "/hello", service: "hello", port: 8080 }] },
+    images: [{ name: "echo", context: "services/echo" }],
     ...extra,
   };
 }

@@ -97,6 +97,8 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
           repositoryUrl: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${inputs.name ?? args.name}`,
           registryId: "123456789012",
         };
+      case "docker:index/image:Image":
+        return this.image(args.name, unwrapSecrets(inputs));
       default:
         return { id: `${args.name}-${shortHash(args.type).slice(0, 8)}` };
     }
@@ -121,8 +123,17 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
     return { id: `i-${shortHash(`${name}@${host.name}`)}`, publicIp: host.ip, privateIp: host.ip };
   }
 
+  private async image(name: string, inputs: Record<string, any>): Promise<Record<string, any>> {
+    const repository = String(inputs.imageName).replace(/:[^:/]+$/, "");
+    return { repoDigest: `${repository}@sha256:${shortHash(`${name}${inputs.build?.context}`).padEnd(64, "0")}` };
+  }
+
   private async command(name: string, inputs: Record<string, any>): Promise<Record<string, any>> {
-    const create: string = inputs.create ?? "";
+    const create: string | undefined = inputs.create;
+    if (!create) {
+      // The provider runs nothing on create when there is no `create` (a delete-only command).
+      return { stdout: "", stderr: "" };
+    }
     if (!this.harness) {
       if (this.job.commandDelayMs) {
         await new Promise((r) => setTimeout(r, this.job.commandDelayMs));
