@@ -210,9 +210,13 @@ export function ecrRegion(registry: string): string {
   return match[1];
 }
 
-/** Env of scripts/registry-auth.sh. */
+/**
+ * Env of scripts/registry-auth.sh. A registry other than ECR (the test harness's own) gets no
+ * region: its credentials don't expire, and the script installs nothing for it.
+ */
 export function registryAuthEnv(registry: string, stackName: string): Record<string, string> {
-  return { REGISTRY: registry, AWS_REGION: ecrRegion(registry), STACK_NAME: stackName };
+  const region = /\.dkr\.ecr\./.test(registry) ? ecrRegion(registry) : "";
+  return { REGISTRY: registry, AWS_REGION: region, STACK_NAME: stackName };
 }
 
 /** ECR lifecycle policy keeping the newest `keep` images of a repository. */

@@ -11,8 +11,8 @@ set -euo pipefail
 #           nothing
 # Env:
 #   NODE_ID        the node's swarm ID (stdout of swarm-join.sh)
-#   LABELS         newline-separated key=value pairs (may be empty); keys must not start with
-#                  "aws-swarm." (reserved for this product's own labels)
+#   LABELS         newline-separated key=value pairs (may be empty); not aws-swarm.managed-labels
+#                  nor aws-swarm.cluster (this product's own bookkeeping)
 #   READY_TIMEOUT  apply: seconds to wait for the node to be listed and Ready (default 120)
 #   DRAIN_TIMEOUT  remove: seconds to wait for its tasks to move away (default 120); after that
 #                  the node is removed anyway, with a warning
@@ -80,8 +80,9 @@ parse_labels() {
     key=${line%%=*}
     [[ -n $key && $key != *[[:space:],]* ]] ||
       die "LABELS key '$key' must be non-empty, without spaces or commas"
-    [[ $key != "$RESERVED_PREFIX"* ]] ||
-      die "LABELS key '$key' is reserved: keys starting with '$RESERVED_PREFIX' belong to aws-swarm itself"
+    # The product's own bookkeeping labels; placement labels such as aws-swarm.gateway come in LABELS.
+    [[ $key != "$MANAGED_KEY" && $key != "${RESERVED_PREFIX}cluster" ]] ||
+      die "LABELS key '$key' is reserved: aws-swarm keeps its own state in it"
     [[ -z ${WANT[$key]+set} ]] || die "LABELS key '$key' is given twice"
     WANT[$key]=${line#*=}
   done <<<"${LABELS:-}"

@@ -1,13 +1,11 @@
-import { execFile } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { promisify } from "util";
 import { renderScript } from "../../lib/scripts";
 import { planStack } from "../../lib/stack";
 import { GatewayConfig, StackConfig } from "../../lib/types";
-import { HarnessInfo, downHosts, sshExec, upHosts } from "../harness/hosts";
+import { HarnessInfo, buildImage, downHosts, ensureBaseImage, findHost, sshExec, upHosts } from "../harness/hosts";
 
 // The stack on a real swarm (test/harness): the gateway routes by Swarm DNS, a scaled-to-zero
 // service answers 503, a rolling update under load loses no request, a broken image rolls back
@@ -20,7 +18,6 @@ import { HarnessInfo, downHosts, sshExec, upHosts } from "../harness/hosts";
 
 const HARNESS_ID = 3;
 const ROOT = path.join(__dirname, "..", "..");
-const HOSTS_SH = path.join(ROOT, "test", "harness", "hosts.sh");
 const TASK_HISTORY_LIMIT = 2;
 const STACK: StackConfig = { name: "app", file: "stacks/app.yml", variables: {} };
 const GATEWAY: GatewayConfig = {
@@ -52,9 +49,7 @@ const images: Record<string, string> = {};
 const timings: string[] = [];
 
 function ipOf(host: string): string {
-  const h = info.hosts.find((x) => x.name === host);
-  if (!h) throw new Error(`no host ${host} in the harness`);
-  return h.ip;
+  return findHost(info, host).ip;
 }
 
 async function sh(host: string, command: string, stdin?: string): Promise<Result> {
@@ -78,11 +73,7 @@ async function buildEcho(tag: string, args: Record<string, string>): Promise<str
       dockerfile = dockerfile.replace(new RegExp(`^ARG ${name}=.*$`, "m"), `ARG ${name}=${value}`);
     }
     fs.writeFileSync(path.join(dir, "Dockerfile"), dockerfile);
-    const { stdout } = await promisify(execFile)("bash", [HOSTS_SH, "build-image", `aws-swarm/echo:${tag}`, dir], {
-      env: { ...process.env, HARNESS_ID: String(HARNESS_ID) },
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    return stdout.trim().split("\n").pop()!;
+    return (await buildImage(`aws-swarm/echo:${tag}`, dir, HARNESS_ID)).trim();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -232,12 +223,7 @@ beforeAll(async () => {
   timed("swarm of 4 hosts formed", started);
 
   const built = Date.now();
-  images.base = (
-    await promisify(execFile)("bash", [HOSTS_SH, "base-image"], { env: { ...process.env, HARNESS_ID: String(HARNESS_ID) } })
-  ).stdout
-    .trim()
-    .split("\n")
-    .pop()!;
+  images.base = (await ensureBaseImage(HARNESS_ID)).trim();
   images.v1 = await buildEcho("v1", { ECHO_VERSION: "v1" });
   images.v2 = await buildEcho("v2", { ECHO_VERSION: "v2" });
   images.v3 = await buildEcho("v3", { ECHO_VERSION: "v3" });

@@ -6,7 +6,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { downHosts, upHosts } from "./hosts";
+import { execFileSync } from "child_process";
+import { downHosts, HOSTS_SH } from "./hosts";
 import { harnessStackVariables, nodeKeysOf, readHosts, upOnHarness } from "../program/harnessRun";
 
 const PREFIX = "aws-swarm:";
@@ -44,9 +45,14 @@ async function up(args: string[]) {
   const stack = path.basename(configFile).replace(/^Pulumi\.(.*)\.yaml$/, "$1") || "local";
   const keys = nodeKeysOf(config);
   console.error(`starting ${keys.length} hosts (harness ${id}) for ${keys.join(", ")} …`);
-  await upHosts(keys.length, id);
+  // Not upHosts(): that tears the hosts down when this process exits; these must outlive it.
+  execFileSync("bash", [HOSTS_SH, "up", String(keys.length)], {
+    env: { ...process.env, HARNESS_ID: String(id) },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   const hosts = readHosts(id);
-  config.stack = { ...(config.stack ?? {}), variables: { ...harnessStackVariables(hosts), ...(config.stack?.variables ?? {}) } };
+  const variables = { ...harnessStackVariables(hosts, config.clusterName ?? stack), ...(config.stack?.variables ?? {}) };
+  config.stack = { ...(config.stack ?? {}), variables };
   const run = await upOnHarness(id, stack, config, {}, (line) => console.error(line));
   const outputs = run.result.outputs;
   console.log(`swarm ${outputs.swarmId} is up in ${(run.result.durationMs / 1000).toFixed(0)} s`);

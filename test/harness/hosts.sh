@@ -182,6 +182,7 @@ in_host() {
   shift
   (
     echo "$BASHPID" >"/sys/fs/cgroup/pids/$PFX-$name/host/cgroup.procs"
+    exec 7>&- 8>&- 9>&- # daemons must not inherit (and so hold) this script's locks
     exec nsenter --net="/run/netns/$PFX-$name" --mount="$STATE/ns/$name.mnt" --uts="$STATE/ns/$name.uts" -- "$@"
   )
 }
@@ -221,7 +222,7 @@ cmd_up() {
   local i
   for ((i = 1; i <= n; i++)); do make_host "h$i" $((10 + i)); done
   for ((i = 1; i <= n; i++)); do
-    wait_for 60 "dockerd on h$i (see $DATA/h$i/var_log/dockerd.log)" host_docker "h$i" info
+    wait_for 120 "dockerd on h$i (see $DATA/h$i/var_log/dockerd.log)" host_docker "h$i" info
     start_sshd "h$i"
   done
   for ((i = 1; i <= n; i++)); do
@@ -322,6 +323,7 @@ EOF
   mkdir -p "/sys/fs/cgroup/pids/$PFX-registry"
   (
     echo "$BASHPID" >"/sys/fs/cgroup/pids/$PFX-registry/cgroup.procs"
+    exec 7>&- 8>&- 9>&-
     exec setsid docker-registry serve "$STATE/registry.yml" </dev/null >>"$STATE/registry.log" 2>&1
   ) &
   echo $! >"$STATE/registry.pid"
@@ -342,7 +344,7 @@ ensure_builder() {
   flock 9
   if ! host_docker b info >/dev/null 2>&1; then
     [[ -e /run/netns/$PFX-b ]] || make_host b 2
-    wait_for 60 "builder dockerd (see $DATA/b/var_log/dockerd.log)" host_docker b info
+    wait_for 120 "builder dockerd (see $DATA/b/var_log/dockerd.log)" host_docker b info
   fi
   if ! host_docker b image inspect "$BASE_REF" >/dev/null 2>&1 && registry_has aws-swarm/base bookworm; then
     host_docker b pull -q "$BASE_REF" >/dev/null
@@ -428,9 +430,16 @@ cmd_status() {
   if [[ -f $STATE/hosts.json ]]; then echo "hosts.json: $STATE/hosts.json"; fi
 }
 
+# up and down of one id never interleave (a second caller waits, then finds the first's result).
+lock_id() {
+  mkdir -p "${STATE%/*}"
+  exec 7>"$STATE.lock"
+  flock -w 600 7 || die "another hosts.sh up/down for harness $ID holds $STATE.lock"
+}
+
 case ${1:-} in
-  up) cmd_up "${2:-}" ;;
-  down) cmd_down ;;
+  up) lock_id && cmd_up "${2:-}" ;;
+  down) lock_id && cmd_down ;;
   registry) cmd_registry ;;
   base-image) cmd_base_image ;;
   build-image) cmd_build_image "${2:-}" "${3:-}" ;;

@@ -39,7 +39,30 @@ async function main() {
 
   const result: ProgramResult = { ok: true, resources: mocks.resources, outputs: {}, secretOutputs: [], durationMs: 0 };
   let failure: unknown;
+  let written = false;
+  const write = () => {
+    if (written) return;
+    written = true;
+    const failed = mocks.resources.find((r) => r.error);
+    if (failure || failed) {
+      result.ok = false;
+      result.error = failed ? `${failed.name}: ${failed.error}` : String((failure as Error)?.message ?? failure);
+    }
+    result.durationMs = Date.now() - started;
+    fs.writeFileSync(resultFile, JSON.stringify(result, null, 1));
+  };
+  const finish = () => {
+    write();
+    process.exit(0);
+  };
   process.on("unhandledRejection", (reason) => (failure ??= reason));
+  // A failed step leaves its dependents waiting forever: when the process ends that way, the
+  // result still says which step failed (Pulumi's own exit hook reports leaked promises).
+  process.on("exit", () => {
+    failure ??= new Error("the program stopped with steps still waiting on a failed dependency");
+    write();
+    process.exitCode = 0;
+  });
   try {
     const program = require(path.join(ROOT, "index.ts"));
     const { plain, secret } = await resolveOutputs(await program());
@@ -49,14 +72,7 @@ async function main() {
   } catch (err) {
     failure ??= err;
   }
-  const failed = mocks.resources.find((r) => r.error);
-  if (failure || failed) {
-    result.ok = false;
-    result.error = failed ? `${failed.name}: ${failed.error}` : String((failure as Error)?.message ?? failure);
-  }
-  result.durationMs = Date.now() - started;
-  fs.writeFileSync(resultFile, JSON.stringify(result, null, 1));
-  process.exit(0);
+  finish();
 }
 
 main().catch((err) => {

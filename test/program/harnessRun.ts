@@ -58,9 +58,12 @@ export function harnessConfig(config: Record<string, unknown>, hosts: HarnessHos
  * Nothing can be pulled here: the stack's third-party images become the harness base image
  * (Debian with haproxy and python3), served by the harness registry like ECR on AWS.
  */
-export function harnessStackVariables(hosts: HarnessHosts): Record<string, string> {
-  const base = `${hosts.registry}/aws-swarm/base:bookworm`;
-  return { GATEWAY_IMAGE: base, GRAFANA_IMAGE: base };
+export function harnessStackVariables(hosts: HarnessHosts, clusterName: string): Record<string, string> {
+  return {
+    GATEWAY_IMAGE: `${hosts.registry}/aws-swarm/base:bookworm`,
+    // The stack's grafana becomes the sample server, built by this very run from services/echo.
+    GRAFANA_IMAGE: `${hosts.registry}/${clusterName}/echo:latest`,
+  };
 }
 
 export interface ClusterRun {
@@ -83,7 +86,7 @@ export async function upOnHarness(
       stack,
       config: harnessConfig(config, hosts),
       secretKeys: ["sshPrivateKey"],
-      harness: { hostsFile: hostsFileFor(id), nodeHosts: assigned },
+      harness: { id, hostsFile: hostsFileFor(id), nodeHosts: assigned },
     },
     log,
   );

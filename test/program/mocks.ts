@@ -1,6 +1,7 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
+import { buildImage } from "../harness/hosts";
 import { sshRun } from "./ssh";
 import { ProgramJob, RecordedResource, unwrapSecrets } from "./types";
 
@@ -92,11 +93,11 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
       case "aws:iam/role:Role":
       case "aws:iam/instanceProfile:InstanceProfile":
         return { name: `${args.name}-0001`, arn: `arn:aws:iam::123456789012:role/${args.name}` };
-      case "aws:ecr/repository:Repository":
-        return {
-          repositoryUrl: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${inputs.name ?? args.name}`,
-          registryId: "123456789012",
-        };
+      case "aws:ecr/repository:Repository": {
+        // On the harness, its registry plays ECR: nodes pull from it like from ECR on AWS.
+        const registry = this.harness?.registry ?? "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+        return { repositoryUrl: `${registry}/${inputs.name ?? args.name}`, registryId: "123456789012" };
+      }
       case "docker:index/image:Image":
         return this.image(args.name, unwrapSecrets(inputs));
       default:
@@ -125,7 +126,20 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
 
   private async image(name: string, inputs: Record<string, any>): Promise<Record<string, any>> {
     const repository = String(inputs.imageName).replace(/:[^:/]+$/, "");
-    return { repoDigest: `${repository}@sha256:${shortHash(`${name}${inputs.build?.context}`).padEnd(64, "0")}` };
+    if (!this.harness || !this.job.harness) {
+      return { repoDigest: `${repository}@sha256:${shortHash(`${name}${inputs.build?.context}`).padEnd(64, "0")}` };
+    }
+    const path = repository.replace(/^[^/]+\//, "");
+    const ref = await buildImage(`${repository}:latest`, inputs.build.context, this.job.harness.id);
+    const manifest = await fetch(`http://${this.harness.registry}/v2/${path}/manifests/latest`, {
+      method: "HEAD",
+      headers: { Accept: "application/vnd.docker.distribution.manifest.v2+json" },
+    });
+    const digest = manifest.headers.get("docker-content-digest");
+    if (!manifest.ok || !digest) {
+      throw new Error(`pushed ${ref}, but the registry has no digest for it (HTTP ${manifest.status})`);
+    }
+    return { repoDigest: `${this.harness.registry}/${path}@${digest}` };
   }
 
   private async command(name: string, inputs: Record<string, any>): Promise<Record<string, any>> {

@@ -31,7 +31,9 @@ export async function runProgram(job: ProgramJob, log: (line: string) => void = 
     child.on("error", reject);
     child.on("close", (status) => resolve(status ?? 1));
   });
-  if (code !== 0 || !fs.existsSync(resultFile)) {
+  // Pulumi's own exit hook sets status 1 when a failed step left dependents waiting; the result
+  // file still says which step failed.
+  if (!fs.existsSync(resultFile)) {
     throw new Error(`program run failed (exit ${code}):\n${output.slice(-40).join("\n")}`);
   }
   const result: ProgramResult = JSON.parse(fs.readFileSync(resultFile, "utf8"));

@@ -1,6 +1,8 @@
 /** The contract between a test (or the cluster CLI) and one run of the program under mocks. */
 
 export interface HarnessTarget {
+  /** The harness id (`HARNESS_ID`) whose hosts stand for the instances. */
+  id: number;
   /** `hosts.json` written by test/harness/hosts.sh. */
   hostsFile: string;
   /** Node key (`manager-0`, `app-1`) → harness host name (`h1`); stable across runs. */
