@@ -47,6 +47,8 @@ export interface HaproxyOptions {
    * has no `tasks.` names. @default `tasks.<stack>_<service>`
    */
   serviceHost?: (route: HaproxyRoute, stackName: string) => string;
+  /** DNS server HAProxy asks (`host:port`). @default SWARM_DNS */
+  nameserver?: string;
 }
 
 /** A route prefix without its trailing slash ("/api/" → "/api"); "/" stays "/". */
@@ -110,7 +112,7 @@ export function renderHaproxyConfig(options: HaproxyOptions): string {
 
   const sections = [
     renderGlobal(),
-    renderResolvers(),
+    renderResolvers(options.nameserver ?? SWARM_DNS),
     renderDefaults(),
     renderFrontend(ordered, listenPort),
     ...renderBackends(ordered, options.stackName, slots, hostOf),
@@ -137,9 +139,9 @@ function renderGlobal(): string {
   ]);
 }
 
-function renderResolvers(): string {
+function renderResolvers(nameserver: string): string {
   return block("resolvers swarm", [
-    `nameserver docker ${SWARM_DNS}`,
+    `nameserver docker ${nameserver}`,
     // Swarm answers up to the client's EDNS size; the default 512 bytes holds only ~15-30 task
     // IPs and older HAProxy versions drop truncated answers, which empties every slot.
     "accepted_payload_size 8192",

@@ -1,5 +1,8 @@
-import { execFileSync } from "child_process";
+import { ChildProcess, execFileSync, spawn } from "child_process";
+import * as dgram from "dgram";
 import * as fs from "fs";
+import * as http from "http";
+import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import {
@@ -150,4 +153,213 @@ describe("renderHaproxyConfig", () => {
     expect(backendName({ path: "/", service: "my-svc", port: 80 })).toBe("be_my_svc_80");
     expect(orderRoutes(NESTED).map((r) => r.path)).toEqual(["/api/v2/admin", "/api/v2", "/api", "/a"]);
   });
+});
+
+// The generated config in action, on loopback only: Debian's haproxy, a stand-in for Swarm's DNS
+// (A records from a table, NXDOMAIN otherwise) and the sample service from services/echo on
+// 127.0.0.x addresses, replaced the way Swarm replaces tasks in a rolling update.
+describe("behaviour (loopback: haproxy + stand-in DNS + services/echo)", () => {
+  const records: Record<string, string[]> = {};
+  const tasks = new Map<string, ChildProcess>();
+  const base = 20000 + (process.pid % 5000) * 2;
+  const backendPort = base;
+  const gatewayPort = base + 1;
+  let dns: dgram.Socket;
+  let haproxy: ChildProcess;
+  let dir: string;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+
+  function get(urlPath: string): Promise<{ status: number; body: string; ms: number }> {
+    const started = Date.now();
+    return new Promise((resolve, reject) => {
+      const req = http.get({ host: "127.0.0.1", port: gatewayPort, path: urlPath, agent, timeout: 5000 }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk) => (body += chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body, ms: Date.now() - started }));
+      });
+      req.on("timeout", () => req.destroy(new Error("timeout")));
+      req.on("error", reject);
+    });
+  }
+
+  async function until<T>(what: string, probe: () => Promise<T | undefined>, seconds = 20): Promise<T> {
+    const deadline = Date.now() + seconds * 1000;
+    for (;;) {
+      const value = await probe().catch(() => undefined);
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** Starts one task of a service on 127.0.0.<n> and waits until it answers its health check. */
+  async function startTask(service: string, n: number): Promise<void> {
+    const address = `127.0.0.${n}`;
+    const child = spawn("python3", [path.join(__dirname, "..", "services", "echo", "server.py")], {
+      env: { PATH: process.env.PATH, PORT: String(backendPort), BIND: address, SERVICE_NAME: service, TASK_NAME: `${service}.${n}`, ECHO_VERSION: "t" },
+      stdio: ["ignore", "ignore", "ignore"],
+    });
+    tasks.set(address, child);
+    await until(`${service} on ${address}`, () => new Promise<true | undefined>((resolve) => {
+      const socket = net.connect(backendPort, address, () => { socket.destroy(); resolve(true); });
+      socket.on("error", () => resolve(undefined));
+    }));
+  }
+
+  function stopTask(n: number, signal: NodeJS.Signals): Promise<void> {
+    const child = tasks.get(`127.0.0.${n}`)!;
+    tasks.delete(`127.0.0.${n}`);
+    return new Promise((resolve) => {
+      child.on("exit", () => resolve());
+      child.kill(signal);
+    });
+  }
+
+  /** Swarm's order: the new task is in DNS once healthy; the old one leaves DNS 2 s before SIGTERM. */
+  async function replaceTask(service: string, oldN: number, newN: number): Promise<void> {
+    await startTask(service, newN);
+    const name = `tasks.test_${service}`;
+    records[name] = [...records[name].filter((a) => a !== `127.0.0.${oldN}`), `127.0.0.${newN}`];
+    await new Promise((r) => setTimeout(r, 2000));
+    await stopTask(oldN, "SIGTERM");
+  }
+
+  async function load<T>(urlPath: string, during: () => Promise<T>) {
+    let stop = false;
+    const report = { sent: 0, failed: 0, errors: {} as Record<string, number> };
+    const hardStop = setTimeout(() => (stop = true), 60000);
+    const worker = async () => {
+      while (!stop) {
+        report.sent++;
+        try {
+          const reply = await get(urlPath);
+          if (reply.status !== 200) {
+            report.failed++;
+            report.errors[reply.status] = (report.errors[reply.status] ?? 0) + 1;
+          }
+        } catch (error) {
+          report.failed++;
+          report.errors[(error as Error).message] = (report.errors[(error as Error).message] ?? 0) + 1;
+        }
+      }
+    };
+    const workers = Array.from({ length: 8 }, worker);
+    try {
+      await during();
+      await new Promise((r) => setTimeout(r, 1000));
+    } finally {
+      stop = true;
+      clearTimeout(hardStop);
+      await Promise.all(workers);
+    }
+    return report;
+  }
+
+  beforeAll(async () => {
+    dns = dgram.createSocket("udp4");
+    dns.on("message", (query, peer) => {
+      let offset = 12;
+      const labels: string[] = [];
+      while (query[offset] !== 0) {
+        labels.push(query.subarray(offset + 1, offset + 1 + query[offset]).toString());
+        offset += query[offset] + 1;
+      }
+      const type = query.readUInt16BE(offset + 1);
+      const question = query.subarray(12, offset + 5);
+      const addresses = records[labels.join(".")];
+      const answers = type === 1 && addresses ? addresses : [];
+      const header = Buffer.alloc(12);
+      header.writeUInt16BE(query.readUInt16BE(0), 0);
+      header.writeUInt16BE(addresses === undefined ? 0x8183 : 0x8180, 2); // NXDOMAIN or NOERROR
+      header.writeUInt16BE(1, 4);
+      header.writeUInt16BE(answers.length, 6);
+      const rrs = answers.map((a) => {
+        const rr = Buffer.alloc(16);
+        rr.writeUInt16BE(0xc00c, 0);
+        rr.writeUInt16BE(1, 2);
+        rr.writeUInt16BE(1, 4);
+        rr.writeUInt32BE(0, 6);
+        rr.writeUInt16BE(4, 10);
+        a.split(".").forEach((octet, i) => rr.writeUInt8(Number(octet), 12 + i));
+        return rr;
+      });
+      dns.send(Buffer.concat([header, question, ...rrs]), peer.port, peer.address);
+    });
+    await new Promise<void>((resolve) => dns.bind(0, "127.0.0.1", resolve));
+
+    records["tasks.test_hello"] = ["127.0.0.2", "127.0.0.3"];
+    records["tasks.test_api"] = ["127.0.0.4"];
+    records["tasks.test_api-v2"] = ["127.0.0.7"];
+    // tasks.test_down has no record: NXDOMAIN, as for a service scaled to 0.
+    await Promise.all([startTask("hello", 2), startTask("hello", 3), startTask("api", 4), startTask("api-v2", 7)]);
+
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "haproxy-behaviour-"));
+    const config = renderHaproxyConfig({
+      stackName: "test",
+      routes: [
+        { path: "/hello", service: "hello", port: backendPort },
+        { path: "/api", service: "api", port: backendPort },
+        { path: "/api/v2", service: "api-v2", port: backendPort },
+        { path: "/down", service: "down", port: backendPort },
+      ],
+      listenPort: gatewayPort,
+      statsPort: false,
+      nameserver: `127.0.0.1:${dns.address().port}`,
+    }).replace(/^ {2}bind :(\d+)$/m, "  bind 127.0.0.1:$1");
+    fs.writeFileSync(path.join(dir, "haproxy.cfg"), config);
+    haproxy = spawn("haproxy", ["-W", "-db", "-f", path.join(dir, "haproxy.cfg")], { stdio: "ignore" });
+    await until("every route up", async () => {
+      const replies = await Promise.all(["/hello", "/api", "/api/v2"].map((p) => get(p)));
+      return replies.every((r) => r.status === 200) ? true : undefined;
+    });
+  }, 60000);
+
+  afterAll(async () => {
+    agent.destroy();
+    haproxy?.kill("SIGTERM");
+    await Promise.all([...tasks.keys()].map((address) => stopTask(Number(address.split(".")[3]), "SIGKILL")));
+    dns?.close();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("routes by longest prefix on segment boundaries, over every task", async () => {
+    expect((await get("/api/x")).body).toMatch(/^service=api task=api\.4 /);
+    expect((await get("/api/v2/x")).body).toMatch(/^service=api-v2 /);
+    expect((await get("/api/v2")).body).toMatch(/^service=api-v2 /);
+    expect((await get("/api/v20")).body).toMatch(/^service=api /);
+    expect(await get("/apiary")).toMatchObject({ status: 404, body: "404 no route for /apiary\n" });
+    const seen = new Set<string>();
+    for (let i = 0; i < 10; i++) seen.add(/task=(\S+)/.exec((await get("/hello")).body)![1]);
+    expect([...seen].sort()).toEqual(["hello.2", "hello.3"]);
+  });
+
+  test("a route without tasks answers 503 at once, naming it", async () => {
+    const reply = await get("/down/x");
+    expect(reply).toMatchObject({ status: 503, body: "503 no healthy task of service down for route /down\n" });
+    expect(reply.ms).toBeLessThan(500);
+  });
+
+  test("replacing every task the way a rolling update does loses no request", async () => {
+    const report = await load("/hello", async () => {
+      await replaceTask("hello", 2, 5);
+      await replaceTask("hello", 3, 6);
+    });
+    console.log(`loopback rolling replacement: ${report.sent} sent, ${report.failed} failed`);
+    expect(report.errors).toEqual({});
+    expect(report.sent).toBeGreaterThan(100);
+    const seen = new Set<string>();
+    for (let i = 0; i < 10; i++) seen.add(/task=(\S+)/.exec((await get("/hello")).body)![1]);
+    expect([...seen].sort()).toEqual(["hello.5", "hello.6"]);
+  }, 60000);
+
+  test("a task that dies without warning (still in DNS) costs no request: retried elsewhere", async () => {
+    const report = await load("/hello", async () => {
+      await new Promise((r) => setTimeout(r, 500));
+      await stopTask(5, "SIGKILL");
+      await new Promise((r) => setTimeout(r, 3000));
+    });
+    console.log(`loopback task killed: ${report.sent} sent, ${report.failed} failed`);
+    expect(report.errors).toEqual({});
+  }, 60000);
 });

@@ -5,6 +5,7 @@ no json), so the same file runs FROM python:alpine on AWS and FROM the test harn
 
 Environment:
   PORT          listening port (default 8080)
+  BIND          listening address (default 0.0.0.0)
   SERVICE_NAME  service name shown in every answer (default "echo")
   TASK_NAME     swarm task name, e.g. "{{.Task.Name}}" (default: the hostname)
   ECHO_VERSION  build version shown in every answer
@@ -23,6 +24,7 @@ import threading
 import time
 
 PORT = int(os.environ.get("PORT", "8080"))
+BIND = os.environ.get("BIND", "0.0.0.0")
 SERVICE = os.environ.get("SERVICE_NAME", "echo")
 HOST = socket.gethostname()
 TASK = os.environ.get("TASK_NAME") or HOST
@@ -165,7 +167,7 @@ def on_sigterm(signum, frame):
 def serve():
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("0.0.0.0", PORT))
+    listener.bind((BIND, PORT))
     listener.listen(256)
     listener.settimeout(0.2)
     signal.signal(signal.SIGTERM, on_sigterm)
@@ -197,7 +199,7 @@ def serve():
 
 def healthcheck():
     try:
-        probe = socket.create_connection(("127.0.0.1", PORT), timeout=2)
+        probe = socket.create_connection(("127.0.0.1" if BIND == "0.0.0.0" else BIND, PORT), timeout=2)
         probe.sendall(b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n")
         status = probe.recv(64).split(b"\r\n", 1)[0]
         probe.close()

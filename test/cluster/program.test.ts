@@ -1,12 +1,16 @@
 /**
  * The real program against real hosts: only the AWS API is mocked. Instances map to harness hosts
- * (own netns, dockerd, sshd); every remote command runs over SSH exactly as the provider runs it.
+ * (own netns, dockerd, sshd); every remote command runs over SSH exactly as the provider runs it,
+ * and the stack is the user's dev stack from Pulumi.dev.yaml.
  */
+import * as path from "path";
 import { downHosts, upHosts } from "../harness/hosts";
-import { onHost, upOnHarness } from "../program/harnessRun";
+import { onHost, readStackConfig, upOnHarness } from "../program/harnessRun";
+import { startLoad } from "../program/load";
 import { runRemovedDeletes } from "../program/runner";
 
 const HARNESS = 1;
+const dev = readStackConfig(path.join(__dirname, "..", "..", "Pulumi.dev.yaml"));
 
 interface NodeRow {
   ID: string;
@@ -30,124 +34,127 @@ function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
   return work().finally(() => console.log(`${label}: ${((Date.now() - started) / 1000).toFixed(1)} s`));
 }
 
-const devPools = [
-  { name: "infra", count: 1, labels: { type: "low-memory" } },
-  { name: "app", count: 2 },
-];
-
-describe("dev cluster: 1 manager, infra(1, type=low-memory), app(2)", () => {
-  const config = { clusterName: "dev", workerPools: devPools, swarm: { taskHistoryLimit: 2 } };
+describe("dev cluster from Pulumi.dev.yaml: 1 manager, infra(1, type=low-memory), app(2)", () => {
   let first: Awaited<ReturnType<typeof upOnHarness>>;
-  let managerHost: string;
+  let manager: string;
+  let gateway: string;
 
   beforeAll(async () => {
-    await timed("hosts up (4)", () => upHosts(4, HARNESS));
-    first = await timed("pulumi up #1", () => upOnHarness(HARNESS, "dev", config));
-    managerHost = first.nodeHosts["manager-0"];
+    await timed("dev: hosts up (4)", () => upHosts(4, HARNESS));
+    first = await timed("dev: pulumi up #1", () => upOnHarness(HARNESS, "dev", dev));
+    manager = first.nodeHosts["manager-0"];
+    gateway = (first.result.outputs.gatewayUrls as string[])[0];
   });
   afterAll(async () => {
     await downHosts(HARNESS);
   });
 
   it("forms one swarm with every node Ready and labelled as configured plus the automatic labels", async () => {
-    const nodes = await nodeList(managerHost);
+    const nodes = await nodeList(manager);
     expect(nodes).toHaveLength(4);
     expect(nodes.every((n) => n.Status === "Ready" && n.Availability === "Active")).toBe(true);
     const ids = first.result.outputs.nodeIds as Record<string, string>;
     expect(Object.keys(ids).sort()).toEqual(["app-0", "app-1", "infra-0", "manager-0"]);
-    expect(await labelsOf(managerHost, ids["infra-0"])).toMatchObject({
+    expect(await labelsOf(manager, ids["infra-0"])).toMatchObject({
       type: "low-memory",
       pool: "infra",
       role: "worker",
       az: "us-east-1a",
       "instance-type": "t3.small",
     });
-    expect(await labelsOf(managerHost, ids["manager-0"])).toMatchObject({ role: "manager", "aws-swarm.gateway": "true" });
+    expect(await labelsOf(manager, ids["app-1"])).toMatchObject({ pool: "app", az: "us-east-1b" });
+    expect(await labelsOf(manager, ids["manager-0"])).toMatchObject({ role: "manager", "aws-swarm.gateway": "true" });
     expect(first.result.outputs.swarmId).toMatch(/^[a-z0-9]{25}$/);
   });
 
-  it("places a service constrained to node.labels.type == low-memory only on the infra node", async () => {
-    const registry = (await onHost(HARNESS, managerHost, "cat /etc/docker/daemon.json")).match(/"([\d.]+:5000)"/)?.[1];
-    await onHost(
-      HARNESS,
-      managerHost,
-      `docker service create -d --name lowmem --replicas 2 --constraint 'node.labels.type == low-memory' ` +
-        `${registry}/aws-swarm/base:bookworm sleep 600 >/dev/null`,
-    );
-    const deadline = Date.now() + 60_000;
-    let placed: string[] = [];
-    while (Date.now() < deadline) {
-      placed = (await onHost(HARNESS, managerHost, "docker service ps lowmem --filter desired-state=running --format '{{.Node}} {{.CurrentState}}'"))
-        .split("\n")
-        .filter((l) => l.includes("Running"))
-        .map((l) => l.split(" ")[0]);
-      if (placed.length === 2) break;
-      await new Promise((r) => setTimeout(r, 1000));
+  it("answers every route through the gateway with its own service, found by Swarm DNS name", async () => {
+    expect(gateway).toBe(`http://${first.result.outputs.managerPublicIps}:80`.replace(/\[|\]/g, ""));
+    for (const service of ["hello", "world", "grafana"]) {
+      const response = await fetch(`${gateway}/${service}`);
+      expect(response.status).toBe(200);
+      expect(await response.text()).toContain(`service=${service} `);
     }
-    expect(placed).toEqual([first.nodeHosts["infra-0"], first.nodeHosts["infra-0"]]);
-    await onHost(HARNESS, managerHost, "docker service rm lowmem >/dev/null");
+    expect((await fetch(`${gateway}/nope`)).status).toBe(404);
   });
 
-  it("changes nothing when run again: same swarm, same node ids, no duplicates", async () => {
-    const again = await timed("pulumi up #2 (no change)", () => upOnHarness(HARNESS, "dev", config, first.nodeHosts));
+  it("runs the service placed by node.labels.type == low-memory only on the infra node", async () => {
+    const nodes = await onHost(HARNESS, manager, "docker service ps app_grafana --filter desired-state=running --format '{{.Node}}'");
+    expect(nodes.split("\n")).toEqual([first.nodeHosts["infra-0"]]);
+    const app = await onHost(HARNESS, manager, "docker service ps app_hello app_world --filter desired-state=running --format '{{.Node}}'");
+    expect(new Set(app.split("\n"))).toEqual(new Set([first.nodeHosts["app-0"], first.nodeHosts["app-1"]]));
+  });
+
+  it("changes nothing when run again: same swarm, same node ids, no duplicates, no second init", async () => {
+    const again = await timed("dev: pulumi up #2 (no change)", () => upOnHarness(HARNESS, "dev", dev, first.nodeHosts));
     expect(again.result.outputs.swarmId).toBe(first.result.outputs.swarmId);
     expect(again.result.outputs.nodeIds).toEqual(first.result.outputs.nodeIds);
-    expect(await nodeList(managerHost)).toHaveLength(4);
+    expect(await nodeList(manager)).toHaveLength(4);
   });
 
   it("re-applies a changed label without rejoining the node", async () => {
-    const relabelled = {
-      ...config,
-      workerPools: [{ name: "infra", count: 1, labels: { type: "infra-only" } }, devPools[1]],
-    };
-    const run = await timed("pulumi up #3 (label change)", () => upOnHarness(HARNESS, "dev", relabelled, first.nodeHosts));
+    const pools = dev.workerPools.map((pool: any) => (pool.name === "app" ? { ...pool, labels: { tier: "web" } } : pool));
+    const run = await timed("dev: pulumi up #3 (label change)", () =>
+      upOnHarness(HARNESS, "dev", { ...dev, workerPools: pools }, first.nodeHosts),
+    );
     const ids = run.result.outputs.nodeIds as Record<string, string>;
     expect(ids).toEqual(first.result.outputs.nodeIds);
-    expect((await labelsOf(managerHost, ids["infra-0"])).type).toBe("infra-only");
+    expect(await labelsOf(manager, ids["app-0"])).toMatchObject({ tier: "web", pool: "app" });
   });
 
-  it("drains and removes a worker that leaves the config, leaving no Down node", async () => {
-    const smaller = { ...config, workerPools: [devPools[0], { name: "app", count: 1 }] };
-    const before = await upOnHarness(HARNESS, "dev", config, first.nodeHosts);
-    const after = await timed("pulumi up #4 (app 2 → 1)", () => upOnHarness(HARNESS, "dev", smaller, first.nodeHosts));
-    const removed = await timed("delete steps of app-1", () => runRemovedDeletes(before.result, after.result));
+  it("drains and removes a worker that leaves the config, with no Down node and no failed request", async () => {
+    const before = await upOnHarness(HARNESS, "dev", dev, first.nodeHosts);
+    const pools = dev.workerPools.map((pool: any) => (pool.name === "app" ? { ...pool, count: 1 } : pool));
+    const load = startLoad([`${gateway}/hello`, `${gateway}/world`]);
+    const after = await timed("dev: pulumi up #4 (app 2 → 1)", () =>
+      upOnHarness(HARNESS, "dev", { ...dev, workerPools: pools }, first.nodeHosts),
+    );
+    const removed = await timed("dev: delete steps of app-1", () => runRemovedDeletes(before.result, after.result));
+    const traffic = await load.stop();
+    console.log(`dev: requests during the removal: ${traffic.sent} sent, ${traffic.failed} failed`, traffic.failures);
     expect(removed.map((r) => r.name)).toEqual(["dev-member-app-1", "dev-join-app-1", "dev-ready-app-1"]);
-    const nodes = await nodeList(managerHost);
+    const nodes = await nodeList(manager);
     expect(nodes.map((n) => n.Hostname).sort()).toEqual(
       [first.nodeHosts["manager-0"], first.nodeHosts["infra-0"], first.nodeHosts["app-0"]].sort(),
     );
     expect(nodes.some((n) => n.Status === "Down")).toBe(false);
+    expect(traffic.sent).toBeGreaterThan(50);
+    expect(traffic.failed).toBe(0);
   });
 });
 
-describe("ha cluster: 3 managers, 2 workers", () => {
+describe("ha cluster: 3 managers over 3 AZs, 2 workers", () => {
   beforeAll(async () => {
-    await timed("hosts up (5)", () => upHosts(5, HARNESS));
+    await timed("ha: hosts up (5)", () => upHosts(5, HARNESS));
   });
   afterAll(async () => {
     await downHosts(HARNESS);
   });
 
   it("has three reachable managers, one leader, and keeps quorum", async () => {
-    const run = await timed("pulumi up (3+2)", () =>
-      upOnHarness(HARNESS, "ha", {
-        clusterName: "ha",
-        managers: { count: 3 },
-        availabilityZones: 3,
-        workerPools: [{ name: "app", count: 2 }],
-      }),
-    );
+    const config = {
+      ...dev,
+      clusterName: "ha",
+      managers: { count: 3 },
+      availabilityZones: 3,
+      workerPools: [
+        { name: "infra", count: 1, labels: { type: "low-memory" } },
+        { name: "app", count: 1 },
+      ],
+    };
+    const run = await timed("ha: pulumi up (3 managers + 2 workers)", () => upOnHarness(HARNESS, "ha", config));
+    const ids = run.result.outputs.nodeIds as Record<string, string>;
     for (const key of ["manager-0", "manager-1", "manager-2"]) {
       const nodes = await nodeList(run.nodeHosts[key]);
       expect(nodes).toHaveLength(5);
-      const managers = nodes.filter((n) => n.ManagerStatus);
-      expect(managers.map((n) => n.ManagerStatus).sort()).toEqual(["Leader", "Reachable", "Reachable"]);
+      expect(nodes.map((n) => n.ManagerStatus).filter(Boolean).sort()).toEqual(["Leader", "Reachable", "Reachable"]);
     }
     const azs = await Promise.all(
-      ["manager-0", "manager-1", "manager-2"].map(async (key) =>
-        (await labelsOf(run.nodeHosts["manager-0"], (run.result.outputs.nodeIds as Record<string, string>)[key])).az,
-      ),
+      ["manager-0", "manager-1", "manager-2"].map(async (key) => (await labelsOf(run.nodeHosts["manager-0"], ids[key])).az),
     );
     expect(new Set(azs).size).toBe(3);
+    // Every manager carries the gateway (placement: managers): each one answers.
+    for (const url of run.result.outputs.gatewayUrls as string[]) {
+      expect(await (await fetch(`${url}/hello`)).text()).toContain("service=hello ");
+    }
   });
 });

@@ -3,35 +3,16 @@
  * mocked: `npm run cluster:up -- --config Pulumi.dev.yaml [--stack stacks/app.yml] [--id 5]`,
  * then `npm run cluster:down -- [--id 5]`. Linux and root only (network namespaces, dockerd).
  */
-import * as fs from "fs";
 import * as path from "path";
-import { parse } from "yaml";
 import { execFileSync } from "child_process";
 import { downHosts, HOSTS_SH } from "./hosts";
-import { harnessStackVariables, nodeKeysOf, readHosts, upOnHarness } from "../program/harnessRun";
+import { nodeKeysOf, readHosts, readStackConfig, upOnHarness } from "../program/harnessRun";
 
-const PREFIX = "aws-swarm:";
 const DEFAULT_ID = 5;
 
 function argument(args: string[], flag: string): string | undefined {
   const index = args.indexOf(flag);
   return index >= 0 ? args[index + 1] : undefined;
-}
-
-/** The `aws-swarm:*` keys of a Pulumi.<stack>.yaml, without the prefix; secure values are refused. */
-export function readStackConfig(file: string): Record<string, any> {
-  const doc = parse(fs.readFileSync(file, "utf8")) ?? {};
-  const config: Record<string, any> = {};
-  for (const [key, value] of Object.entries<any>(doc.config ?? {})) {
-    if (!key.startsWith(PREFIX)) {
-      continue;
-    }
-    if (value && typeof value === "object" && "secure" in value) {
-      throw new Error(`${file}: ${key} is encrypted; the local cluster uses its own SSH key, remove it or use another file`);
-    }
-    config[key.slice(PREFIX.length)] = value;
-  }
-  return config;
 }
 
 async function up(args: string[]) {
@@ -51,8 +32,6 @@ async function up(args: string[]) {
     stdio: ["ignore", "ignore", "inherit"],
   });
   const hosts = readHosts(id);
-  const variables = { ...harnessStackVariables(hosts, config.clusterName ?? stack), ...(config.stack?.variables ?? {}) };
-  config.stack = { ...(config.stack ?? {}), variables };
   const run = await upOnHarness(id, stack, config, {}, (line) => console.error(line));
   const outputs = run.result.outputs;
   console.log(`swarm ${outputs.swarmId} is up in ${(run.result.durationMs / 1000).toFixed(0)} s`);

@@ -433,8 +433,8 @@ cmd_status() {
 # up and down of one id never interleave (a second caller waits, then finds the first's result).
 lock_id() {
   mkdir -p "${STATE%/*}"
-  exec 7>"$STATE.lock"
-  flock -w 600 7 || die "another hosts.sh up/down for harness $ID holds $STATE.lock"
+  exec 7>"$STATE.up-down.lock"
+  flock -w 600 7 || die "another hosts.sh up/down for harness $ID holds $STATE.up-down.lock"
 }
 
 case ${1:-} in

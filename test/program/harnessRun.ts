@@ -1,4 +1,5 @@
 import * as fs from "fs";
+import { parse } from "yaml";
 import { runProgram } from "./runner";
 import { sshRun } from "./ssh";
 import { ProgramResult } from "./types";
@@ -10,6 +11,24 @@ export interface HarnessHosts {
   privateKeyPath: string;
   publicKey: string;
   hosts: Array<{ name: string; ip: string }>;
+}
+
+const PREFIX = "aws-swarm:";
+
+/** The `aws-swarm:*` keys of a Pulumi.<stack>.yaml, without the prefix; secure values are refused. */
+export function readStackConfig(file: string): Record<string, any> {
+  const doc = parse(fs.readFileSync(file, "utf8")) ?? {};
+  const config: Record<string, any> = {};
+  for (const [key, value] of Object.entries<any>(doc.config ?? {})) {
+    if (!key.startsWith(PREFIX)) {
+      continue;
+    }
+    if (value && typeof value === "object" && "secure" in value) {
+      throw new Error(`${file}: ${key} is encrypted; the local cluster uses its own SSH key, remove it or use another file`);
+    }
+    config[key.slice(PREFIX.length)] = value;
+  }
+  return config;
 }
 
 export function hostsFileFor(id: number): string {
@@ -43,10 +62,15 @@ export function assignHosts(keys: string[], hosts: HarnessHosts, current: Record
   return assigned;
 }
 
-/** The config a harness run adds to the user's: SSH as the harness root user with its key. */
-export function harnessConfig(config: Record<string, unknown>, hosts: HarnessHosts): Record<string, unknown> {
+/**
+ * The config a harness run adds to the user's: SSH as the harness root user with its key, and
+ * the stack's third-party images replaced by local ones.
+ */
+export function harnessConfig(config: Record<string, any>, hosts: HarnessHosts, stack: string): Record<string, unknown> {
+  const variables = { ...harnessStackVariables(hosts, config.clusterName ?? stack), ...(config.stack?.variables ?? {}) };
   return {
     ...config,
+    stack: { ...(config.stack ?? {}), variables },
     sshUser: hosts.sshUser,
     sshPublicKey: hosts.publicKey,
     sshPrivateKey: fs.readFileSync(hosts.privateKeyPath, "utf8"),
@@ -84,7 +108,7 @@ export async function upOnHarness(
   const result = await runProgram(
     {
       stack,
-      config: harnessConfig(config, hosts),
+      config: harnessConfig(config, hosts, stack),
       secretKeys: ["sshPrivateKey"],
       harness: { id, hostsFile: hostsFileFor(id), nodeHosts: assigned },
     },
