@@ -193,6 +193,17 @@ describe("scale", () => {
   });
 });
 
+describe("autolock", () => {
+  it("exports the unlock key only as a secret, fetched without logging", async () => {
+    const result = await runProgram({ stack: "dev", config: devConfig({ swarm: { autolock: true } }) });
+    if (!result.ok) throw new Error(result.error);
+    expect(result.secretOutputs).toContain("swarmUnlockKey");
+    expect(result.outputs.swarmUnlockKey).toBe("SWMKEY-1-offline");
+    expect(named(result, "dev-unlock-key").inputs).toMatchObject({ logging: "none", create: "sudo bash -s unlock-key" });
+    expect(unwrapSecrets(named(result, "dev-init").inputs.stdin)).toContain("export AUTOLOCK='true'");
+  });
+});
+
 describe("a bad config", () => {
   it("fails before any resource is registered, naming every bad key", async () => {
     const result = await runProgram({

@@ -3,9 +3,10 @@
  * (own netns, dockerd, sshd); every remote command runs over SSH exactly as the provider runs it,
  * and the stack is the user's dev stack from Pulumi.dev.yaml.
  */
+import { execFileSync } from "child_process";
 import * as path from "path";
 import { downHosts, upHosts } from "../harness/hosts";
-import { onHost, readStackConfig, upOnHarness } from "../program/harnessRun";
+import { onHost, readHosts, readStackConfig, upOnHarness } from "../program/harnessRun";
 import { startLoad } from "../program/load";
 import { runRemovedDeletes } from "../program/runner";
 
@@ -36,11 +37,14 @@ function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
 
 describe("dev cluster from Pulumi.dev.yaml: 1 manager, infra(1, type=low-memory), app(2)", () => {
   let first: Awaited<ReturnType<typeof upOnHarness>>;
+  let current: Awaited<ReturnType<typeof upOnHarness>>;
+  let currentConfig: Record<string, any>;
   let manager: string;
   let gateway: string;
 
   beforeAll(async () => {
-    await timed("dev: hosts up (4)", () => upHosts(4, HARNESS));
+    // Four nodes and a spare that stands in for a replacement instance.
+    await timed("dev: hosts up (5)", () => upHosts(5, HARNESS));
     first = await timed("dev: pulumi up #1", () => upOnHarness(HARNESS, "dev", dev));
     manager = first.nodeHosts["manager-0"];
     gateway = (first.result.outputs.gatewayUrls as string[])[0];
@@ -109,6 +113,8 @@ describe("dev cluster from Pulumi.dev.yaml: 1 manager, infra(1, type=low-memory)
       upOnHarness(HARNESS, "dev", { ...dev, workerPools: pools }, first.nodeHosts),
     );
     const removed = await timed("dev: delete steps of app-1", () => runRemovedDeletes(before.result, after.result));
+    current = after;
+    currentConfig = { ...dev, workerPools: pools };
     const traffic = await load.stop();
     console.log(`dev: requests during the removal: ${traffic.sent} sent, ${traffic.failed} failed`, traffic.failures);
     expect(removed.map((r) => r.name)).toEqual(["dev-member-app-1", "dev-join-app-1", "dev-ready-app-1"]);
@@ -119,6 +125,36 @@ describe("dev cluster from Pulumi.dev.yaml: 1 manager, infra(1, type=low-memory)
     expect(nodes.some((n) => n.Status === "Down")).toBe(false);
     expect(traffic.sent).toBeGreaterThan(50);
     expect(traffic.failed).toBe(0);
+  });
+
+  it("replaces an instance: the new node joins and is labelled, the old node is removed", async () => {
+    const used = new Set(Object.values(current.nodeHosts));
+    const spare = readHosts(HARNESS).hosts.find((h) => !used.has(h.name) && h.name !== first.nodeHosts["app-1"])!.name;
+    const old = current.nodeHosts["app-0"];
+    const replaced = await timed("dev: pulumi up #5 (app-0 replaced)", () =>
+      upOnHarness(HARNESS, "dev", currentConfig, { ...current.nodeHosts, "app-0": spare }),
+    );
+    const removed = await runRemovedDeletes(current.result, replaced.result);
+    expect(removed.map((r) => r.name)).toEqual(["dev-member-app-0", "dev-join-app-0", "dev-ready-app-0"]);
+    const nodes = await nodeList(manager);
+    expect(nodes.map((n) => n.Hostname)).toContain(spare);
+    expect(nodes.map((n) => n.Hostname)).not.toContain(old);
+    expect(nodes.some((n) => n.Status === "Down")).toBe(false);
+    const ids = replaced.result.outputs.nodeIds as Record<string, string>;
+    expect(await labelsOf(manager, ids["app-0"])).toMatchObject({ pool: "app" });
+    current = replaced;
+  });
+
+  it("destroys cleanly, even with a worker already gone", async () => {
+    // The worker drops off the network, as a terminated instance would.
+    const gone = readHosts(HARNESS).hosts.find((h) => h.name === current.nodeHosts["app-0"]) as { netns?: string };
+    execFileSync("ip", ["-n", gone.netns!, "link", "set", "eth0", "down"]);
+    const removed = await timed("dev: pulumi destroy (remote delete steps)", () => runRemovedDeletes(current.result));
+    expect(removed.filter((r) => r.inputs.delete !== undefined).map((r) => r.name)).toEqual(
+      expect.arrayContaining(["dev-remove", "dev-member-app-0", "dev-member-infra-0", "dev-member-manager-0"]),
+    );
+    expect(await onHost(HARNESS, manager, "docker stack ls --format '{{.Name}}'")).toBe("");
+    expect((await nodeList(manager)).map((n) => n.Hostname)).toEqual([manager]);
   });
 });
 

@@ -9,6 +9,8 @@ import { downHosts, ensureBaseImage, findHost, HarnessInfo, sshExec, upHosts } f
 // HARNESS_ID defaults to 2 here so that this suite never collides with another harness user.
 
 const HARNESS_ID = Number(process.env.HARNESS_ID ?? "2");
+// eslint-disable-next-line no-console
+console.log(`scripts.test.ts uses harness ${HARNESS_ID} (env HARNESS_ID=${process.env.HARNESS_ID ?? "unset"})`);
 const CLUSTER = "scripts-test";
 
 interface Result {

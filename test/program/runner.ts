@@ -42,14 +42,16 @@ export async function runProgram(job: ProgramJob, log: (line: string) => void = 
 }
 
 /**
- * What the engine does for resources that left the program: run the `delete` of every remote
- * command that the earlier run had and the later one has not, dependents first (reverse
- * registration order, which respects dependencies).
+ * What the engine does after an update: run the `delete` of every remote command that the earlier
+ * run had and the later one has not, or has with other `triggers` (a replacement: the new one was
+ * created first), dependents first (reverse registration order, which respects dependencies).
+ * An empty `after` is `pulumi destroy`.
  */
-export async function runRemovedDeletes(before: ProgramResult, after: ProgramResult): Promise<RecordedResource[]> {
-  const kept = new Set(after.resources.map((r) => `${r.type}::${r.name}`));
+export async function runRemovedDeletes(before: ProgramResult, after?: ProgramResult): Promise<RecordedResource[]> {
+  const triggersOf = (r: RecordedResource) => JSON.stringify(unwrapSecrets(r.inputs.triggers ?? null));
+  const kept = new Map((after?.resources ?? []).map((r) => [`${r.type}::${r.name}`, triggersOf(r)]));
   const removed = before.resources
-    .filter((r) => !kept.has(`${r.type}::${r.name}`) && r.type === "command:remote:Command")
+    .filter((r) => r.type === "command:remote:Command" && kept.get(`${r.type}::${r.name}`) !== triggersOf(r))
     .reverse();
   for (const resource of removed) {
     const inputs = unwrapSecrets(resource.inputs);
