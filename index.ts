@@ -12,7 +12,10 @@ import { architectureOf, GATEWAY_LABEL, planNodes, planSubnets } from "./lib/pla
 import { renderScript } from "./lib/scripts";
 import { planSecurityRules } from "./lib/securityRules";
 
-/** Docker Engine major version installed on the nodes. */
+/**
+ * Docker Engine major version for the nodes: pinned, so that a node joining months later runs the
+ * same engine as the swarm it joins; minor and patch releases still come from Docker's apt repo.
+ */
 const DOCKER_VERSION = "28";
 
 export = async () => {

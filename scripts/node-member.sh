@@ -24,36 +24,10 @@ set -euo pipefail
 # runs only when something changes, so a second apply changes nothing.
 
 readonly ME=node-member
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 readonly MANAGED_KEY=aws-swarm.managed-labels
 readonly RESERVED_PREFIX=aws-swarm.
-
-log() { printf '%s: %s\n' "$ME" "$*" >&2; }
-die() {
-  printf '%s: error: %s\n' "$ME" "$*" >&2
-  exit 1
-}
-dk() { docker "$@" </dev/null; }
-info() { dk info --format "$1"; }
-
-# Prints "manager", "locked", or why this node cannot manage the swarm.
-manager_status() {
-  local s
-  if ! s=$(info '{{.Swarm.LocalNodeState}}'); then
-    printf 'the Docker daemon is not answering\n'
-  elif [[ $s == locked ]]; then
-    printf 'locked\n'
-  elif [[ $s != active ]]; then
-    printf 'this node is not in a swarm (state %s)\n' "$s"
-  elif [[ $(info '{{.Swarm.ControlAvailable}}') != true ]]; then
-    printf 'this node is a worker, not a manager\n'
-  else
-    printf 'manager\n'
-  fi
-}
-
-locked_hint() {
-  printf '%s' "the swarm on this manager is locked (autolock is on and Docker restarted). Unlock it on this node with 'docker swarm unlock', entering the unlock key from 'pulumi stack output --show-secrets swarmUnlockKey', then run pulumi up again"
-}
 
 node_listed() {
   local ids

@@ -20,15 +20,11 @@ set -euo pipefail
 # when they differ. Any other swarm on the node is an error: it is never left or re-created here.
 
 readonly ME=swarm-init
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 readonly CLUSTER_LABEL=aws-swarm.cluster
 
-log() { printf '%s: %s\n' "$ME" "$*" >&2; }
-die() {
-  printf '%s: error: %s\n' "$ME" "$*" >&2
-  exit 1
-}
 # Every docker call goes through here: docker never gets to read the script from stdin.
-dk() { docker "$@" </dev/null; }
 
 check_env() {
   : "${CLUSTER_NAME:?CLUSTER_NAME is required}"
@@ -65,8 +61,6 @@ duration_ns() {
   printf '%s\n' $((total * 1000000000))
 }
 
-info() { dk info --format "$1"; }
-
 # Runs a command up to 5 times, 2 s apart: node updates right after init can race the node's own
 # status update ("update out of sequence").
 retry() {
@@ -77,10 +71,6 @@ retry() {
     sleep 2
   done
   return 1
-}
-
-unlock_hint() {
-  printf '%s' "the swarm on this node is locked (autolock is on and Docker restarted). Unlock it on this node with 'docker swarm unlock', entering the unlock key from 'pulumi stack output --show-secrets swarmUnlockKey', then run pulumi up again"
 }
 
 init_swarm() {
@@ -157,7 +147,7 @@ main() {
       converge_settings
       ;;
     locked)
-      die "$(unlock_hint)"
+      die "$(locked_hint)"
       ;;
     pending | error)
       die "this node is in swarm state '$state' (a join to another swarm is in progress or failed: $(info '{{.Swarm.Error}}')). Run 'docker swarm leave --force' on the node, then run pulumi up again"

@@ -7,7 +7,9 @@ set -euo pipefail
 #   join (default)  join the swarm as ROLE unless already a member of it; stdout: the node ID
 #   leave           make this node leave whatever swarm it is in (docker swarm leave --force);
 #                   meant as the delete step, after node-member.sh remove ran on the first
-#                   manager; never fails; stdout: nothing
+#                   manager; never fails; stdout: nothing. Needed: after `docker node rm --force`
+#                   a removed worker still reports itself active, a removed manager goes to
+#                   state error (measured on Docker 20.10, see README.md)
 # Env (join):
 #   ROLE              worker | manager
 #   MANAGER_ADDR      the first manager's private IP (joined on port 2377)
@@ -23,14 +25,9 @@ set -euo pipefail
 # error and is never made to leave.
 
 readonly ME=swarm-join
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-log() { printf '%s: %s\n' "$ME" "$*" >&2; }
-die() {
-  printf '%s: error: %s\n' "$ME" "$*" >&2
-  exit 1
-}
-dk() { docker "$@" </dev/null; }
-info() { dk info --format "$1"; }
 # Hides anything that looks like a join token in text passed through it.
 mask() { sed -E 's/SWMTKN-[A-Za-z0-9-]+/SWMTKN-<hidden>/g'; }
 

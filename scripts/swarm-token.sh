@@ -12,26 +12,14 @@ set -euo pipefail
 # mark stdout secret and must not log it.
 
 readonly ME=swarm-token
-
-log() { printf '%s: %s\n' "$ME" "$*" >&2; }
-die() {
-  printf '%s: error: %s\n' "$ME" "$*" >&2
-  exit 1
-}
-dk() { docker "$@" </dev/null; }
-info() { dk info --format "$1"; }
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 require_manager() {
-  local state
-  state=$(info '{{.Swarm.LocalNodeState}}') ||
-    die "the Docker daemon is not answering; is Docker running on this node (wait-ready.sh)?"
-  case $state in
-    active) ;;
-    locked) die "the swarm on this node is locked (autolock is on and Docker restarted). Unlock it on this node with 'docker swarm unlock', entering the unlock key from 'pulumi stack output --show-secrets swarmUnlockKey', then run pulumi up again" ;;
-    *) die "this node is not an active swarm member (state '$state'); swarm-init.sh must succeed on it first" ;;
-  esac
-  [[ $(info '{{.Swarm.ControlAvailable}}') == true ]] ||
-    die "this node is a worker; tokens can only be read on a manager (run this on the first manager)"
+  local status
+  status=$(manager_status)
+  [[ $status != locked ]] || die "$(locked_hint)"
+  [[ $status == manager ]] || die "$status; tokens can only be read on a manager (run this on the first manager, after swarm-init.sh)"
 }
 
 main() {

@@ -12,13 +12,9 @@ set -euo pipefail
 # Run as: sudo bash -s   (script on stdin, rendered by lib/scripts.ts)
 
 readonly ME=wait-ready
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 readonly READY_MARKER=/var/lib/aws-swarm/ready
-
-log() { printf '%s: %s\n' "$ME" "$*" >&2; }
-die() {
-  printf '%s: error: %s\n' "$ME" "$*" >&2
-  exit 1
-}
 
 # Seconds left until the deadline, at least 1 (`timeout 0` would mean "no limit").
 remaining() {

@@ -21,9 +21,14 @@ const USER_DATA_ENV = { DOCKER_VERSION: "27", SSH_USER: "ubuntu", LOG_MAX_SIZE: 
  * when its stdin is a socket (Node's child stdio is), and this machine's would slow down and
  * pollute every run.
  */
-function run(file: string, args: string[], opts: { input?: string; env?: Record<string, string> } = {}): SpawnSyncReturns<string> {
+function run(
+  file: string,
+  args: string[],
+  opts: { input?: string; env?: Record<string, string>; cwd?: string } = {},
+): SpawnSyncReturns<string> {
   const result = spawnSync(file, args, {
     input: opts.input ?? "",
+    cwd: opts.cwd,
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...opts.env, HOME: stubDir },
     encoding: "utf8",
   });
@@ -86,7 +91,7 @@ describe("every script in scripts/", () => {
     const text = fs.readFileSync(full, "utf8");
 
     it("passes shellcheck", () => {
-      const r = run("shellcheck", ["--shell=bash", full]);
+      const r = run("shellcheck", ["--shell=bash", "--external-sources", full], { cwd: path.dirname(full) });
       expect(r.stdout + r.stderr).toBe("");
       expect(r.status).toBe(0);
     });
@@ -151,8 +156,16 @@ describe("renderScript", () => {
     ]);
   });
 
-  it("renders without parameters unchanged", () => {
-    expect(renderScript("swarm-token")).toBe(fs.readFileSync(path.join(SCRIPTS_DIR, "swarm-token.sh"), "utf8"));
+  it("renders a script that sources nothing unchanged when it has no parameters", () => {
+    expect(renderScript("user-data")).toBe(fs.readFileSync(path.join(SCRIPTS_DIR, "user-data.sh"), "utf8"));
+  });
+
+  it("inlines the shared library in place of its source line, so the text runs from stdin", () => {
+    const rendered = renderScript("swarm-token");
+    expect(rendered).not.toMatch(/^source /m);
+    expect(rendered).toContain(fs.readFileSync(path.join(SCRIPTS_DIR, "lib", "common.sh"), "utf8").trimEnd());
+    const r = run("bash", ["-s", "bogus"], { input: rendered });
+    expect(r.stderr).toContain("swarm-token: error:");
   });
 
   it.each(["lower", "Mixed_Case", "1ABC", "A-B", "A B", "", "A=B", "_LEADING", "A;rm"])(

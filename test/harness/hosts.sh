@@ -217,6 +217,7 @@ cmd_up() {
   mount --bind "$STATE/ns" "$STATE/ns"
   mount --make-private "$STATE/ns"
   ssh-keygen -q -t ed25519 -N "" -C "aws-swarm-harness-$ID" -f "$STATE/id_ed25519"
+  od -An -N8 -tx8 /dev/urandom | tr -d ' ' >"$STATE/epoch" # tells this up's hosts from a later up's
   ensure_bridge
   cmd_registry >/dev/null
   local i
@@ -306,6 +307,22 @@ cmd_down() {
     die "something is still mounted under $DATA (see /proc/self/mountinfo); not deleting it"
   fi
   rm -rf "$STATE" "$DATA"
+}
+
+# watch PID: tear this harness down once PID (a test runner) is gone, however it died; give up
+# as soon as the harness it was started for is downed or replaced by another `up`.
+cmd_watch() {
+  local pid=${1:-} epoch
+  [[ $pid =~ ^[0-9]+$ ]] || die "usage: hosts.sh watch PID"
+  epoch=$(cat "$STATE/epoch" 2>/dev/null) || die "harness $ID is not up"
+  while kill -0 "$pid" 2>/dev/null; do
+    [[ $(cat "$STATE/epoch" 2>/dev/null) == "$epoch" ]] || return 0
+    sleep 1
+  done
+  lock_id
+  [[ $(cat "$STATE/epoch" 2>/dev/null) == "$epoch" ]] || return 0
+  log "process $pid is gone; tearing harness $ID down"
+  cmd_down
 }
 
 cmd_registry() {
@@ -440,9 +457,10 @@ lock_id() {
 case ${1:-} in
   up) lock_id && cmd_up "${2:-}" ;;
   down) lock_id && cmd_down ;;
+  watch) cmd_watch "${2:-}" ;;
   registry) cmd_registry ;;
   base-image) cmd_base_image ;;
   build-image) cmd_build_image "${2:-}" "${3:-}" ;;
   status) cmd_status ;;
-  *) die "usage: HARNESS_ID=<0-9> $0 up N | down | registry | base-image | build-image NAME:TAG DIR | status" ;;
+  *) die "usage: HARNESS_ID=<0-9> $0 up N | down | registry | base-image | build-image NAME:TAG DIR | status | watch PID" ;;
 esac

@@ -111,13 +111,29 @@ function installCleanupHandlers(): void {
 }
 
 /**
+ * A detached `hosts.sh watch` downs the harness once this process is gone, however it ends:
+ * jest does not pass SIGINT to handlers a test file installs, and nothing runs after SIGKILL.
+ */
+function startWatcher(id: number): void {
+  const log = fs.openSync(`${stateDir(id)}.watch.log`, "a");
+  const child = spawn("bash", [HOSTS_SH, "watch", String(process.pid)], {
+    env: { ...process.env, HARNESS_ID: String(id) },
+    detached: true,
+    stdio: ["ignore", log, log],
+  });
+  child.unref();
+  fs.closeSync(log);
+}
+
+/**
  * Brings up hosts h1..hN (clearing any leftover of the same id first) and returns their details.
- * The harness is torn down on process exit or SIGINT/SIGTERM unless downHosts ran before.
+ * The harness is torn down when this process exits or is killed, unless downHosts ran before.
  */
 export async function upHosts(n: number, id: number = defaultHarnessId()): Promise<HarnessInfo> {
   installCleanupHandlers();
   active.add(id);
   await hostsSh(id, "up", String(n));
+  startWatcher(id);
   const info = readHarnessInfo(id);
   if (!info) {
     throw new Error(`hosts.sh up wrote no ${stateDir(id)}/hosts.json`);
