@@ -162,7 +162,7 @@ describe("stack files", () => {
       },
       stack: { name: "app", file: "stacks/app.yml", variables: {} },
       gateway: { port: 80, publicCidrs: ["0.0.0.0/0"], placement: "managers", routes },
-      images: [],
+      images: [{ name: "echo", context: "services/echo", dockerfile: "Dockerfile" }],
     });
   });
 

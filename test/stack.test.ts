@@ -91,6 +91,8 @@ describe("names, hashes, encodings", () => {
       STACK_NAME: "app",
     });
     expect(JSON.parse(lifecyclePolicy(5)).rules[0].selection.countNumber).toBe(5);
+    // Another registry (the test harness's) has nothing to refresh: no region, nothing installed.
+    expect(registryAuthEnv("10.213.0.1:5000", "app")).toEqual({ REGISTRY: "10.213.0.1:5000", AWS_REGION: "", STACK_NAME: "app" });
   });
 
   test("gateway URLs", () => {
