@@ -337,7 +337,7 @@ describe("StackDeployment and ImageRepositories (Pulumi mocks)", () => {
           if (args.token === "aws:ecr/getAuthorizationToken:getAuthorizationToken") {
             return { userName: "AWS", password: "token", authorizationToken: "x", proxyEndpoint: "https://x", expiresAt: "" };
           }
-          throw new Error(`Mock not implemented: ${args.token}`);
+          throw new Error(`no mock for the invoke ${args.token}`);
         },
       },
       "aws-swarm",

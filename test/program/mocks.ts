@@ -75,7 +75,7 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
       case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
         return { userName: "AWS", password: "offline-ecr-password", proxyEndpoint: "https://ecr.offline" };
       default:
-        throw new Error(`Mock not implemented: ${args.token}`);
+        throw new Error(`no mock for the invoke ${args.token}`);
     }
   }
 
