@@ -201,9 +201,11 @@ export function registryOf(repositoryUrl: string): string {
   return repositoryUrl.split("/")[0];
 }
 
+const ECR_HOST = /\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/;
+
 /** Region of an ECR registry host, for registry-auth.sh. */
 export function ecrRegion(registry: string): string {
-  const match = /\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(registry);
+  const match = ECR_HOST.exec(registry);
   if (match === null) {
     throw new Error(`"${registry}" is not an ECR registry host`);
   }
@@ -215,7 +217,7 @@ export function ecrRegion(registry: string): string {
  * region: its credentials don't expire, and the script installs nothing for it.
  */
 export function registryAuthEnv(registry: string, stackName: string): Record<string, string> {
-  const region = /\.dkr\.ecr\./.test(registry) ? ecrRegion(registry) : "";
+  const region = ECR_HOST.test(registry) ? ecrRegion(registry) : "";
   return { REGISTRY: registry, AWS_REGION: region, STACK_NAME: stackName };
 }
 

@@ -5,6 +5,7 @@ import * as http from "http";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { underLoad } from "./support/load";
 import {
   DEFAULT_SLOTS,
   HaproxyRoute,
@@ -225,37 +226,6 @@ describe("behaviour (loopback: haproxy + stand-in DNS + services/echo)", () => {
     await stopTask(oldN, "SIGTERM");
   }
 
-  async function load<T>(urlPath: string, during: () => Promise<T>) {
-    let stop = false;
-    const report = { sent: 0, failed: 0, errors: {} as Record<string, number> };
-    const hardStop = setTimeout(() => (stop = true), 60000);
-    const worker = async () => {
-      while (!stop) {
-        report.sent++;
-        try {
-          const reply = await get(urlPath);
-          if (reply.status !== 200) {
-            report.failed++;
-            report.errors[reply.status] = (report.errors[reply.status] ?? 0) + 1;
-          }
-        } catch (error) {
-          report.failed++;
-          report.errors[(error as Error).message] = (report.errors[(error as Error).message] ?? 0) + 1;
-        }
-      }
-    };
-    const workers = Array.from({ length: 8 }, worker);
-    try {
-      await during();
-      await new Promise((r) => setTimeout(r, 1000));
-    } finally {
-      stop = true;
-      clearTimeout(hardStop);
-      await Promise.all(workers);
-    }
-    return report;
-  }
-
   beforeAll(async () => {
     dns = dgram.createSocket("udp4");
     dns.on("message", (query, peer) => {
@@ -341,10 +311,10 @@ describe("behaviour (loopback: haproxy + stand-in DNS + services/echo)", () => {
   });
 
   test("replacing every task the way a rolling update does loses no request", async () => {
-    const report = await load("/hello", async () => {
+    const report = await underLoad(() => get("/hello"), async () => {
       await replaceTask("hello", 2, 5);
       await replaceTask("hello", 3, 6);
-    });
+    }, { tailMs: 1000, maxMs: 60000 });
     console.log(`loopback rolling replacement: ${report.sent} sent, ${report.failed} failed`);
     expect(report.errors).toEqual({});
     expect(report.sent).toBeGreaterThan(100);
@@ -354,11 +324,11 @@ describe("behaviour (loopback: haproxy + stand-in DNS + services/echo)", () => {
   }, 60000);
 
   test("a task that dies without warning (still in DNS) costs no request: retried elsewhere", async () => {
-    const report = await load("/hello", async () => {
+    const report = await underLoad(() => get("/hello"), async () => {
       await new Promise((r) => setTimeout(r, 500));
       await stopTask(5, "SIGKILL");
       await new Promise((r) => setTimeout(r, 3000));
-    });
+    }, { tailMs: 1000, maxMs: 60000 });
     console.log(`loopback task killed: ${report.sent} sent, ${report.failed} failed`);
     expect(report.errors).toEqual({});
   }, 60000);

@@ -7,7 +7,7 @@ import { execFileSync } from "child_process";
 import * as path from "path";
 import { downHosts, upHosts } from "../harness/hosts";
 import { onHost, readHosts, readStackConfig, upOnHarness } from "../program/harnessRun";
-import { startLoad } from "../program/load";
+import { fetchRoundRobin, underLoad } from "../support/load";
 import { runRemovedDeletes } from "../program/runner";
 
 const HARNESS = 1;
@@ -108,15 +108,21 @@ describe("dev cluster from Pulumi.dev.yaml: 1 manager, infra(1, type=low-memory)
   it("drains and removes a worker that leaves the config, with no Down node and no failed request", async () => {
     const before = await upOnHarness(HARNESS, "dev", dev, first.nodeHosts);
     const pools = dev.workerPools.map((pool: any) => (pool.name === "app" ? { ...pool, count: 1 } : pool));
-    const load = startLoad([`${gateway}/hello`, `${gateway}/world`]);
-    const after = await timed("dev: pulumi up #4 (app 2 → 1)", () =>
-      upOnHarness(HARNESS, "dev", { ...dev, workerPools: pools }, first.nodeHosts),
+    const traffic = await underLoad(
+      fetchRoundRobin([`${gateway}/hello`, `${gateway}/world`]),
+      async () => {
+        const after = await timed("dev: pulumi up #4 (app 2 → 1)", () =>
+          upOnHarness(HARNESS, "dev", { ...dev, workerPools: pools }, first.nodeHosts),
+        );
+        const removed = await timed("dev: delete steps of app-1", () => runRemovedDeletes(before.result, after.result));
+        return { after, removed };
+      },
+      { concurrency: 4 },
     );
-    const removed = await timed("dev: delete steps of app-1", () => runRemovedDeletes(before.result, after.result));
+    const { after, removed } = traffic.result;
     current = after;
     currentConfig = { ...dev, workerPools: pools };
-    const traffic = await load.stop();
-    console.log(`dev: requests during the removal: ${traffic.sent} sent, ${traffic.failed} failed`, traffic.failures);
+    console.log(`dev: requests during the removal: ${traffic.sent} sent, ${traffic.failed} failed`, traffic.errors);
     expect(removed.map((r) => r.name)).toEqual(["dev-member-app-1", "dev-join-app-1", "dev-ready-app-1"]);
     const nodes = await nodeList(manager);
     expect(nodes.map((n) => n.Hostname).sort()).toEqual(

@@ -6,6 +6,7 @@ import { renderScript } from "../../lib/scripts";
 import { planStack } from "../../lib/stack";
 import { GatewayConfig, StackConfig } from "../../lib/types";
 import { HarnessInfo, buildImage, downHosts, ensureBaseImage, findHost, sshExec, upHosts } from "../harness/hosts";
+import { underLoad } from "../support/load";
 
 // The stack on a real swarm (test/harness): the gateway routes by Swarm DNS, a scaled-to-zero
 // service answers 503, a rolling update under load loses no request, a broken image rolls back
@@ -132,59 +133,6 @@ async function waitFor<T>(what: string, seconds: number, probe: () => Promise<T 
     if (Date.now() > deadline) throw new Error(`timed out after ${seconds}s waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 500));
   }
-}
-
-interface LoadReport<T> {
-  result: T;
-  sent: number;
-  failed: number;
-  errors: Record<string, number>;
-  versions: Record<string, number>;
-}
-
-/**
- * Steady load on one gateway route while `during` runs, and `tailMs` after it: `concurrency`
- * keep-alive clients in a loop, bounded by `maxMs` whatever happens.
- */
-async function underLoad<T>(
-  urlPath: string,
-  during: () => Promise<T>,
-  { concurrency = 8, tailMs = 3000, maxMs = 300000 } = {},
-): Promise<LoadReport<T>> {
-  let stop = false;
-  const report = { sent: 0, failed: 0, errors: {} as Record<string, number>, versions: {} as Record<string, number> };
-  const hardStop = setTimeout(() => (stop = true), maxMs);
-  const worker = async () => {
-    while (!stop) {
-      report.sent++;
-      try {
-        const reply = await get(urlPath);
-        if (reply.status !== 200) {
-          report.failed++;
-          const key = `${reply.status} ${reply.body.trim().slice(0, 60)}`;
-          report.errors[key] = (report.errors[key] ?? 0) + 1;
-        } else {
-          const version = /version=(\S+)/.exec(reply.body)?.[1] ?? "?";
-          report.versions[version] = (report.versions[version] ?? 0) + 1;
-        }
-      } catch (error) {
-        report.failed++;
-        const key = (error as Error).message.slice(0, 60);
-        report.errors[key] = (report.errors[key] ?? 0) + 1;
-      }
-    }
-  };
-  const workers = Array.from({ length: concurrency }, worker);
-  let result: T;
-  try {
-    result = await during();
-    await new Promise((r) => setTimeout(r, tailMs));
-  } finally {
-    stop = true;
-    clearTimeout(hardStop);
-    await Promise.all(workers);
-  }
-  return { result, ...report };
 }
 
 function timed(label: string, started: number, extra = ""): number {
@@ -329,7 +277,7 @@ describe("stack on a real swarm", () => {
   test("a rolling update under steady load loses no request", async () => {
     // WHEN
     const started = Date.now();
-    const load = await underLoad("/world", () => updateImage("world", images.v2));
+    const load = await underLoad(() => get("/world"), () => updateImage("world", images.v2), { tailMs: 3000 });
     const seconds = timed("rolling update world v1 → v2 under load", started);
     // THEN
     console.log(`rolling update: ${load.sent} sent, ${load.failed} failed; versions seen ${JSON.stringify(load.versions)}; errors ${JSON.stringify(load.errors)}`);
@@ -348,7 +296,7 @@ describe("stack on a real swarm", () => {
     // WHEN
     const before = await serviceImage("app_world");
     const started = Date.now();
-    const load = await underLoad("/world", () => updateImage("world", images.broken));
+    const load = await underLoad(() => get("/world"), () => updateImage("world", images.broken), { tailMs: 3000 });
     timed("broken update of world rolled back", started, `state ${JSON.parse(load.result.stdout || "{}").state}`);
     // THEN
     console.log(`during the failed update: ${load.sent} sent, ${load.failed} failed; versions seen ${JSON.stringify(load.versions)}; errors ${JSON.stringify(load.errors)}`);

@@ -4,8 +4,7 @@
  * then `npm run cluster:down -- [--id 5]`. Linux and root only (network namespaces, dockerd).
  */
 import * as path from "path";
-import { execFileSync } from "child_process";
-import { downHosts, HOSTS_SH } from "./hosts";
+import { downHosts, upHosts } from "./hosts";
 import { nodeKeysOf, readHosts, readStackConfig, upOnHarness } from "../program/harnessRun";
 
 const DEFAULT_ID = 5;
@@ -26,11 +25,7 @@ async function up(args: string[]) {
   const stack = path.basename(configFile).replace(/^Pulumi\.(.*)\.yaml$/, "$1") || "local";
   const keys = nodeKeysOf(config);
   console.error(`starting ${keys.length} hosts (harness ${id}) for ${keys.join(", ")} …`);
-  // Not upHosts(): that tears the hosts down when this process exits; these must outlive it.
-  execFileSync("bash", [HOSTS_SH, "up", String(keys.length)], {
-    env: { ...process.env, HARNESS_ID: String(id) },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  await upHosts(keys.length, id, { outliveProcess: true });
   const hosts = readHosts(id);
   const run = await upOnHarness(id, stack, config, {}, (line) => console.error(line));
   const outputs = run.result.outputs;

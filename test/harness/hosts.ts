@@ -127,13 +127,22 @@ function startWatcher(id: number): void {
 
 /**
  * Brings up hosts h1..hN (clearing any leftover of the same id first) and returns their details.
- * The harness is torn down when this process exits or is killed, unless downHosts ran before.
+ * The harness is torn down when this process exits or is killed, unless downHosts ran before,
+ * or unless `outliveProcess` asks to keep it (the cluster CLI; `cluster:down` removes it).
  */
-export async function upHosts(n: number, id: number = defaultHarnessId()): Promise<HarnessInfo> {
-  installCleanupHandlers();
-  active.add(id);
+export async function upHosts(
+  n: number,
+  id: number = defaultHarnessId(),
+  { outliveProcess = false } = {},
+): Promise<HarnessInfo> {
+  if (!outliveProcess) {
+    installCleanupHandlers();
+    active.add(id);
+  }
   await hostsSh(id, "up", String(n));
-  startWatcher(id);
+  if (!outliveProcess) {
+    startWatcher(id);
+  }
   const info = readHarnessInfo(id);
   if (!info) {
     throw new Error(`hosts.sh up wrote no ${stateDir(id)}/hosts.json`);

@@ -1,17 +1,8 @@
 import * as fs from "fs";
 import { parse } from "yaml";
+import { HarnessInfo, readHarnessInfo, sshExec, stateDir } from "../harness/hosts";
 import { runProgram } from "./runner";
-import { sshRun } from "./ssh";
 import { ProgramResult } from "./types";
-
-/** The parts of test/harness/hosts.json a program run needs. */
-export interface HarnessHosts {
-  registry: string;
-  sshUser: string;
-  privateKeyPath: string;
-  publicKey: string;
-  hosts: Array<{ name: string; ip: string }>;
-}
 
 const PREFIX = "aws-swarm:";
 
@@ -31,12 +22,12 @@ export function readStackConfig(file: string): Record<string, any> {
   return config;
 }
 
-export function hostsFileFor(id: number): string {
-  return `/run/aws-swarm-harness/${id}/hosts.json`;
-}
-
-export function readHosts(id: number): HarnessHosts {
-  return JSON.parse(fs.readFileSync(hostsFileFor(id), "utf8"));
+export function readHosts(id: number): HarnessInfo {
+  const info = readHarnessInfo(id);
+  if (!info) {
+    throw new Error(`harness ${id} is not up (no ${stateDir(id)}/hosts.json)`);
+  }
+  return info;
 }
 
 /** Node keys in the order the program creates them: managers, then pools in config order. */
@@ -49,7 +40,7 @@ export function nodeKeysOf(config: Record<string, any>): string[] {
 }
 
 /** Gives every node key that has no host yet the first free one; keeps existing assignments. */
-export function assignHosts(keys: string[], hosts: HarnessHosts, current: Record<string, string> = {}): Record<string, string> {
+export function assignHosts(keys: string[], hosts: HarnessInfo, current: Record<string, string> = {}): Record<string, string> {
   const assigned = { ...current };
   const free = hosts.hosts.map((h) => h.name).filter((name) => !Object.values(assigned).includes(name));
   for (const key of keys.filter((k) => !assigned[k])) {
@@ -66,7 +57,7 @@ export function assignHosts(keys: string[], hosts: HarnessHosts, current: Record
  * The config a harness run adds to the user's: SSH as the harness root user with its key, and
  * the stack's third-party images replaced by local ones.
  */
-export function harnessConfig(config: Record<string, any>, hosts: HarnessHosts, stack: string): Record<string, unknown> {
+export function harnessConfig(config: Record<string, any>, hosts: HarnessInfo, stack: string): Record<string, unknown> {
   const variables = { ...harnessStackVariables(hosts, config.clusterName ?? stack), ...(config.stack?.variables ?? {}) };
   return {
     ...config,
@@ -82,7 +73,7 @@ export function harnessConfig(config: Record<string, any>, hosts: HarnessHosts, 
  * Nothing can be pulled here: the stack's third-party images become the harness base image
  * (Debian with haproxy and python3), served by the harness registry like ECR on AWS.
  */
-export function harnessStackVariables(hosts: HarnessHosts, clusterName: string): Record<string, string> {
+export function harnessStackVariables(hosts: HarnessInfo, clusterName: string): Record<string, string> {
   return {
     GATEWAY_IMAGE: `${hosts.registry}/aws-swarm/base:bookworm`,
     // The stack's grafana becomes the sample server, built by this very run from services/echo.
@@ -110,7 +101,7 @@ export async function upOnHarness(
       stack,
       config: harnessConfig(config, hosts, stack),
       secretKeys: ["sshPrivateKey"],
-      harness: { id, hostsFile: hostsFileFor(id), nodeHosts: assigned },
+      harness: { id, nodeHosts: assigned },
     },
     log,
   );
@@ -122,15 +113,7 @@ export async function upOnHarness(
 
 /** Runs a shell command on a harness host as its root user. */
 export async function onHost(id: number, hostName: string, command: string): Promise<string> {
-  const hosts = readHosts(id);
-  const host = hosts.hosts.find((h) => h.name === hostName);
-  if (!host) {
-    throw new Error(`no harness host ${hostName}`);
-  }
-  const result = await sshRun(
-    { host: host.ip, user: hosts.sshUser, privateKey: fs.readFileSync(hosts.privateKeyPath, "utf8") },
-    command,
-  );
+  const result = await sshExec(readHosts(id), hostName, command);
   if (result.code !== 0) {
     throw new Error(`${hostName}: ${command} exited ${result.code}: ${result.stderr}`);
   }

@@ -1,14 +1,8 @@
 import * as crypto from "crypto";
-import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
-import { buildImage } from "../harness/hosts";
+import { buildImage, HarnessInfo, readHarnessInfo } from "../harness/hosts";
 import { sshRun } from "./ssh";
 import { ProgramJob, RecordedResource, unwrapSecrets } from "./types";
-
-interface HarnessHosts {
-  registry: string;
-  hosts: Array<{ name: string; ip: string }>;
-}
 
 const FAKE_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb2ZmbGluZS1tb2Nr\n-----END OPENSSH PRIVATE KEY-----";
 const AZS = ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"];
@@ -35,12 +29,15 @@ function offlineStdout(name: string, verbLine: string): string {
 export class ProgramMocks implements pulumi.runtime.Mocks {
   public readonly resources: RecordedResource[] = [];
   private readonly started = Date.now();
-  private readonly harness?: HarnessHosts;
+  private readonly harness?: HarnessInfo;
   private readonly cluster: string;
 
   constructor(private readonly job: ProgramJob) {
     if (job.harness) {
-      this.harness = JSON.parse(fs.readFileSync(job.harness.hostsFile, "utf8"));
+      this.harness = readHarnessInfo(job.harness.id);
+      if (!this.harness) {
+        throw new Error(`harness ${job.harness.id} is not up`);
+      }
     }
     this.cluster = String(job.config.clusterName ?? job.stack);
   }

@@ -3,8 +3,6 @@
 export interface HarnessTarget {
   /** The harness id (`HARNESS_ID`) whose hosts stand for the instances. */
   id: number;
-  /** `hosts.json` written by test/harness/hosts.sh. */
-  hostsFile: string;
   /** Node key (`manager-0`, `app-1`) → harness host name (`h1`); stable across runs. */
   nodeHosts: Record<string, string>;
 }
