@@ -2,8 +2,9 @@ import * as fs from "fs";
 import * as path from "path";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { registryAuthEnv, registryOf } from "../lib/images";
 import { renderScript } from "../lib/scripts";
-import { gatewayUrls, planStack, registryAuthEnv, registryOf } from "../lib/stack";
+import { gatewayUrls, planStack } from "../lib/stack";
 import { ClusterConfig } from "../lib/types";
 
 type Connection = command.types.input.remote.ConnectionArgs;
