@@ -2,7 +2,7 @@ import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { imageVariableName, lifecyclePolicy, registryOf } from "../lib/stack";
+import { imageVariableName, lifecyclePolicy, registryOf } from "../lib/images";
 import { ImageConfig } from "../lib/types";
 
 export interface ImageRepositoriesArgs {

@@ -2,8 +2,9 @@ import * as fs from "fs";
 import * as path from "path";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { registryAuthEnv, registryOf } from "../lib/images";
 import { renderScript } from "../lib/scripts";
-import { gatewayUrls, planStack, registryAuthEnv, registryOf } from "../lib/stack";
+import { gatewayUrls, planStack } from "../lib/stack";
 import { ClusterConfig } from "../lib/types";
 
 type Connection = command.types.input.remote.ConnectionArgs;
@@ -42,8 +43,6 @@ export class StackDeployment extends pulumi.ComponentResource {
   public readonly gatewayUrls: pulumi.Output<string[]>;
   /** deploy-stack.sh's JSON summary: services → running/desired. */
   public readonly deployStatus: pulumi.Output<string>;
-  /** The generated gateway configuration. */
-  public readonly haproxyConfig: string;
 
   constructor(name: string, args: StackDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aws-swarm:stack:StackDeployment", name, {}, opts);
@@ -63,8 +62,6 @@ export class StackDeployment extends pulumi.ComponentResource {
         convergeTimeout: args.convergeTimeout,
       }),
     );
-    // Known without the images: lets the component expose it synchronously.
-    this.haproxyConfig = planStack({ stack, gateway, encryptOverlay: swarm.encryptOverlay, compose }).haproxyConfig;
 
     const registryAuth: command.remote.Command[] = [];
     if (args.registryUrl !== undefined) {
@@ -123,7 +120,6 @@ export class StackDeployment extends pulumi.ComponentResource {
     this.registerOutputs({
       gatewayUrls: this.gatewayUrls,
       deployStatus: this.deployStatus,
-      haproxyConfig: this.haproxyConfig,
     });
   }
 }

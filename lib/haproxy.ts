@@ -8,20 +8,15 @@
  * `haproxy:3.2` image used on AWS): only directives present in both are used, and the process
  * model comes from the command line (`haproxy -W -db`), not from `master-worker`/`daemon` here.
  */
+import { DEFAULT_SERVICE_HEALTH_PATH, DEFAULT_SLOTS, GATEWAY_HEALTH_PATH } from "./defaults";
 import { GatewayRoute } from "./types";
 
 /** Port the gateway listens on inside its container; > 1024 because `haproxy:3.2` is not root. */
 export const GATEWAY_CONTAINER_PORT = 8080;
 /** Stats page and Prometheus metrics inside the container; never published. */
-export const GATEWAY_STATS_PORT = 8404;
-/** Server slots per backend: must cover replicas + the start-first surge of a rolling update. */
-export const DEFAULT_SLOTS = 10;
-/** Path the gateway answers itself, for load-balancer health checks. */
-export const GATEWAY_HEALTH_PATH = "/healthz";
-/** Path the gateway probes on every task of a routed service. */
-export const DEFAULT_SERVICE_HEALTH_PATH = "/healthz";
+const GATEWAY_STATS_PORT = 8404;
 /** Swarm's embedded DNS, reachable from every container on a user-defined network. */
-export const SWARM_DNS = "127.0.0.11:53";
+const SWARM_DNS = "127.0.0.11:53";
 
 export interface HaproxyRoute extends GatewayRoute {
   /**

@@ -1,21 +1,15 @@
 /**
  * Pure planning for the stack deployment: compose variables, content hashes, the encrypted-overlay
- * rewrite and the env of scripts/deploy-stack.sh and scripts/registry-auth.sh. The components in
- * components/stackDeployment.ts and components/imageRepositories.ts only wire these to resources.
+ * rewrite and the env of scripts/deploy-stack.sh. components/stackDeployment.ts only wires these
+ * to resources; image names and registry helpers are in lib/images.ts.
  */
 import { createHash } from "crypto";
-import { DEFAULT_SLOTS, GATEWAY_CONTAINER_PORT, renderHaproxyConfig } from "./haproxy";
+import { DEFAULT_CONVERGE_TIMEOUT, DEFAULT_SLOTS } from "./defaults";
+import { GATEWAY_CONTAINER_PORT, renderHaproxyConfig } from "./haproxy";
 import { GatewayConfig, StackConfig } from "./types";
 
-/** Seconds deploy-stack.sh waits for every service to run its tasks. */
-export const DEFAULT_CONVERGE_TIMEOUT = 600;
 /** The file the compose file's gateway config object reads (`file: ./haproxy.cfg`). */
 export const HAPROXY_FILE = "haproxy.cfg";
-
-/** `<NAME>_IMAGE`: upper-cased, every character other than a letter or digit → '_'. */
-export function imageVariableName(imageName: string): string {
-  return `${imageName.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_IMAGE`;
-}
 
 /** A short, stable content hash (sha256, hex) for triggers and config object names. */
 export function contentHash(text: string, length = 12): string {
@@ -79,8 +73,6 @@ export function encryptOverlayNetworks(compose: string): string {
     end++;
   }
   const section = lines.slice(start + 1, end);
-  const indentOf = (line: string) => line.length - line.trimStart().length;
-  const significant = (line: string) => line.trim() !== "" && !line.trimStart().startsWith("#");
   const first = section.find(significant);
   if (first === undefined) {
     throw new Error("compose file: the top-level networks: section is empty");
@@ -95,34 +87,49 @@ export function encryptOverlayNetworks(compose: string): string {
       i++;
       continue;
     }
-    const header = /^(\s*)([^\s:#][^:#]*):\s*(\{\s*\})?\s*(#.*)?$/.exec(line);
-    if (header === null) {
-      throw new Error(`compose file: can't add encryption to network line "${line.trim()}"; write it in block style`);
-    }
     let j = i + 1;
     while (j < section.length && (!significant(section[j]) || indentOf(section[j]) > unit)) {
       j++;
     }
-    const body = section.slice(i + 1, j);
-    const childIndent = body.find(significant) ? indentOf(body.find(significant)!) : unit * 2;
-    const pad = " ".repeat(childIndent);
-    const external = body.some((l) => new RegExp(`^${pad}external:\\s*(true|yes|\\{|$)`).test(l) && indentOf(l) === childIndent);
-    out.push(header[3] ? `${header[1]}${header[2]}:` : line);
-    if (external) {
-      out.push(...body);
-    } else {
-      const optsAt = body.findIndex((l) => indentOf(l) === childIndent && /^\s*driver_opts:\s*(#.*)?$/.test(l));
-      if (optsAt >= 0) {
-        const next = body.slice(optsAt + 1).find(significant);
-        const optIndent = next && indentOf(next) > childIndent ? indentOf(next) : childIndent + 2;
-        out.push(...body.slice(0, optsAt + 1), `${" ".repeat(optIndent)}encrypted: ""`, ...body.slice(optsAt + 1));
-      } else {
-        out.push(`${pad}driver_opts:`, `${pad}  encrypted: ""`, ...body);
-      }
-    }
+    out.push(...encryptNetwork(line, section.slice(i + 1, j), unit));
     i = j;
   }
   return [...lines.slice(0, start + 1), ...out, ...lines.slice(end)].join("\n");
+}
+
+function indentOf(line: string): number {
+  return line.length - line.trimStart().length;
+}
+
+/** Neither blank nor a comment. */
+function significant(line: string): boolean {
+  return line.trim() !== "" && !line.trimStart().startsWith("#");
+}
+
+/**
+ * One network of the top-level section, its name `line` at indent `unit` followed by its `body`:
+ * encrypted unless it is external.
+ */
+function encryptNetwork(line: string, body: string[], unit: number): string[] {
+  const header = /^(\s*)([^\s:#][^:#]*):\s*(\{\s*\})?\s*(#.*)?$/.exec(line);
+  if (header === null) {
+    throw new Error(`compose file: can't add encryption to network line "${line.trim()}"; write it in block style`);
+  }
+  const firstChild = body.find(significant);
+  const childIndent = firstChild ? indentOf(firstChild) : unit * 2;
+  const pad = " ".repeat(childIndent);
+  const external = body.some((l) => new RegExp(`^${pad}external:\\s*(true|yes|\\{|$)`).test(l) && indentOf(l) === childIndent);
+  const out = [header[3] ? `${header[1]}${header[2]}:` : line];
+  if (external) {
+    return [...out, ...body];
+  }
+  const optsAt = body.findIndex((l) => indentOf(l) === childIndent && /^\s*driver_opts:\s*(#.*)?$/.test(l));
+  if (optsAt < 0) {
+    return [...out, `${pad}driver_opts:`, `${pad}  encrypted: ""`, ...body];
+  }
+  const next = body.slice(optsAt + 1).find(significant);
+  const optIndent = next && indentOf(next) > childIndent ? indentOf(next) : childIndent + 2;
+  return [...out, ...body.slice(0, optsAt + 1), `${" ".repeat(optIndent)}encrypted: ""`, ...body.slice(optsAt + 1)];
 }
 
 export interface StackPlanInput {
@@ -194,43 +201,4 @@ export function planStack(input: StackPlanInput): StackPlan {
 /** `http://<ip>:<port>` for each gateway node. */
 export function gatewayUrls(addresses: readonly string[], port: number): string[] {
   return addresses.map((address) => `http://${address}:${port}`);
-}
-
-/** Registry host of an ECR repository URL (`<acct>.dkr.ecr.<region>.amazonaws.com/<name>`). */
-export function registryOf(repositoryUrl: string): string {
-  return repositoryUrl.split("/")[0];
-}
-
-const ECR_HOST = /\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/;
-
-/** Region of an ECR registry host, for registry-auth.sh. */
-export function ecrRegion(registry: string): string {
-  const match = ECR_HOST.exec(registry);
-  if (match === null) {
-    throw new Error(`"${registry}" is not an ECR registry host`);
-  }
-  return match[1];
-}
-
-/**
- * Env of scripts/registry-auth.sh. A registry other than ECR (the test harness's own) gets no
- * region: its credentials don't expire, and the script installs nothing for it.
- */
-export function registryAuthEnv(registry: string, stackName: string): Record<string, string> {
-  const region = ECR_HOST.test(registry) ? ecrRegion(registry) : "";
-  return { REGISTRY: registry, AWS_REGION: region, STACK_NAME: stackName };
-}
-
-/** ECR lifecycle policy keeping the newest `keep` images of a repository. */
-export function lifecyclePolicy(keep: number): string {
-  return JSON.stringify({
-    rules: [
-      {
-        rulePriority: 1,
-        description: `keep the last ${keep} images`,
-        selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: keep },
-        action: { type: "expire" },
-      },
-    ],
-  });
 }

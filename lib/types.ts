@@ -1,7 +1,14 @@
 /**
  * The validated, defaulted shape of a stack's `aws-swarm:*` configuration. `parseConfig` in
- * `lib/config.ts` is the only producer; everything downstream trusts these values.
+ * `lib/config.ts` is the only producer; everything downstream trusts these values. The defaults
+ * named below are constants in `lib/defaults.ts`.
  */
+
+/** The config namespace; the project name in Pulumi.yaml. */
+export const NAMESPACE = "aws-swarm";
+
+/** The manager group's name in `NodeGroupConfig.name`; reserved for worker pools. */
+export const MANAGER_GROUP_NAME = "manager";
 
 export type NodeRole = "manager" | "worker";
 
@@ -9,24 +16,24 @@ export interface NodeGroupConfig {
   /** Pool name; `manager` for the manager group. Used in resource names and the `pool` label. */
   name: string;
   count: number;
-  /** @default "t3.small" */
+  /** @default DEFAULT_INSTANCE_TYPE */
   instanceType: string;
-  /** Root volume size in GiB. @default 20 */
+  /** Root volume size in GiB. @default DEFAULT_VOLUME_SIZE */
   volumeSize: number;
   /** Node labels applied on join, in addition to the automatic `pool`, `role`, `az`, `instance-type`. */
   labels: Record<string, string>;
 }
 
 export interface SwarmSettings {
-  /** Old task containers kept per task slot; swarm's own default is 5. @default 2 */
+  /** Old task containers kept per task slot; swarm's own default is 5. @default DEFAULT_TASK_HISTORY_LIMIT */
   taskHistoryLimit: number;
-  /** Encrypt the raft logs at rest; the unlock key becomes a secret output. @default false */
+  /** Encrypt the raft logs at rest; the unlock key becomes a secret output. @default DEFAULT_AUTOLOCK */
   autolock: boolean;
-  /** Encrypt the stack's overlay network (IPsec, needs IP protocol 50). @default false */
+  /** Encrypt the stack's overlay network (IPsec, needs IP protocol 50). @default DEFAULT_ENCRYPT_OVERLAY */
   encryptOverlay: boolean;
-  /** Validity of node certificates, Go duration. @default "2160h" */
+  /** Validity of node certificates, Go duration. @default DEFAULT_CERT_EXPIRY */
   certExpiry: string;
-  /** Address pool for overlay networks; must not overlap the VPC. @default "10.128.0.0/12" */
+  /** Address pool for overlay networks; must not overlap the VPC. @default DEFAULT_ADDR_POOL */
   defaultAddrPool: string;
 }
 
@@ -39,19 +46,19 @@ export interface GatewayRoute {
 }
 
 export interface GatewayConfig {
-  /** Published host-mode port. @default 80 */
+  /** Published host-mode port. @default DEFAULT_GATEWAY_PORT */
   port: number;
-  /** Who may reach the gateway port. @default ["0.0.0.0/0"] */
+  /** Who may reach the gateway port. @default DEFAULT_GATEWAY_PUBLIC_CIDRS */
   publicCidrs: string[];
   routes: GatewayRoute[];
-  /** Which nodes run the gateway: "managers" or a worker pool name. @default "managers" */
+  /** Which nodes run the gateway: "managers" or a worker pool name. @default DEFAULT_GATEWAY_PLACEMENT */
   placement: string;
 }
 
 export interface StackConfig {
-  /** Stack name passed to `docker stack deploy`. @default "app" */
+  /** Stack name passed to `docker stack deploy`. @default DEFAULT_STACK_NAME */
   name: string;
-  /** Compose file, relative to the project root. @default "stacks/app.yml" */
+  /** Compose file, relative to the project root. @default DEFAULT_STACK_FILE */
   file: string;
   /**
    * Values for `${VAR}` substitution in the compose file, e.g. image overrides such as
@@ -66,20 +73,20 @@ export interface ImageConfig {
   name: string;
   /** Build context directory, relative to the project root. */
   context: string;
-  /** Dockerfile relative to the context. @default "Dockerfile" */
+  /** Dockerfile relative to the context. @default DEFAULT_DOCKERFILE */
   dockerfile: string;
 }
 
 export interface ClusterConfig {
   /** @default the stack name */
   clusterName: string;
-  /** @default "10.0.0.0/16" */
+  /** @default DEFAULT_VPC_CIDR */
   vpcCidr: string;
-  /** How many availability zones to spread over. @default 2 */
+  /** How many availability zones to spread over. @default DEFAULT_AVAILABILITY_ZONES */
   availabilityZones: number;
   /** CIDRs allowed to SSH to the nodes. Required, no default. */
   adminCidrs: string[];
-  /** @default "ubuntu" */
+  /** @default DEFAULT_SSH_USER */
   sshUser: string;
   /** Set when both `sshPublicKey` and `sshPrivateKey` are configured; otherwise a key is generated. */
   sshPublicKey?: string;

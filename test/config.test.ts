@@ -3,6 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, loadConfig, parseConfig } from "../lib/config";
+import * as defaults from "../lib/defaults";
 import { ClusterConfig } from "../lib/types";
 
 const PROJECT_ROOT = path.resolve(__dirname, "..");
@@ -441,5 +442,191 @@ describe("parseConfig", () => {
     const problems = problemsOf({ adminCidrs: ADMIN, sshPrivateKey: secret, sshPublickey: secret }, root);
     expect(problems.length).toBeGreaterThan(0);
     expect(problems.join("\n")).not.toContain("PRIVATE KEY");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// One source for every default: lib/defaults.ts, the parser and docs/configuration.md agree.
+
+type DefaultName = keyof typeof defaults;
+
+/** Keys table of docs/configuration.md: the constant behind each documented default. */
+const CONFIG_DEFAULT: Record<string, DefaultName> = {
+  vpcCidr: "DEFAULT_VPC_CIDR",
+  availabilityZones: "DEFAULT_AVAILABILITY_ZONES",
+  sshUser: "DEFAULT_SSH_USER",
+  "managers.count": "DEFAULT_MANAGER_COUNT",
+  "managers.instanceType": "DEFAULT_INSTANCE_TYPE",
+  "managers.volumeSize": "DEFAULT_VOLUME_SIZE",
+  "workerPools[i].instanceType": "DEFAULT_INSTANCE_TYPE",
+  "workerPools[i].volumeSize": "DEFAULT_VOLUME_SIZE",
+  "swarm.taskHistoryLimit": "DEFAULT_TASK_HISTORY_LIMIT",
+  "swarm.autolock": "DEFAULT_AUTOLOCK",
+  "swarm.encryptOverlay": "DEFAULT_ENCRYPT_OVERLAY",
+  "swarm.certExpiry": "DEFAULT_CERT_EXPIRY",
+  "swarm.defaultAddrPool": "DEFAULT_ADDR_POOL",
+  "stack.name": "DEFAULT_STACK_NAME",
+  "stack.file": "DEFAULT_STACK_FILE",
+  "gateway.port": "DEFAULT_GATEWAY_PORT",
+  "gateway.publicCidrs": "DEFAULT_GATEWAY_PUBLIC_CIDRS",
+  "gateway.placement": "DEFAULT_GATEWAY_PLACEMENT",
+  "images[i].dockerfile": "DEFAULT_DOCKERFILE",
+};
+/** Keys whose default is an empty list or map: nothing to name. */
+const EMPTY_DEFAULT: Record<string, unknown> = {
+  workerPools: [],
+  "workerPools[i].labels": {},
+  "stack.variables": {},
+  "gateway.routes": [],
+  images: [],
+};
+/** Built-in settings table of docs/configuration.md: the constant behind each value. */
+const BUILT_IN: Record<string, DefaultName> = {
+  "Gateway server slots per routed service": "DEFAULT_SLOTS",
+  "Health path probed on every task of a routed service": "DEFAULT_SERVICE_HEALTH_PATH",
+  "Gateway's own health path": "GATEWAY_HEALTH_PATH",
+  "Deploy wait (seconds)": "DEFAULT_CONVERGE_TIMEOUT",
+};
+
+/**
+ * The table under `## <heading>` in docs/configuration.md: first cell (without backticks) → the
+ * cell in `column`. A cell that is all code (`` `2160h` ``, `` `["0.0.0.0/0"]` ``) is read as JSON
+ * where it is JSON and as text otherwise; prose ("the stack name", "required") stays as written.
+ */
+function docsTable(heading: string, column: string): Map<string, { literal: boolean; value: unknown }> {
+  const text = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "configuration.md"), "utf8");
+  const start = text.indexOf(`\n## ${heading}\n`);
+  if (start < 0) {
+    throw new Error(`docs/configuration.md has no section "## ${heading}"`);
+  }
+  const [header, ...rows] = text
+    .slice(start + 1)
+    .split("\n## ")[0]
+    .split("\n")
+    .filter((line) => line.startsWith("| ") && !line.startsWith("| ---"))
+    .map((line) => line.slice(2, -2).split(" | "));
+  const at = header.indexOf(column);
+  if (at < 0) {
+    throw new Error(`the table under "## ${heading}" has no column "${column}"`);
+  }
+  return new Map(
+    rows.map((cells) => {
+      const [name, cell] = [cells[0], cells[at]];
+      const code = /^`([^`]*)`$/.exec(cell);
+      const value = code === null ? { literal: false, value: cell } : { literal: true, value: jsonOrText(code[1]) };
+      return [name.replace(/`/g, ""), value];
+    }),
+  );
+}
+
+function jsonOrText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** The documented defaults that are values (not prose), by key. */
+function documentedValues(heading: string, column: string): Record<string, unknown> {
+  const cells = [...docsTable(heading, column)].filter(([, cell]) => cell.literal);
+  return Object.fromEntries(cells.map(([key, cell]) => [key, cell.value]));
+}
+
+/** Dotted paths of a config's leaves; lists and empty maps are leaves. */
+function leafKeys(value: unknown, prefix: string): string[] {
+  if (typeof value !== "object" || value === null || Array.isArray(value) || Object.keys(value).length === 0) {
+    return [prefix];
+  }
+  return Object.entries(value).flatMap(([key, child]) => leafKeys(child, prefix === "" ? key : `${prefix}.${key}`));
+}
+
+describe("defaults", () => {
+  const named = (table: Record<string, DefaultName>) =>
+    Object.fromEntries(Object.entries(table).map(([key, name]) => [key, defaults[name]]));
+
+  it("the Keys table in docs/configuration.md states each default as its constant in lib/defaults.ts", () => {
+    expect(documentedValues("Keys", "Default")).toEqual({ ...named(CONFIG_DEFAULT), ...EMPTY_DEFAULT });
+  });
+
+  it("the Built-in settings table in docs/configuration.md states each value as its constant", () => {
+    expect(documentedValues("Built-in settings", "Value")).toEqual(named(BUILT_IN));
+  });
+
+  it("every constant in lib/defaults.ts is in one of the docs tables", () => {
+    const documented = new Set([...Object.values(CONFIG_DEFAULT), ...Object.values(BUILT_IN)]);
+    expect(Object.keys(defaults).sort()).toEqual([...documented].sort());
+  });
+
+  describe("parseConfig with only adminCidrs (plus one pool and one image for their item keys)", () => {
+    let root: string;
+    let base: ClusterConfig;
+    let items: ClusterConfig;
+
+    beforeAll(() => {
+      root = fs.mkdtempSync(path.join(os.tmpdir(), "aws-swarm-defaults-"));
+      fs.mkdirSync(path.join(root, "stacks"));
+      fs.writeFileSync(path.join(root, "stacks", "app.yml"), "services: {}\n");
+      fs.mkdirSync(path.join(root, "web"));
+      fs.writeFileSync(path.join(root, "web", "Dockerfile"), "FROM scratch\n");
+      base = parseConfig({ adminCidrs: ADMIN }, "staging", root);
+      items = parseConfig(
+        { adminCidrs: ADMIN, workerPools: [{ name: "app", count: 1 }], images: [{ name: "web", context: "web" }] },
+        "staging",
+        root,
+      );
+    });
+    afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+    const valueAt = (key: string): unknown =>
+      key
+        .replace(/\[i\]/g, ".0")
+        .split(".")
+        .reduce<unknown>((x, k) => (x as Record<string, unknown>)[k], key.includes("[i]") ? items : base);
+
+    it("yields exactly the documented defaults", () => {
+      const documented = documentedValues("Keys", "Default");
+      expect(Object.fromEntries(Object.keys(documented).map((key) => [key, valueAt(key)]))).toEqual(documented);
+    });
+
+    it("yields no value the Keys table leaves out, except the manager group's fixed name and labels", () => {
+      const keys = docsTable("Keys", "Default");
+      const leaves = [
+        ...leafKeys(base, ""),
+        ...leafKeys(items.workerPools[0], "workerPools[i]"),
+        ...leafKeys(items.images[0], "images[i]"),
+      ];
+      expect(leaves.filter((key) => !keys.has(key)).sort()).toEqual(["managers.labels", "managers.name"]);
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe("layering", () => {
+  /** lib/ files reached from `entries` through relative imports, the entries included. */
+  function reachable(entries: string[]): Set<string> {
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) {
+        return;
+      }
+      seen.add(file);
+      const text = fs.readFileSync(path.join(PROJECT_ROOT, "lib", file), "utf8");
+      for (const [, name] of text.matchAll(/\b(?:from|import) "\.\/([^"]+)"/g)) {
+        visit(`${name}.ts`);
+      }
+    };
+    entries.forEach(visit);
+    return seen;
+  }
+
+  it("config validation reaches neither the stack planner nor the HAProxy renderer", () => {
+    const entries = fs.readdirSync(path.join(PROJECT_ROOT, "lib")).filter((f) => /^(config.*|validator)\.ts$/.test(f));
+    const seen = reachable(entries);
+    // The walk follows imports: lib/configSwarm.ts needs the image variable names.
+    expect(seen).toContain("images.ts");
+    expect(seen).not.toContain("stack.ts");
+    expect(seen).not.toContain("haproxy.ts");
   });
 });

@@ -6,8 +6,8 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { underLoad } from "./support/load";
+import { DEFAULT_SLOTS } from "../lib/defaults";
 import {
-  DEFAULT_SLOTS,
   HaproxyRoute,
   backendName,
   normalizePrefix,

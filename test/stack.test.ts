@@ -2,19 +2,15 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { ecrRegion, imageVariableName, lifecyclePolicy, registryAuthEnv, registryOf } from "../lib/images";
 import { renderScript } from "../lib/scripts";
 import {
   HAPROXY_FILE,
   contentHash,
-  ecrRegion,
   encodeFiles,
   encryptOverlayNetworks,
   gatewayUrls,
-  imageVariableName,
-  lifecyclePolicy,
   planStack,
-  registryAuthEnv,
-  registryOf,
   renderVariables,
   variablesHash,
 } from "../lib/stack";
@@ -396,6 +392,8 @@ describe("StackDeployment and ImageRepositories (Pulumi mocks)", () => {
 
     const auth = resources.find((r) => r.name === "demo-app-registry-auth-0")!;
     expect(auth.inputs.stdin).toMatch(/^export REGISTRY='123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com'$/m);
-    expect(stack.haproxyConfig).toMatch(/tasks\.app_world:8080/);
+    const files = /^export FILES_B64='haproxy\.cfg (\S+)$/m.exec(deploy.inputs.stdin);
+    expect(files).not.toBeNull();
+    expect(decode(files![1])).toMatch(/tasks\.app_world:8080/);
   });
 });

@@ -1,0 +1,275 @@
+/**
+ * The workload's part of the configuration: swarm settings, the stack and its variables, the
+ * gateway and its routes, and the images to build. Each parser reports its problems to the
+ * `Validator` and returns `undefined` when something in its section is invalid.
+ */
+import * as path from "path";
+import { cidrsOverlap, parseCidr } from "./cidr";
+import {
+  DEFAULT_ADDR_POOL,
+  DEFAULT_AUTOLOCK,
+  DEFAULT_CERT_EXPIRY,
+  DEFAULT_DOCKERFILE,
+  DEFAULT_ENCRYPT_OVERLAY,
+  DEFAULT_GATEWAY_PLACEMENT,
+  DEFAULT_GATEWAY_PORT,
+  DEFAULT_GATEWAY_PUBLIC_CIDRS,
+  DEFAULT_STACK_FILE,
+  DEFAULT_STACK_NAME,
+  DEFAULT_TASK_HISTORY_LIMIT,
+} from "./defaults";
+import { imageVariableName } from "./images";
+import { SSH_PORT, SWARM_GOSSIP_PORT, SWARM_MANAGEMENT_PORT, SWARM_VXLAN_PORT } from "./securityRules";
+import {
+  GatewayConfig,
+  GatewayRoute,
+  ImageConfig,
+  NAMESPACE,
+  NodeGroupConfig,
+  StackConfig,
+  SwarmSettings,
+} from "./types";
+import { complete, describe, goDurationSeconds, Validator } from "./validator";
+
+const MIN_CERT_EXPIRY_SECONDS = 3600; // `docker swarm update --cert-expiry` refuses less than 1h
+/** Ports the nodes already use: SSH and the swarm control/gossip/VXLAN ports. */
+const RESERVED_PORTS: Record<number, string> = {
+  [SSH_PORT]: "SSH",
+  [SWARM_MANAGEMENT_PORT]: "swarm cluster management",
+  [SWARM_GOSSIP_PORT]: "swarm node gossip",
+  [SWARM_VXLAN_PORT]: "swarm overlay (VXLAN) traffic",
+};
+
+export function parseSwarm(
+  v: Validator,
+  value: unknown,
+  key: string,
+  vpcCidr: string | undefined,
+): SwarmSettings | undefined {
+  const fields = ["taskHistoryLimit", "autolock", "encryptOverlay", "certExpiry", "defaultAddrPool"];
+  const obj = v.object(value ?? {}, key, fields);
+  if (obj === undefined) {
+    return undefined;
+  }
+  const at = (field: string) => `${key}.${field}`;
+  return complete({
+    taskHistoryLimit: v.optional(obj.taskHistoryLimit, at("taskHistoryLimit"), DEFAULT_TASK_HISTORY_LIMIT, (x, p) =>
+      v.integer(x, p, 0, 100),
+    ),
+    autolock: v.optional(obj.autolock, at("autolock"), DEFAULT_AUTOLOCK, (x, p) => v.boolean(x, p)),
+    encryptOverlay: v.optional(obj.encryptOverlay, at("encryptOverlay"), DEFAULT_ENCRYPT_OVERLAY, (x, p) =>
+      v.boolean(x, p),
+    ),
+    certExpiry: v.optional(obj.certExpiry, at("certExpiry"), DEFAULT_CERT_EXPIRY, (x, p) => parseCertExpiry(v, x, p)),
+    defaultAddrPool: parseAddrPool(v, obj.defaultAddrPool, at("defaultAddrPool"), vpcCidr),
+  });
+}
+
+function parseAddrPool(v: Validator, value: unknown, key: string, vpcCidr: string | undefined): string | undefined {
+  const pool = v.optional(value, key, DEFAULT_ADDR_POOL, (x, p) =>
+    // Each overlay network takes a /24 from the pool, so the pool must be at least that big.
+    v.cidr(x, p, { minPrefix: 8, maxPrefix: 24 }),
+  );
+  const [poolRange, vpcRange] = [pool, vpcCidr].map((c) => (c === undefined ? undefined : parseCidr(c)));
+  if (poolRange !== undefined && vpcRange !== undefined && cidrsOverlap(poolRange, vpcRange)) {
+    v.report(
+      key,
+      `(${pool}${value === undefined ? ", the default" : ""}) overlaps ${NAMESPACE}:vpcCidr (${vpcCidr}): ` +
+        "overlay networks would shadow the nodes' own addresses; pick a range outside the VPC",
+    );
+    return undefined;
+  }
+  return pool;
+}
+
+function parseCertExpiry(v: Validator, value: unknown, key: string): string | undefined {
+  const text = v.string(value, key, "a Go duration such as 2160h");
+  if (text === undefined) {
+    return undefined;
+  }
+  const seconds = goDurationSeconds(text);
+  if (seconds === undefined) {
+    v.report(key, `must be a Go duration such as 2160h or 720h30m, got ${describe(text)}`);
+    return undefined;
+  }
+  if (seconds < MIN_CERT_EXPIRY_SECONDS) {
+    v.report(key, `must be at least 1h (Docker's minimum), got ${describe(text)}`);
+    return undefined;
+  }
+  return text;
+}
+
+export function parseStack(
+  v: Validator,
+  value: unknown,
+  key: string,
+  projectRoot: string,
+  imagesValue: unknown,
+): StackConfig | undefined {
+  const obj = v.object(value ?? {}, key, ["name", "file", "variables"]);
+  if (obj === undefined) {
+    return undefined;
+  }
+  const imageVariables = new Set(
+    rawImageNames(imagesValue).flatMap((name) => (name === undefined ? [] : [imageVariableName(name)])),
+  );
+  return complete({
+    name: v.optional(obj.name, `${key}.name`, DEFAULT_STACK_NAME, (x, p) => dockerName(v, x, p, "stack")),
+    file: v.optional(obj.file, `${key}.file`, DEFAULT_STACK_FILE, (x, p) =>
+      v.existingPath(x, p, projectRoot, "file", "relative to the project root"),
+    ),
+    variables: v.optional(obj.variables, `${key}.variables`, {}, (x, p) =>
+      v.stringMap(x, p, (name) => {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+          return "is not a valid variable name: letters, digits and '_', not starting with a digit";
+        }
+        if (imageVariables.has(name)) {
+          return `is set from a built image (${NAMESPACE}:images) and cannot be overridden here`;
+        }
+        return undefined;
+      }),
+    ),
+  });
+}
+
+/** "web-app" and "web.app" are distinct repositories but would both publish WEB_APP_IMAGE. */
+function checkImageVariables(v: Validator, value: unknown, key: string): void {
+  const names = rawImageNames(value);
+  const firstByVariable = new Map<string, number>();
+  names.forEach((name, i) => {
+    if (name === undefined) {
+      return;
+    }
+    const variable = imageVariableName(name);
+    const first = firstByVariable.get(variable);
+    if (first === undefined) {
+      firstByVariable.set(variable, i);
+    } else if (names[first] !== name) {
+      // (identical names are reported as duplicates)
+      v.report(
+        `${key}[${i}].name`,
+        `("${name}") and ${key}[${first}].name ("${names[first]}") would both set the stack variable ${variable}`,
+      );
+    }
+  });
+}
+
+/** The `name` of each raw `images` item (by position), before validation. */
+function rawImageNames(images: unknown): (string | undefined)[] {
+  return Array.isArray(images)
+    ? images.map((image) => {
+        const name = (image as Record<string, unknown> | null)?.name;
+        return typeof name === "string" ? name : undefined;
+      })
+    : [];
+}
+
+/** Stack and service names: what `docker stack deploy` accepts without renaming. */
+function dockerName(v: Validator, value: unknown, key: string, what: string): string | undefined {
+  return v.pattern(
+    value,
+    key,
+    /^[a-z0-9][a-z0-9_-]*$/,
+    `a ${what} name: lower-case letters, digits, '-' and '_', starting with a letter or digit`,
+  );
+}
+
+export function parseGateway(
+  v: Validator,
+  value: unknown,
+  key: string,
+  workerPools: NodeGroupConfig[] | undefined,
+): GatewayConfig | undefined {
+  const obj = v.object(value ?? {}, key, ["port", "publicCidrs", "placement", "routes"]);
+  if (obj === undefined) {
+    return undefined;
+  }
+  const port = v.optional(obj.port, `${key}.port`, DEFAULT_GATEWAY_PORT, (x, p) => {
+    const n = v.integer(x, p, 1, 65535);
+    if (n !== undefined && n in RESERVED_PORTS) {
+      v.report(p, `must not be ${n}: the nodes use it for ${RESERVED_PORTS[n]}`);
+      return undefined;
+    }
+    return n;
+  });
+  const publicCidrs = v.optional(obj.publicCidrs, `${key}.publicCidrs`, [...DEFAULT_GATEWAY_PUBLIC_CIDRS], (x, p) =>
+    v.list(x, p, (y, q) => v.cidr(y, q)),
+  );
+  const placement = v.optional(obj.placement, `${key}.placement`, DEFAULT_GATEWAY_PLACEMENT, (x, p) =>
+    parsePlacement(v, x, p, workerPools),
+  );
+  const routes = v.list(obj.routes ?? [], `${key}.routes`, (x, p) => parseRoute(v, x, p), "path");
+  return complete({ port, publicCidrs, placement, routes });
+}
+
+function parsePlacement(
+  v: Validator,
+  value: unknown,
+  key: string,
+  workerPools: NodeGroupConfig[] | undefined,
+): string | undefined {
+  const placement = v.string(value, key, `"${DEFAULT_GATEWAY_PLACEMENT}" or a worker pool name`);
+  if (placement === undefined || placement === DEFAULT_GATEWAY_PLACEMENT || workerPools === undefined) {
+    // With invalid pools we cannot tell; the pool problems are already reported.
+    return placement;
+  }
+  const pool = workerPools.find((p) => p.name === placement);
+  const choices = [DEFAULT_GATEWAY_PLACEMENT, ...workerPools.filter((p) => p.count > 0).map((p) => p.name)];
+  if (pool === undefined) {
+    v.report(key, `names worker pool "${placement}", which does not exist; use one of: ${choices.join(", ")}`);
+    return undefined;
+  }
+  if (pool.count === 0) {
+    v.report(
+      key,
+      `names worker pool "${placement}", which has count 0, so no node would run the gateway; ` +
+        `use one of: ${choices.join(", ")}`,
+    );
+    return undefined;
+  }
+  return placement;
+}
+
+function parseRoute(v: Validator, value: unknown, key: string): GatewayRoute | undefined {
+  const obj = v.object(value, key, ["path", "service", "port"]);
+  if (obj === undefined) {
+    return undefined;
+  }
+  return complete({
+    path: v.required(obj.path, `${key}.path`, (x, p) =>
+      v.pattern(x, p, /^\/\S*$/, 'a URL path prefix starting with "/" and without whitespace, e.g. /hello'),
+    ),
+    service: v.required(obj.service, `${key}.service`, (x, p) => dockerName(v, x, p, "service")),
+    port: v.required(obj.port, `${key}.port`, (x, p) => v.integer(x, p, 1, 65535)),
+  });
+}
+
+export function parseImages(v: Validator, value: unknown, key: string, projectRoot: string): ImageConfig[] | undefined {
+  const images = v.list(value ?? [], key, (x, p) => {
+    const obj = v.object(x, p, ["name", "context", "dockerfile"]);
+    if (obj === undefined) {
+      return undefined;
+    }
+    const name = v.required(obj.name, `${p}.name`, (y, q) => {
+      const text = v.pattern(
+        y,
+        q,
+        /^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/,
+        "an ECR repository name: lower-case letters and digits separated by single '.', '_', '-' or '/'",
+      );
+      return text === undefined ? undefined : v.maxLength(text, q, 256);
+    });
+    const context = v.required(obj.context, `${p}.context`, (y, q) =>
+      v.existingPath(y, q, projectRoot, "directory", "relative to the project root"),
+    );
+    const dockerfile = v.optional(obj.dockerfile, `${p}.dockerfile`, DEFAULT_DOCKERFILE, (y, q) =>
+      // Without a valid context there is nowhere to look; the context problem is reported.
+      context === undefined
+        ? v.string(y, q, "a file name")
+        : v.existingPath(y, q, path.resolve(projectRoot, context), "file", `inside the build context ${context}`),
+    );
+    return complete({ name, context, dockerfile });
+  }, "name");
+  checkImageVariables(v, value, key);
+  return images;
+}

@@ -1,0 +1,42 @@
+/**
+ * Every default a user can see, in one place. The config parser falls back to these, the tables
+ * in docs/configuration.md state them, and test/config.test.ts checks that the three agree.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// `aws-swarm:*` keys a stack file may leave out.
+
+export const DEFAULT_VPC_CIDR = "10.0.0.0/16";
+export const DEFAULT_AVAILABILITY_ZONES = 2;
+export const DEFAULT_SSH_USER = "ubuntu";
+export const DEFAULT_MANAGER_COUNT = 1;
+export const DEFAULT_INSTANCE_TYPE = "t3.small";
+/** GiB; Docker images and container logs live on the root volume. */
+export const DEFAULT_VOLUME_SIZE = 20;
+/** Swarm's own default is 5; 2 keeps a rollback target without filling disks with dead tasks. */
+export const DEFAULT_TASK_HISTORY_LIMIT = 2;
+export const DEFAULT_AUTOLOCK = false;
+export const DEFAULT_ENCRYPT_OVERLAY = false;
+/** Docker's own default node-certificate validity (90 days). */
+export const DEFAULT_CERT_EXPIRY = "2160h";
+/** Outside 10.0.0.0/16 and Docker's 10.0.0.0/8 default pool, which would overlap the VPC. */
+export const DEFAULT_ADDR_POOL = "10.128.0.0/12";
+export const DEFAULT_STACK_NAME = "app";
+export const DEFAULT_STACK_FILE = "stacks/app.yml";
+export const DEFAULT_GATEWAY_PORT = 80;
+export const DEFAULT_GATEWAY_PUBLIC_CIDRS: readonly string[] = ["0.0.0.0/0"];
+/** Also the one placement that is not a worker pool, so no pool may take this name. */
+export const DEFAULT_GATEWAY_PLACEMENT = "managers";
+export const DEFAULT_DOCKERFILE = "Dockerfile";
+
+// ---------------------------------------------------------------------------------------------
+// Built-in settings a user meets but does not configure.
+
+/** Gateway server slots per backend: must cover replicas + the start-first surge of a rolling update. */
+export const DEFAULT_SLOTS = 10;
+/** Seconds deploy-stack.sh waits for every service to run its tasks. */
+export const DEFAULT_CONVERGE_TIMEOUT = 600;
+/** Path the gateway answers itself, for load-balancer health checks. */
+export const GATEWAY_HEALTH_PATH = "/healthz";
+/** Path the gateway probes on every task of a routed service. */
+export const DEFAULT_SERVICE_HEALTH_PATH = "/healthz";
