@@ -24,6 +24,7 @@ export = async () => {
     config.sshPublicKey && sshPrivateKey ? { publicKey: config.sshPublicKey, privateKey: sshPrivateKey } : undefined;
   const access = new NodeAccess(name, { sshKey, tags: plan.tags });
   const amis = new NodeAmis(config.ami);
+  // The plan lists the managers' group first, so the first node is the manager that initialises the swarm.
   const nodes = plan.groups.flatMap(
     (group) =>
       new NodeGroup(`${name}-${group.name}`, {
