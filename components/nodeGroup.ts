@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { GATEWAY_LABEL, NodePlan } from "../lib/plan";
+import { NodePlan } from "../lib/plan";
 
 export interface NodeGroupArgs {
   nodes: NodePlan[];
@@ -9,8 +9,8 @@ export interface NodeGroupArgs {
   /** Security groups of every node, and those added to nodes that run the gateway. */
   securityGroupIds: pulumi.Input<string>[];
   gatewaySecurityGroupIds: pulumi.Input<string>[];
-  /** AMI per CPU architecture (`x86_64`, `arm64`). */
-  amiFor: (instanceType: string) => pulumi.Input<string>;
+  /** The AMI of every node of the group (one instance type, so one architecture). */
+  ami: pulumi.Input<string>;
   keyName: pulumi.Input<string>;
   instanceProfileName: pulumi.Input<string>;
   userData: string;
@@ -18,74 +18,60 @@ export interface NodeGroupArgs {
   tags: Record<string, string>;
 }
 
+/** A planned node and the instance made for it: kept together so nothing matches them up by position. */
+export interface NodeInstance {
+  plan: NodePlan;
+  instance: aws.ec2.Instance;
+}
+
 /** The EC2 instances of one node group: the managers, or one worker pool. */
 export class NodeGroup extends pulumi.ComponentResource {
-  public readonly instances: aws.ec2.Instance[];
+  /** In the order of `args.nodes`. */
+  public readonly nodes: NodeInstance[];
 
   constructor(name: string, args: NodeGroupArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aws-swarm:nodes:NodeGroup", name, {}, opts);
 
-    this.instances = args.nodes.map((node) => {
-      const runsGateway = node.labels[GATEWAY_LABEL] === "true";
-      return new aws.ec2.Instance(
-        `${name}-${node.index}`,
-        {
-          ami: args.amiFor(node.instanceType),
-          instanceType: node.instanceType,
-          subnetId: args.subnetIds[node.subnetIndex],
-          vpcSecurityGroupIds: runsGateway
-            ? [...args.securityGroupIds, ...args.gatewaySecurityGroupIds]
-            : args.securityGroupIds,
-          keyName: args.keyName,
-          iamInstanceProfile: args.instanceProfileName,
-          userData: args.userData,
-          // IMDSv2 only; one hop keeps containers away from the node's role credentials.
-          metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
-          rootBlockDevice: {
-            volumeType: "gp3",
-            volumeSize: node.volumeSize,
-            encrypted: true,
-            deleteOnTermination: true,
-          },
-          tags: {
-            ...args.tags,
-            Name: `${args.clusterName}-${node.key}`,
-            role: node.role,
-            pool: node.pool,
-          },
-        },
-        {
-          parent: this,
-          // User data runs only at first boot, and the AMI lookup follows Canonical's releases:
-          // neither may silently replace a live swarm node (replacing the first manager would
-          // re-create the swarm). New and explicitly replaced nodes pick both up; see README.
-          ignoreChanges: ["ami", "userData"],
-        },
-      );
-    });
+    this.nodes = args.nodes.map((plan) => ({ plan, instance: this.instance(name, plan, args) }));
 
-    this.registerOutputs({ instanceIds: this.instances.map((instance) => instance.id) });
+    this.registerOutputs({ instanceIds: this.nodes.map((node) => node.instance.id) });
   }
-}
 
-/** Canonical's publisher account for official Ubuntu AMIs. */
-export const CANONICAL_OWNER_ID = "099720109477";
-
-/** Latest Ubuntu 24.04 LTS AMI for the architecture, from Canonical's own account only. */
-export function ubuntuAmi(architecture: "x86_64" | "arm64", opts?: pulumi.InvokeOptions): pulumi.Output<string> {
-  const arch = architecture === "arm64" ? "arm64" : "amd64";
-  return aws.ec2
-    .getAmiOutput(
+  private instance(name: string, node: NodePlan, args: NodeGroupArgs): aws.ec2.Instance {
+    return new aws.ec2.Instance(
+      `${name}-${node.index}`,
       {
-        mostRecent: true,
-        owners: [CANONICAL_OWNER_ID],
-        filters: [
-          { name: "name", values: [`ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-${arch}-server-*`] },
-          { name: "virtualization-type", values: ["hvm"] },
-          { name: "architecture", values: [architecture] },
-        ],
+        ami: args.ami,
+        instanceType: node.instanceType,
+        subnetId: args.subnetIds[node.subnetIndex],
+        vpcSecurityGroupIds: node.runsGateway
+          ? [...args.securityGroupIds, ...args.gatewaySecurityGroupIds]
+          : args.securityGroupIds,
+        keyName: args.keyName,
+        iamInstanceProfile: args.instanceProfileName,
+        userData: args.userData,
+        // IMDSv2 only; one hop keeps containers away from the node's role credentials.
+        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+        rootBlockDevice: {
+          volumeType: "gp3",
+          volumeSize: node.volumeSize,
+          encrypted: true,
+          deleteOnTermination: true,
+        },
+        tags: {
+          ...args.tags,
+          Name: `${args.clusterName}-${node.key}`,
+          role: node.role,
+          pool: node.pool,
+        },
       },
-      opts,
-    )
-    .apply((ami) => ami.id);
+      {
+        parent: this,
+        // User data runs only at first boot, and the AMI lookup follows Canonical's releases:
+        // neither may silently replace a live swarm node (replacing the first manager would
+        // re-create the swarm). New and explicitly replaced nodes pick both up; see README.
+        ignoreChanges: ["ami", "userData"],
+      },
+    );
+  }
 }

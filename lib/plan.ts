@@ -5,7 +5,7 @@ import { ClusterConfig, NodeGroupConfig, NodeRole } from "./types";
  * Subnets are the VPC split in sixteen: room for the six AZs a region can offer and for private
  * subnets later, each still ≥ /28 even for the smallest VPC the config allows (/24).
  */
-export const SUBNET_PREFIX_STEP = 4;
+const SUBNET_PREFIX_STEP = 4;
 
 export interface SubnetPlan {
   index: number;
@@ -25,6 +25,9 @@ export function planSubnets(vpcCidr: string, azNames: string[]): SubnetPlan[] {
   }));
 }
 
+/** CPU architecture as EC2 and the Ubuntu AMIs name it. */
+export type Architecture = "arm64" | "x86_64";
+
 export interface NodePlan {
   /** Stable identity used in resource names: `manager-0`, `app-1`. */
   key: string;
@@ -36,6 +39,9 @@ export interface NodePlan {
   az: string;
   instanceType: string;
   volumeSize: number;
+  architecture: Architecture;
+  /** The node runs the stack's gateway: it gets the gateway security group and `GATEWAY_LABEL`. */
+  runsGateway: boolean;
   /** Every node label the product applies: the pool's own plus the automatic ones. */
   labels: Record<string, string>;
 }
@@ -57,6 +63,7 @@ export function planNodes(config: ClusterConfig, subnets: SubnetPlan[]): NodePla
   return groups.flatMap(({ role, group }) =>
     Array.from({ length: group.count }, (_, index) => {
       const subnet = subnets[index % subnets.length];
+      const runsGateway = group.name === gatewayPool;
       const labels: Record<string, string> = {
         ...group.labels,
         pool: group.name,
@@ -64,7 +71,7 @@ export function planNodes(config: ClusterConfig, subnets: SubnetPlan[]): NodePla
         az: subnet.az,
         "instance-type": group.instanceType,
       };
-      if (group.name === gatewayPool) {
+      if (runsGateway) {
         labels[GATEWAY_LABEL] = "true";
       }
       return {
@@ -76,6 +83,8 @@ export function planNodes(config: ClusterConfig, subnets: SubnetPlan[]): NodePla
         az: subnet.az,
         instanceType: group.instanceType,
         volumeSize: group.volumeSize,
+        architecture: architectureOf(group.instanceType),
+        runsGateway,
         labels,
       };
     }),
@@ -83,6 +92,6 @@ export function planNodes(config: ClusterConfig, subnets: SubnetPlan[]): NodePla
 }
 
 /** Graviton families carry a `g` after the generation digit: m7g, c7gn, t4g, x2gd, g5g. */
-export function architectureOf(instanceType: string): "arm64" | "x86_64" {
+export function architectureOf(instanceType: string): Architecture {
   return /^[a-z]+\d+[a-z]*g[a-z]*\./.test(instanceType) ? "arm64" : "x86_64";
 }

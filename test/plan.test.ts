@@ -84,6 +84,14 @@ describe("planNodes", () => {
     });
     expect(nodes.find((n) => n.key === "manager-1")!.labels["aws-swarm.gateway"]).toBeUndefined();
   });
+
+  it("marks the nodes of the gateway pool, and only those, as running the gateway", () => {
+    expect(nodes.filter((n) => n.runsGateway).map((n) => n.key)).toEqual(["infra-0"]);
+  });
+
+  it("gives every node the architecture of its instance type", () => {
+    expect(nodes.map((n) => n.architecture)).toEqual([...Array(4).fill("x86_64"), ...Array(4).fill("arm64")]);
+  });
 });
 
 describe("architectureOf", () => {

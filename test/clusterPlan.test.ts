@@ -1,0 +1,121 @@
+import * as path from "path";
+import { ClusterPlan, planCluster } from "../lib/clusterPlan";
+import { parseConfig } from "../lib/config";
+import { GATEWAY_LABEL } from "../lib/plan";
+import { renderScript } from "../lib/scripts";
+import { ClusterConfig } from "../lib/types";
+import { readStackConfig } from "./program/harnessRun";
+
+const PROJECT_ROOT = path.resolve(__dirname, "..");
+const ZONES = ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"];
+
+/** A stack file read and parsed the way the program reads it. */
+function stackConfig(stack: string): ClusterConfig {
+  return parseConfig(readStackConfig(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`)), stack, PROJECT_ROOT);
+}
+
+function config(raw: Record<string, unknown>): ClusterConfig {
+  return parseConfig({ adminCidrs: ["198.51.100.0/24"], ...raw }, "t", PROJECT_ROOT);
+}
+
+/**
+ * The plan as reviewable data. Of the user data only its parameters: the script itself is
+ * snapshotted in scripts.test.ts, and the test below checks the rest is that script.
+ */
+function asData(plan: ClusterPlan): Record<string, unknown> {
+  return { ...plan, userData: plan.userData.split("\n").filter((line) => line.startsWith("export ")) };
+}
+
+describe("planCluster on the stack files", () => {
+  it.each(["dev", "prod"])("plans the %s stack as reviewed", (stack) => {
+    expect(asData(planCluster(stackConfig(stack), ZONES))).toMatchSnapshot();
+  });
+
+  it("renders user-data.sh with the pinned Docker version, the SSH user and log rotation", () => {
+    const plan = planCluster(config({ sshUser: "admin" }), ZONES);
+    expect(plan.userData).toBe(
+      renderScript("user-data", { DOCKER_VERSION: "28", SSH_USER: "admin", LOG_MAX_SIZE: "10m", LOG_MAX_FILE: "3" }),
+    );
+  });
+});
+
+describe("planCluster zones", () => {
+  it("uses the region's first zones, as many as configured", () => {
+    const plan = planCluster(config({ availabilityZones: 3 }), ZONES);
+    expect(plan.subnets.map((s) => s.az)).toEqual(["us-east-1a", "us-east-1b", "us-east-1c"]);
+  });
+
+  it("refuses more zones than the region offers, naming the config key and the zones", () => {
+    expect(() => planCluster(config({ availabilityZones: 3 }), ["eu-south-2a", "eu-south-2b"])).toThrow(
+      "aws-swarm:availabilityZones is 3, but the region offers only 2 (eu-south-2a, eu-south-2b)",
+    );
+  });
+});
+
+describe("planCluster groups and the gateway", () => {
+  const plan = planCluster(
+    config({
+      workerPools: [
+        { name: "infra", count: 2 },
+        { name: "spare", count: 0 },
+        { name: "app", count: 1 },
+      ],
+      gateway: { placement: "infra" },
+    }),
+    ZONES,
+  );
+  const nodes = plan.groups.flatMap((group) => group.nodes);
+
+  it("lists the managers first, then every pool in config order, empty ones included", () => {
+    expect(plan.groups.map((g) => [g.name, g.nodes.map((n) => n.key)])).toEqual([
+      ["manager", ["manager-0"]],
+      ["infra", ["infra-0", "infra-1"]],
+      ["spare", []],
+      ["app", ["app-0"]],
+    ]);
+  });
+
+  it("runs the gateway exactly on the placement's nodes, and labels exactly those", () => {
+    expect(nodes.filter((n) => n.runsGateway).map((n) => n.key)).toEqual(["infra-0", "infra-1"]);
+    expect(nodes.filter((n) => n.labels[GATEWAY_LABEL] === "true").map((n) => n.key)).toEqual(["infra-0", "infra-1"]);
+  });
+
+  it("runs the gateway on the managers by default", () => {
+    const byDefault = planCluster(config({ managers: { count: 3 } }), ZONES).groups.flatMap((g) => g.nodes);
+    expect(byDefault.filter((n) => n.runsGateway).map((n) => n.key)).toEqual(["manager-0", "manager-1", "manager-2"]);
+  });
+});
+
+describe("planCluster architectures", () => {
+  const images = [{ name: "echo", context: "services/echo" }];
+  const mixed = { workerPools: [{ name: "app", count: 2, instanceType: "m7g.large" }] };
+
+  it("gives each group and node the architecture of its instance type", () => {
+    const plan = planCluster(config(mixed), ZONES);
+    expect(plan.groups.map((g) => [g.name, g.architecture, g.nodes.map((n) => n.architecture)])).toEqual([
+      ["manager", "x86_64", ["x86_64"]],
+      ["app", "arm64", ["arm64", "arm64"]],
+    ]);
+  });
+
+  it("builds images for arm64 only when every node is arm64", () => {
+    const arm = { managers: { instanceType: "t4g.small" }, workerPools: mixed.workerPools };
+    expect(planCluster(config(arm), ZONES).imagePlatform).toBe("linux/arm64");
+    expect(planCluster(config(mixed), ZONES).imagePlatform).toBe("linux/amd64");
+    expect(planCluster(config({}), ZONES).imagePlatform).toBe("linux/amd64");
+  });
+
+  it("warns about mixed architectures when images are built, and only then", () => {
+    expect(planCluster(config({ ...mixed, images }), ZONES).warnings).toEqual([
+      "nodes mix x86_64 and arm64: images are built for linux/amd64 only",
+    ]);
+    expect(planCluster(config(mixed), ZONES).warnings).toEqual([]);
+    expect(planCluster(config({ images }), ZONES).warnings).toEqual([]);
+  });
+
+  it("ignores the architecture of a pool without nodes", () => {
+    const idle = { workerPools: [{ name: "arm", count: 0, instanceType: "m7g.large" }], images };
+    const plan = planCluster(config(idle), ZONES);
+    expect([plan.imagePlatform, plan.warnings]).toEqual(["linux/amd64", []]);
+  });
+});
