@@ -44,8 +44,6 @@ export class StackDeployment extends pulumi.ComponentResource {
   public readonly gatewayUrls: pulumi.Output<string[]>;
   /** deploy-stack.sh's JSON summary: services → running/desired. */
   public readonly deployStatus: pulumi.Output<string>;
-  /** The generated gateway configuration. */
-  public readonly haproxyConfig: string;
 
   constructor(name: string, args: StackDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aws-swarm:stack:StackDeployment", name, {}, opts);
@@ -62,8 +60,6 @@ export class StackDeployment extends pulumi.ComponentResource {
         convergeTimeout: args.convergeTimeout,
       }),
     );
-    // Known without the images: lets the component expose it synchronously.
-    this.haproxyConfig = planStack({ stack, gateway, encryptOverlay: swarm.encryptOverlay, compose }).haproxyConfig;
 
     // Every command waits for what the component waits for: the formed swarm.
     const options = { parent: this, dependsOn: opts?.dependsOn, customTimeouts: TIMEOUTS };
@@ -101,7 +97,6 @@ export class StackDeployment extends pulumi.ComponentResource {
     this.registerOutputs({
       gatewayUrls: this.gatewayUrls,
       deployStatus: this.deployStatus,
-      haproxyConfig: this.haproxyConfig,
     });
   }
 

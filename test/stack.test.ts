@@ -396,6 +396,5 @@ describe("StackDeployment and ImageRepositories (Pulumi mocks)", () => {
 
     const auth = resources.find((r) => r.name === "demo-app-registry-auth-0")!;
     expect(auth.inputs.stdin).toMatch(/^export REGISTRY='123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com'$/m);
-    expect(stack.haproxyConfig).toMatch(/tasks\.app_world:8080/);
   });
 });
