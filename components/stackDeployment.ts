@@ -6,8 +6,7 @@ import { registryAuthEnv, registryOf } from "../lib/images";
 import { renderScript } from "../lib/scripts";
 import { gatewayUrls, planStack } from "../lib/stack";
 import { ClusterConfig } from "../lib/types";
-
-type Connection = command.types.input.remote.ConnectionArgs;
+import { Connection, nodeScript, NodeScriptOptions } from "./remoteCommand";
 
 export interface StackDeploymentArgs {
   /** The first manager: the stack is deployed (and removed) from there. */
@@ -32,6 +31,9 @@ export interface StackDeploymentArgs {
   convergeTimeout?: number;
 }
 
+/** Bounds of the stack's commands: a deploy alone may wait the converge timeout (600 s by default). */
+const TIMEOUTS = { create: "30m", update: "30m", delete: "15m" };
+
 /**
  * Deploys `stack.file` with `docker stack deploy` from the first manager and waits until every
  * service runs (scripts/deploy-stack.sh). It deploys again exactly when the compose file, the
@@ -48,9 +50,6 @@ export class StackDeployment extends pulumi.ComponentResource {
     super("aws-swarm:stack:StackDeployment", name, {}, opts);
     const { stack, gateway, swarm } = args.config;
     const compose = fs.readFileSync(path.resolve(args.projectRoot, stack.file), "utf8");
-    const dependsOn = opts?.dependsOn;
-    const timeouts = { create: "30m", update: "30m", delete: "15m" };
-
     const plan = pulumi.output(args.imageVariables ?? {}).apply((imageVariables) =>
       planStack({
         stack,
@@ -63,48 +62,27 @@ export class StackDeployment extends pulumi.ComponentResource {
       }),
     );
 
-    const registryAuth: command.remote.Command[] = [];
-    if (args.registryUrl !== undefined) {
-      const script = pulumi
-        .output(args.registryUrl)
-        .apply((url) => renderScript("registry-auth", registryAuthEnv(registryOf(url), stack.name)));
-      (args.managerConnections ?? [args.connection]).forEach((connection, index) => {
-        registryAuth.push(
-          new command.remote.Command(
-            `${name}-registry-auth-${index}`,
-            {
-              connection,
-              create: "sudo bash -s install",
-              delete: "sudo bash -s remove",
-              stdin: script,
-              addPreviousOutputInEnv: false,
-            },
-            { parent: this, dependsOn, customTimeouts: timeouts },
-          ),
-        );
-      });
-    }
-
+    // Every command waits for what the component waits for: the formed swarm.
+    const options = { parent: this, dependsOn: opts?.dependsOn, customTimeouts: TIMEOUTS };
+    const registryAuth = this.registryAuth(name, args, options);
     // Holds only the delete step, so that replacing the deploy command (new triggers) never
     // removes the running stack; destroying the component removes it after the deploy command.
-    const remove = new command.remote.Command(
+    const remove = nodeScript(
       `${name}-remove`,
       {
         connection: args.connection,
-        delete: "sudo bash -s remove",
-        stdin: renderScript("deploy-stack", { STACK_NAME: stack.name }),
-        addPreviousOutputInEnv: false,
+        script: renderScript("deploy-stack", { STACK_NAME: stack.name }),
+        deleteOnly: true,
+        deleteVerb: "remove",
       },
-      { parent: this, dependsOn, customTimeouts: timeouts },
+      options,
     );
-
-    const deploy = new command.remote.Command(
+    const deploy = nodeScript(
       `${name}-deploy`,
       {
         connection: args.connection,
-        create: "sudo bash -s deploy",
-        stdin: plan.apply((p) => renderScript("deploy-stack", p.env)),
-        addPreviousOutputInEnv: false,
+        script: plan.apply((p) => renderScript("deploy-stack", p.env)),
+        verb: "deploy",
         triggers: [
           plan.apply((p) => p.hashes.compose),
           plan.apply((p) => p.hashes.haproxy),
@@ -112,7 +90,7 @@ export class StackDeployment extends pulumi.ComponentResource {
           plan.apply((p) => p.hashes.variables),
         ],
       },
-      { parent: this, dependsOn: [remove, ...registryAuth], customTimeouts: timeouts },
+      { ...options, dependsOn: [remove, ...registryAuth] },
     );
 
     this.gatewayUrls = pulumi.output(args.gatewayAddresses).apply((addresses) => gatewayUrls(addresses, gateway.port));
@@ -121,5 +99,23 @@ export class StackDeployment extends pulumi.ComponentResource {
       gatewayUrls: this.gatewayUrls,
       deployStatus: this.deployStatus,
     });
+  }
+
+  /** With built images: the credential helper and its refresh timer on every manager. */
+  private registryAuth(name: string, args: StackDeploymentArgs, options: NodeScriptOptions): command.remote.Command[] {
+    if (args.registryUrl === undefined) {
+      return [];
+    }
+    const script = pulumi
+      .output(args.registryUrl)
+      .apply((url) => renderScript("registry-auth", registryAuthEnv(registryOf(url), args.config.stack.name)));
+    const connections = args.managerConnections ?? [args.connection];
+    return connections.map((connection, index) =>
+      nodeScript(
+        `${name}-registry-auth-${index}`,
+        { connection, script, verb: "install", deleteVerb: "remove" },
+        options,
+      ),
+    );
   }
 }

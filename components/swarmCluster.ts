@@ -2,17 +2,9 @@ import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { NodePlan } from "../lib/plan";
-import { renderScript } from "../lib/scripts";
-import {
-  READY_TIMEOUT_SECONDS,
-  RUN_SCRIPT,
-  renderInit,
-  renderJoin,
-  renderMember,
-} from "../lib/swarm";
+import { renderInit, renderJoin, renderMember, renderReady, renderToken, SwarmSecret } from "../lib/swarm";
 import { SwarmSettings } from "../lib/types";
-
-type Connection = command.types.input.remote.ConnectionArgs;
+import { Connection, connectionTo, nodeScript, secretStdout } from "./remoteCommand";
 
 export interface SwarmNode {
   plan: NodePlan;
@@ -29,19 +21,20 @@ export interface SwarmClusterArgs {
   settings: SwarmSettings;
 }
 
-/**
- * A booting instance refuses SSH for a minute or two: retry the dial for ~5 minutes instead of
- * failing after the provider's default 10 attempts (~8 s).
- */
-const DIAL_ERROR_LIMIT = 60;
-const PER_DIAL_TIMEOUT_SECONDS = 10;
+/** A node with the connection its own commands use. */
+interface Node extends SwarmNode {
+  connection: pulumi.Output<Connection>;
+}
+
+interface Secrets {
+  joinTokens: { worker: pulumi.Output<string>; manager: pulumi.Output<string> };
+  unlockKey?: pulumi.Output<string>;
+}
 
 /**
- * Turns running instances into one swarm with remote commands: wait until each node is ready,
- * initialise on the first manager, fetch the join tokens as secrets, join the other managers one
- * at a time (raft safety) and all workers at once, then label every node from the first manager.
- * Each node's membership command removes the node cleanly (drain, demote, `node rm`) when the node
- * leaves the config or is replaced; it runs on the first manager, so a dead node can't block it.
+ * Turns running instances into one swarm with remote commands, in the steps of the README's "How
+ * the swarm is formed", one private method each: ready, init, tokens, joins, membership. Commands
+ * that need the swarm's view (tokens, labels, removal) run on the first manager.
  */
 export class SwarmCluster extends pulumi.ComponentResource {
   public readonly swarmId: pulumi.Output<string>;
@@ -52,124 +45,124 @@ export class SwarmCluster extends pulumi.ComponentResource {
   /** Swarm node id per node key (`manager-0`, `app-1`, …). */
   public readonly nodeIds: pulumi.Output<Record<string, string>>;
   /** Secrets. */
-  public readonly joinTokens: { worker: pulumi.Output<string>; manager: pulumi.Output<string> };
+  public readonly joinTokens: Secrets["joinTokens"];
   /** Secret; set when autolock is on. */
   public readonly unlockKey?: pulumi.Output<string>;
+  /** Every command is named `<prefix>-<step>[-<node key>]`, the prefix being the component's name. */
+  private readonly prefix: string;
 
   constructor(name: string, args: SwarmClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aws-swarm:swarm:SwarmCluster", name, {}, opts);
     if (args.nodes.length === 0 || args.nodes[0].plan.role !== "manager") {
       throw new Error("SwarmCluster needs at least one node, the first of them a manager");
     }
+    this.prefix = name;
+    const login = { user: args.sshUser, privateKey: args.privateKey };
+    const nodes: Node[] = args.nodes.map((node) => ({ ...node, connection: connectionTo(node.instance, login) }));
+    this.managerConnection = nodes[0].connection;
+    this.managerConnections = nodes.filter(({ plan }) => plan.role === "manager").map(({ connection }) => connection);
 
-    const connectionTo = (instance: aws.ec2.Instance): pulumi.Output<Connection> =>
-      pulumi.output({
-        host: instance.publicIp,
-        user: args.sshUser,
-        privateKey: args.privateKey,
-        dialErrorLimit: DIAL_ERROR_LIMIT,
-        perDialTimeout: PER_DIAL_TIMEOUT_SECONDS,
-      });
-    const first = args.nodes[0].instance;
-    const managerConnection = connectionTo(first);
-    const run = (
-      role: string,
-      connection: pulumi.Input<Connection>,
-      stdin: pulumi.Input<string>,
-      extra: Partial<command.remote.CommandArgs> & { triggers: pulumi.Input<any[]> },
-      options: pulumi.CustomResourceOptions = {},
-    ) =>
-      new command.remote.Command(
-        `${name}-${role}`,
-        { connection, create: RUN_SCRIPT, stdin, addPreviousOutputInEnv: false, ...extra },
-        { parent: this, ...options },
-      );
+    const ready = this.ready(nodes);
+    const init = this.init(nodes[0], ready, args);
+    const secrets = this.tokens(init, args.settings.autolock);
+    this.joinTokens = secrets.joinTokens;
+    this.unlockKey = secrets.unlockKey;
+    const joins = this.joins(nodes, init, secrets.joinTokens);
+    this.members = this.membership(nodes, joins);
 
-    const ready = args.nodes.map(({ plan, instance }) =>
-      run(
-        `ready-${plan.key}`,
-        connectionTo(instance),
-        renderScript("wait-ready", { READY_TIMEOUT: String(READY_TIMEOUT_SECONDS) }),
-        { triggers: [instance.id] },
-        { customTimeouts: { create: "20m", update: "20m" } },
-      ),
-    );
-
-    const init = run(
-      "init",
-      managerConnection,
-      first.privateIp.apply((ip) => renderInit(args.clusterName, ip, args.settings)),
-      { triggers: [first.id] },
-      { dependsOn: ready },
-    );
     this.swarmId = init.stdout;
-
-    // Tokens never reach the log (logging: none) and stay secret in state and in outputs.
-    const secretFromManager = (role: string, verb: string) =>
-      pulumi.secret(
-        run(
-          role,
-          managerConnection,
-          renderScript("swarm-token"),
-          { create: `${RUN_SCRIPT} ${verb}`, logging: "none", triggers: [init.stdout] },
-          { dependsOn: [init], additionalSecretOutputs: ["stdout"] },
-        ).stdout,
-      );
-    this.joinTokens = {
-      worker: secretFromManager("token-worker", "worker"),
-      manager: secretFromManager("token-manager", "manager"),
-    };
-    if (args.settings.autolock) {
-      this.unlockKey = secretFromManager("unlock-key", "unlock-key");
-    }
-
-    let previousManager: pulumi.Resource = init;
-    const joins = args.nodes.map(({ plan, instance }) => {
-      const stdin = pulumi
-        .all([this.joinTokens[plan.role], first.privateIp, instance.privateIp, init.stdout])
-        .apply(([token, managerAddr, advertiseAddr, swarmId]) =>
-          renderJoin({ role: plan.role, managerAddr, token, advertiseAddr, swarmId }),
-        );
-      // Managers join one at a time so the raft quorum only ever grows by one member.
-      const join = run(`join-${plan.key}`, connectionTo(instance), stdin, { triggers: [instance.id] }, {
-        dependsOn: plan.role === "manager" ? [previousManager] : [init],
-      });
-      if (plan.role === "manager") {
-        previousManager = join;
-      }
-      return join;
-    });
-
-    this.members = args.nodes.map(({ plan }, index) => {
-      const nodeId = joins[index].stdout;
-      return run(
-        `member-${plan.key}`,
-        managerConnection,
-        nodeId.apply((id) => renderMember(id, plan.labels)),
-        {
-          create: `${RUN_SCRIPT} apply`,
-          delete: `${RUN_SCRIPT} remove`,
-          // A new node id (a replaced instance) creates a new member and removes the old one;
-          // a label change only re-runs `apply`.
-          triggers: [nodeId],
-        },
-        { dependsOn: [joins[index]] },
-      );
-    });
-
-    this.managerConnection = managerConnection;
-    this.managerConnections = args.nodes
-      .filter(({ plan }) => plan.role === "manager")
-      .map(({ instance }) => connectionTo(instance));
     this.nodeIds = pulumi
       .all(joins.map((join) => join.stdout))
-      .apply((ids) => Object.fromEntries(args.nodes.map(({ plan }, i) => [plan.key, ids[i]])));
-
+      .apply((ids) => Object.fromEntries(nodes.map(({ plan }, i) => [plan.key, ids[i]])));
     this.registerOutputs({
       swarmId: this.swarmId,
       nodeIds: this.nodeIds,
       joinTokens: this.joinTokens,
       unlockKey: this.unlockKey,
+    });
+  }
+
+  /** 1. ready: every node has booted and answers `docker info`. */
+  private ready(nodes: Node[]): command.remote.Command[] {
+    return nodes.map(({ plan, instance, connection }) =>
+      nodeScript(
+        `${this.prefix}-ready-${plan.key}`,
+        { connection, script: renderReady(), triggers: [instance.id] },
+        // Boot, the dial retries and wait-ready.sh's own bounded wait, with room to spare.
+        { parent: this, customTimeouts: { create: "20m", update: "20m" } },
+      ),
+    );
+  }
+
+  /** 2. init: the first manager creates the swarm once every node is ready; stdout is its id. */
+  private init(first: Node, ready: command.remote.Command[], args: SwarmClusterArgs): command.remote.Command {
+    const script = first.instance.privateIp.apply((ip) => renderInit(args.clusterName, ip, args.settings));
+    return nodeScript(
+      `${this.prefix}-init`,
+      { connection: first.connection, script, triggers: [first.instance.id] },
+      { parent: this, dependsOn: ready },
+    );
+  }
+
+  /** 3. tokens: the join tokens (and the unlock key) as secrets, read on the first manager. */
+  private tokens(init: command.remote.Command, autolock: boolean): Secrets {
+    const read = (name: string, verb: SwarmSecret) =>
+      secretStdout(
+        `${this.prefix}-${name}`,
+        { connection: this.managerConnection, script: renderToken(), verb, triggers: [init.stdout] },
+        { parent: this, dependsOn: [init] },
+      );
+    return {
+      joinTokens: { worker: read("token-worker", "worker"), manager: read("token-manager", "manager") },
+      unlockKey: autolock ? read("unlock-key", "unlock-key") : undefined,
+    };
+  }
+
+  /**
+   * 4. joins: the other managers one at a time, so the raft quorum only ever grows by one member,
+   * and all workers at once. stdout is the node's swarm id.
+   */
+  private joins(nodes: Node[], init: command.remote.Command, tokens: Secrets["joinTokens"]): command.remote.Command[] {
+    const managerAddr = nodes[0].instance.privateIp;
+    let previousManager: pulumi.Resource = init;
+    return nodes.map(({ plan, instance, connection }) => {
+      const script = pulumi
+        .all([tokens[plan.role], managerAddr, instance.privateIp, init.stdout])
+        .apply(([token, managerAddr, advertiseAddr, swarmId]) =>
+          renderJoin({ role: plan.role, managerAddr, token, advertiseAddr, swarmId }),
+        );
+      const join = nodeScript(
+        `${this.prefix}-join-${plan.key}`,
+        { connection, script, triggers: [instance.id] },
+        { parent: this, dependsOn: plan.role === "manager" ? [previousManager] : [init] },
+      );
+      if (plan.role === "manager") {
+        previousManager = join;
+      }
+      return join;
+    });
+  }
+
+  /**
+   * 5. membership: from the first manager, label each node once it joined; deleting the command
+   * drains, demotes and removes the node, so a node that is dead already can't block it.
+   */
+  private membership(nodes: Node[], joins: command.remote.Command[]): command.remote.Command[] {
+    return nodes.map(({ plan }, index) => {
+      const nodeId = joins[index].stdout;
+      return nodeScript(
+        `${this.prefix}-member-${plan.key}`,
+        {
+          connection: this.managerConnection,
+          script: nodeId.apply((id) => renderMember(id, plan.labels)),
+          verb: "apply",
+          deleteVerb: "remove",
+          // A new node id (a replaced instance) creates a new member and removes the old one;
+          // a label change only re-runs `apply`.
+          triggers: [nodeId],
+        },
+        { parent: this, dependsOn: [joins[index]] },
+      );
     });
   }
 }

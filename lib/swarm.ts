@@ -1,19 +1,28 @@
 import { renderScript } from "./scripts";
 import { SwarmSettings } from "./types";
 
-/** How every remote command runs its script: as root, text on stdin, an optional verb. */
-export const RUN_SCRIPT = "sudo bash -s";
+/**
+ * The node scripts of the swarm's formation, one renderer per step of SwarmCluster (see the README,
+ * "How the swarm is formed"); components/remoteCommand.ts runs them.
+ */
 
 /** Bounded waits on the nodes, in seconds. */
-export const READY_TIMEOUT_SECONDS = 600;
-export const DRAIN_TIMEOUT_SECONDS = 120;
+const READY_TIMEOUT_SECONDS = 600;
+const DRAIN_TIMEOUT_SECONDS = 120;
+
+/** The secrets swarm-token.sh reads on a manager, by verb. */
+export type SwarmSecret = "worker" | "manager" | "unlock-key";
 
 /** Labels travel as `key=value` lines, sorted so that the rendered script is stable. */
-export function formatLabels(labels: Record<string, string>): string {
+function formatLabels(labels: Record<string, string>): string {
   return Object.keys(labels)
     .sort()
     .map((key) => `${key}=${labels[key]}`)
     .join("\n");
+}
+
+export function renderReady(): string {
+  return renderScript("wait-ready", { READY_TIMEOUT: String(READY_TIMEOUT_SECONDS) });
 }
 
 export function renderInit(clusterName: string, advertiseAddr: string, settings: SwarmSettings): string {
@@ -26,6 +35,11 @@ export function renderInit(clusterName: string, advertiseAddr: string, settings:
     DEFAULT_ADDR_POOL: settings.defaultAddrPool,
     DEFAULT_ADDR_POOL_MASK_LENGTH: "24",
   });
+}
+
+/** Takes no parameters: the verb (a SwarmSecret) says which secret to print. */
+export function renderToken(): string {
+  return renderScript("swarm-token");
 }
 
 export interface JoinParameters {

@@ -1,0 +1,87 @@
+import * as aws from "@pulumi/aws";
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * The one place that knows how the program reaches a node and runs a script there: every remote
+ * command runs a rendered `scripts/*.sh` as root with `sudo bash -s [verb]`, the text on stdin, so
+ * its parameters (join tokens included) never appear in a command line, a process list or the log.
+ */
+
+/** How a command reaches a node over SSH; it holds the private key, so it is a secret. */
+export type Connection = command.types.input.remote.ConnectionArgs;
+
+/** The SSH login every node accepts. */
+export interface NodeLogin {
+  user: string;
+  /** Secret. */
+  privateKey: pulumi.Input<string>;
+}
+
+/**
+ * A booting instance refuses SSH for a minute or two: retry the dial for ~5 minutes instead of
+ * failing after the provider's default 10 attempts (~8 s).
+ */
+const DIAL_ERROR_LIMIT = 60;
+const PER_DIAL_TIMEOUT_SECONDS = 10;
+
+/** Root runs the script read from stdin; a verb, if any, picks the script's action. */
+const RUN_SCRIPT = "sudo bash -s";
+
+/** The connection to a node, on its public IP. */
+export function connectionTo(instance: aws.ec2.Instance, login: NodeLogin): pulumi.Output<Connection> {
+  return pulumi.output({
+    host: instance.publicIp,
+    user: login.user,
+    privateKey: login.privateKey,
+    dialErrorLimit: DIAL_ERROR_LIMIT,
+    perDialTimeout: PER_DIAL_TIMEOUT_SECONDS,
+  });
+}
+
+export interface NodeScriptArgs {
+  connection: pulumi.Input<Connection>;
+  /** The rendered script (lib/scripts.ts `renderScript`), fed on stdin. */
+  script: pulumi.Input<string>;
+  /** The script's action on create. @default none: `sudo bash -s` */
+  verb?: string;
+  /** The script's action on delete. @default none: deleting the command runs nothing */
+  deleteVerb?: string;
+  /** Run nothing on create: the command only holds its delete step. @default false */
+  deleteOnly?: boolean;
+  /** The command is replaced, so runs again, when one of these changes. */
+  triggers?: pulumi.Input<any[]>;
+  /** stdout is a secret: never logged, secret in state. @default false */
+  secret?: boolean;
+}
+
+/** Every command belongs to a component: its parent is part of its URN. */
+export type NodeScriptOptions = pulumi.CustomResourceOptions & { parent: pulumi.Resource };
+
+/** A remote command that runs a node script on create and, with a `deleteVerb`, on delete. */
+export function nodeScript(name: string, args: NodeScriptArgs, opts: NodeScriptOptions): command.remote.Command {
+  const run = (verb?: string) => (verb === undefined ? RUN_SCRIPT : `${RUN_SCRIPT} ${verb}`);
+  return new command.remote.Command(
+    name,
+    {
+      connection: args.connection,
+      create: args.deleteOnly ? undefined : run(args.verb),
+      delete: args.deleteVerb === undefined ? undefined : run(args.deleteVerb),
+      stdin: args.script,
+      // Otherwise the provider sends the previous stdout (a join token, say) to the node through
+      // SSH Setenv, which Ubuntu's sshd refuses with a warning.
+      addPreviousOutputInEnv: false,
+      triggers: args.triggers,
+      logging: args.secret ? "none" : undefined,
+    },
+    args.secret ? { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "stdout"] } : opts,
+  );
+}
+
+/**
+ * The stdout of a node script that prints a secret (a join token, the unlock key): never in the
+ * log, encrypted in state, and a secret Output to every consumer even before the engine answers.
+ */
+export function secretStdout(name: string, args: NodeScriptArgs, opts: NodeScriptOptions): pulumi.Output<string> {
+  return pulumi.secret(nodeScript(name, { ...args, secret: true }, opts).stdout);
+}
