@@ -25,9 +25,9 @@ export interface StackDeploymentArgs {
    * credential helper and the 6-hourly registry-auth refresh. Leave unset without built images.
    */
   registryUrl?: pulumi.Input<string>;
-  /** Server slots per gateway backend (≥ replicas + update surge). @default 10 */
+  /** Server slots per gateway backend (≥ replicas + update surge). @default DEFAULT_SLOTS */
   gatewaySlots?: number;
-  /** Seconds to wait for every service to run. @default 600 */
+  /** Seconds to wait for every service to run. @default DEFAULT_CONVERGE_TIMEOUT */
   convergeTimeout?: number;
 }
 

@@ -1,20 +1,14 @@
-import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { NodePlan } from "../lib/plan";
 import { renderInit, renderJoin, renderMember, renderReady, renderToken, SwarmSecret } from "../lib/swarm";
 import { SwarmSettings } from "../lib/types";
+import { NodeInstance } from "./nodeGroup";
 import { Connection, connectionTo, nodeScript, secretStdout } from "./remoteCommand";
-
-export interface SwarmNode {
-  plan: NodePlan;
-  instance: aws.ec2.Instance;
-}
 
 export interface SwarmClusterArgs {
   clusterName: string;
   /** Managers first: the first node initialises the swarm. */
-  nodes: SwarmNode[];
+  nodes: NodeInstance[];
   sshUser: string;
   /** Secret. */
   privateKey: pulumi.Input<string>;
@@ -22,7 +16,7 @@ export interface SwarmClusterArgs {
 }
 
 /** A node with the connection its own commands use. */
-interface Node extends SwarmNode {
+interface Node extends NodeInstance {
   connection: pulumi.Output<Connection>;
 }
 
