@@ -165,7 +165,7 @@ failure_report() {
 }
 
 wait_converged() {
-  local since=$1 timeout=$2 deadline table verdicts previous=""
+  local since=$1 timeout=$2 deadline table verdicts failure previous=""
   deadline=$(($(date +%s) + timeout))
   sleep "$SETTLE_SECONDS"
   while :; do
@@ -184,14 +184,14 @@ wait_converged() {
     else
       previous=""
     fi
+    failure=""
     if [[ $verdicts == *failed* ]]; then
-      log "stack $STACK_NAME: an update failed and was rolled back or paused:"
-      failure_report "$table" "$since"
-      summary_json "$table" false $(($(date +%s) - since))
-      return 1
+      failure="stack $STACK_NAME: an update failed and was rolled back or paused"
+    elif (($(date +%s) >= deadline)); then
+      failure="stack $STACK_NAME did not converge within ${timeout}s"
     fi
-    if (($(date +%s) >= deadline)); then
-      log "stack $STACK_NAME did not converge within ${timeout}s:"
+    if [[ -n $failure ]]; then
+      log "$failure:"
       failure_report "$table" "$since"
       summary_json "$table" false $(($(date +%s) - since))
       return 1
