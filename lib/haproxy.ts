@@ -1,8 +1,8 @@
 /**
  * The gateway's HAProxy configuration, rendered from `gateway.routes`. HAProxy finds the tasks of
  * each routed service through Swarm's embedded DNS (`tasks.<stack>_<service>`), re-resolving every
- * second, so scaling and rolling updates need no gateway reload; see
- * ../shared/reference/gateway.md §3.1 for why each setting is what it is.
+ * second, so scaling and rolling updates need no gateway reload. Why HAProxy, and why each setting
+ * is what it is: docs/stack-and-gateway.md, "Why HAProxy on Swarm DNS".
  *
  * The output must stay valid for HAProxy 2.6 (Debian bookworm, used in the tests) and 3.2 (the
  * `haproxy:3.2` image used on AWS): only directives present in both are used, and the process

@@ -21,6 +21,8 @@ set -euo pipefail
 # task error (`docker service ps --no-trunc`). Needs no ingress mesh: see stacks/app.yml.
 
 readonly ME=deploy-stack
+# shellcheck source=SCRIPTDIR/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 readonly STATE_ROOT=/var/lib/aws-swarm/stacks
 readonly POLL_SECONDS=2
 # Swarm starts a service's updater asynchronously: give it a moment before trusting "running".
@@ -29,29 +31,6 @@ readonly REMOVE_TIMEOUT=180
 readonly LOCK_TIMEOUT=900
 # Gateway config objects (one per routing table) kept for rollbacks; older unused ones go.
 readonly KEEP_CONFIGS=3
-
-log() { printf '%s: %s\n' "$ME" "$*" >&2; }
-die() {
-  printf '%s: error: %s\n' "$ME" "$*" >&2
-  exit 1
-}
-dk() { docker "$@" </dev/null; }
-
-require_env() {
-  local name
-  for name in "$@"; do
-    [[ -n ${!name:-} ]] || die "environment variable $name is required"
-  done
-}
-
-require_manager() {
-  local state
-  state=$(dk info --format '{{.Swarm.LocalNodeState}}') ||
-    die "the Docker daemon is not answering; is Docker running on this node?"
-  [[ $state == active ]] || die "this node is not an active swarm member (state '$state')"
-  [[ $(dk info --format '{{.Swarm.ControlAvailable}}') == true ]] ||
-    die "this node is a worker; stacks can only be deployed from a manager"
-}
 
 # Serialises deploys of one stack (a re-run while a previous `pulumi up` is still waiting).
 take_lock() {
@@ -186,7 +165,7 @@ failure_report() {
 }
 
 wait_converged() {
-  local since=$1 timeout=$2 deadline table verdicts previous=""
+  local since=$1 timeout=$2 deadline table verdicts failure previous=""
   deadline=$(($(date +%s) + timeout))
   sleep "$SETTLE_SECONDS"
   while :; do
@@ -205,14 +184,14 @@ wait_converged() {
     else
       previous=""
     fi
+    failure=""
     if [[ $verdicts == *failed* ]]; then
-      log "stack $STACK_NAME: an update failed and was rolled back or paused:"
-      failure_report "$table" "$since"
-      summary_json "$table" false $(($(date +%s) - since))
-      return 1
+      failure="stack $STACK_NAME: an update failed and was rolled back or paused"
+    elif (($(date +%s) >= deadline)); then
+      failure="stack $STACK_NAME did not converge within ${timeout}s"
     fi
-    if (($(date +%s) >= deadline)); then
-      log "stack $STACK_NAME did not converge within ${timeout}s:"
+    if [[ -n $failure ]]; then
+      log "$failure:"
       failure_report "$table" "$since"
       summary_json "$table" false $(($(date +%s) - since))
       return 1
@@ -237,9 +216,9 @@ prune_configs() {
 
 deploy() {
   require_env STACK_NAME COMPOSE_B64
-  local timeout=${CONVERGE_TIMEOUT:-600} dir=$STATE_ROOT/$STACK_NAME since
-  [[ $timeout =~ ^[0-9]+$ ]] || die "CONVERGE_TIMEOUT must be a number of seconds (got '$timeout')"
-  require_manager
+  seconds_env CONVERGE_TIMEOUT 600
+  local timeout=$CONVERGE_TIMEOUT dir=$STATE_ROOT/$STACK_NAME since
+  require_manager "stacks can only be deployed from a manager"
   take_lock
   umask 077
   write_files "$dir"
@@ -253,7 +232,7 @@ deploy() {
 remove() {
   require_env STACK_NAME
   local state deadline
-  state=$(dk info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unreachable)
+  state=$(info '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unreachable)
   if [[ $state != active ]]; then
     log "swarm is '$state' on this node: nothing to remove"
     printf '{"stack":"%s","removed":true}\n' "$STACK_NAME"

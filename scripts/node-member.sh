@@ -24,7 +24,7 @@ set -euo pipefail
 # runs only when something changes, so a second apply changes nothing.
 
 readonly ME=node-member
-# shellcheck source=lib/common.sh
+# shellcheck source=SCRIPTDIR/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 readonly MANAGED_KEY=aws-swarm.managed-labels
 readonly RESERVED_PREFIX=aws-swarm.
@@ -121,13 +121,9 @@ converge_labels() {
 
 apply() {
   parse_labels
-  local status
-  status=$(manager_status)
-  [[ $status != locked ]] || die "$(locked_hint)"
-  [[ $status == manager ]] || die "$status; node-member.sh must run on the first manager"
-  local timeout=${READY_TIMEOUT:-120}
-  [[ $timeout =~ ^[0-9]+$ ]] || die "READY_TIMEOUT must be a whole number of seconds, got '$timeout'"
-  local deadline=$((SECONDS + timeout))
+  require_manager "node-member.sh must run on the first manager"
+  seconds_env READY_TIMEOUT 120
+  local timeout=$READY_TIMEOUT deadline=$((SECONDS + READY_TIMEOUT))
   until node_ready; do
     if ((SECONDS >= deadline)); then
       if node_listed; then
@@ -174,8 +170,8 @@ remove() {
     return 0
   fi
 
-  local timeout=${DRAIN_TIMEOUT:-120}
-  [[ $timeout =~ ^[0-9]+$ ]] || die "DRAIN_TIMEOUT must be a whole number of seconds, got '$timeout'"
+  seconds_env DRAIN_TIMEOUT 120
+  local timeout=$DRAIN_TIMEOUT
   if [[ $(node_field '{{.Spec.Availability}}') != drain ]]; then
     log "draining node $NODE_ID"
     dk node update --availability drain "$NODE_ID" >/dev/null
@@ -218,7 +214,7 @@ main() {
     apply | remove) ;;
     *) die "usage: bash -s apply|remove (got '${verb}')" ;;
   esac
-  : "${NODE_ID:?NODE_ID is required}"
+  require_env NODE_ID
   [[ $NODE_ID =~ ^[a-z0-9]{25}$ ]] ||
     die "NODE_ID '$NODE_ID' is not a swarm node ID (25 lowercase letters and digits)"
   "$verb"

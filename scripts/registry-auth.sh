@@ -28,36 +28,18 @@ set -euo pipefail
 # Idempotent: files are rewritten only when they differ.
 
 readonly ME=registry-auth
+# shellcheck source=SCRIPTDIR/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 readonly HELPER_PACKAGE=amazon-ecr-credential-helper
 readonly LIB_DIR=/usr/local/lib/aws-swarm
 readonly REFRESH=$LIB_DIR/registry-auth-refresh.sh
 readonly ENV_DIR=/etc/aws-swarm/registry-auth
 readonly UNIT=aws-swarm-registry-auth
-readonly APT_LOCK_TIMEOUT=600
 
-log() { printf '%s: %s\n' "$ME" "$*" >&2; }
-die() {
-  printf '%s: error: %s\n' "$ME" "$*" >&2
-  exit 1
-}
-
-require_env() {
+check_env() {
   [[ ${REGISTRY:-} =~ ^[a-z0-9.-]+(:[0-9]+)?$ ]] || die "REGISTRY must be a registry host name (got '${REGISTRY:-}')"
   [[ ${AWS_REGION:-} =~ ^[a-z0-9-]+$ ]] || die "AWS_REGION must be a region name (got '${AWS_REGION:-}')"
   [[ ${STACK_NAME:-} =~ ^[a-z0-9][a-z0-9_-]*$ ]] || die "STACK_NAME must be a stack name (got '${STACK_NAME:-}')"
-}
-
-# Writes stdin-less content to a file only when it changed; prints "changed" if it did.
-write_if_changed() {
-  local path=$1 mode=$2 content=$3
-  if [[ -f $path && $(cat "$path") == "$content" ]]; then
-    return 0
-  fi
-  install -d -m 0755 "$(dirname "$path")"
-  printf '%s\n' "$content" >"$path.tmp"
-  chmod "$mode" "$path.tmp"
-  mv -f "$path.tmp" "$path"
-  echo changed
 }
 
 install_helper() {
@@ -65,9 +47,8 @@ install_helper() {
     return 0
   fi
   log "installing $HELPER_PACKAGE"
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout="$APT_LOCK_TIMEOUT" -qq update </dev/null >&2
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout="$APT_LOCK_TIMEOUT" -y -qq install \
-    --no-install-recommends "$HELPER_PACKAGE" </dev/null >&2
+  apt_get -qq update
+  apt_get -y -qq install --no-install-recommends "$HELPER_PACKAGE"
   command -v docker-credential-ecr-login >/dev/null || die "$HELPER_PACKAGE did not install docker-credential-ecr-login"
 }
 
@@ -94,7 +75,8 @@ PY
   chown "$owner" "$home/.docker/config.json"
 }
 
-# The timer's job, copied into $REFRESH with `declare -f`; runs as root with the env file.
+# The timer's job, copied into $REFRESH with `declare -f`; runs as root with the env file. It is a
+# program of its own there, without lib/common.sh: hence plain `docker ... </dev/null` and echo.
 refresh() {
   local svc image count=0
   : "${REGISTRY:?}" "${STACK_NAME:?}"
@@ -119,15 +101,15 @@ refresh() {
   echo "re-applied registry auth to $count service(s) of stack $STACK_NAME" >&2
 }
 
-write_units() {
-  local changed=""
-  changed+=$(write_if_changed "$REFRESH" 0755 "$(
-    printf '#!/usr/bin/env bash\n# Written by aws-swarm registry-auth.sh; see there.\nset -euo pipefail\n'
-    declare -f refresh
-    printf 'refresh "$@"'
-  )")
-  changed+=$(write_if_changed "$ENV_DIR/$STACK_NAME.env" 0644 "$(printf 'REGISTRY=%s\nAWS_REGION=%s\nSTACK_NAME=%s' "$REGISTRY" "$AWS_REGION" "$STACK_NAME")")
-  changed+=$(write_if_changed "/etc/systemd/system/$UNIT@.service" 0644 "[Unit]
+refresh_program() {
+  printf '#!/usr/bin/env bash\n# Written by aws-swarm registry-auth.sh; see there.\nset -euo pipefail\n'
+  declare -f refresh
+  printf 'refresh "$@"\n'
+}
+
+service_unit() {
+  cat <<EOF
+[Unit]
 Description=Re-apply fresh ECR credentials to the services of swarm stack %i
 After=docker.service network-online.target
 Wants=network-online.target
@@ -136,8 +118,13 @@ Wants=network-online.target
 Type=oneshot
 EnvironmentFile=$ENV_DIR/%i.env
 ExecStart=$REFRESH
-TimeoutStartSec=600")
-  changed+=$(write_if_changed "/etc/systemd/system/$UNIT@.timer" 0644 "[Unit]
+TimeoutStartSec=600
+EOF
+}
+
+timer_unit() {
+  cat <<'EOF'
+[Unit]
 Description=Refresh ECR credentials of swarm stack %i every 6 hours (tokens live 12)
 
 [Timer]
@@ -147,8 +134,19 @@ RandomizedDelaySec=10min
 Persistent=true
 
 [Install]
-WantedBy=timers.target")
-  if [[ -n $changed ]]; then
+WantedBy=timers.target
+EOF
+}
+
+# Files are rewritten only when they differ; systemd reloads only then.
+write_units() {
+  local changed=false
+  if refresh_program | write_if_changed "$REFRESH" 0755; then changed=true; fi
+  if printf 'REGISTRY=%s\nAWS_REGION=%s\nSTACK_NAME=%s\n' "$REGISTRY" "$AWS_REGION" "$STACK_NAME" |
+    write_if_changed "$ENV_DIR/$STACK_NAME.env" 0644; then changed=true; fi
+  if service_unit | write_if_changed "/etc/systemd/system/$UNIT@.service" 0644; then changed=true; fi
+  if timer_unit | write_if_changed "/etc/systemd/system/$UNIT@.timer" 0644; then changed=true; fi
+  if [[ $changed == true ]]; then
     systemctl daemon-reload
   fi
 }
@@ -160,7 +158,7 @@ install_all() {
     printf '{"registry":"%s","helper":null,"timer":null}\n' "$REGISTRY"
     return 0
   fi
-  require_env
+  check_env
   install_helper
   configure_docker_client /root root
   if [[ -n ${SUDO_USER:-} && $SUDO_USER != root ]]; then

@@ -20,23 +20,17 @@ set -euo pipefail
 # when they differ. Any other swarm on the node is an error: it is never left or re-created here.
 
 readonly ME=swarm-init
-# shellcheck source=lib/common.sh
+# shellcheck source=SCRIPTDIR/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 readonly CLUSTER_LABEL=aws-swarm.cluster
 
-# Every docker call goes through here: docker never gets to read the script from stdin.
-
 check_env() {
-  : "${CLUSTER_NAME:?CLUSTER_NAME is required}"
-  : "${ADVERTISE_ADDR:?ADVERTISE_ADDR is required}"
-  : "${TASK_HISTORY_LIMIT:?TASK_HISTORY_LIMIT is required}"
-  : "${AUTOLOCK:?AUTOLOCK is required}"
-  : "${CERT_EXPIRY:?CERT_EXPIRY is required}"
-  : "${DEFAULT_ADDR_POOL:?DEFAULT_ADDR_POOL is required}"
+  require_env CLUSTER_NAME ADVERTISE_ADDR TASK_HISTORY_LIMIT AUTOLOCK CERT_EXPIRY DEFAULT_ADDR_POOL
   DEFAULT_ADDR_POOL_MASK_LENGTH=${DEFAULT_ADDR_POOL_MASK_LENGTH:-24}
   local ipv4='([0-9]{1,3}\.){3}[0-9]{1,3}'
   [[ $ADVERTISE_ADDR =~ ^${ipv4}$ ]] || die "ADVERTISE_ADDR must be the node's private IPv4 address, got '$ADVERTISE_ADDR'"
   [[ $TASK_HISTORY_LIMIT =~ ^[0-9]+$ ]] || die "TASK_HISTORY_LIMIT must be a whole number, got '$TASK_HISTORY_LIMIT'"
+  # shellcheck disable=SC2153 # a parameter (checked by require_env), not a misspelt local
   [[ $AUTOLOCK == true || $AUTOLOCK == false ]] || die "AUTOLOCK must be true or false, got '$AUTOLOCK'"
   [[ $DEFAULT_ADDR_POOL =~ ^${ipv4}/[0-9]{1,2}$ ]] || die "DEFAULT_ADDR_POOL must be an IPv4 CIDR, got '$DEFAULT_ADDR_POOL'"
   [[ $DEFAULT_ADDR_POOL_MASK_LENGTH =~ ^[0-9]{1,2}$ ]] || die "DEFAULT_ADDR_POOL_MASK_LENGTH must be a prefix length, got '$DEFAULT_ADDR_POOL_MASK_LENGTH'"
@@ -61,18 +55,6 @@ duration_ns() {
   printf '%s\n' $((total * 1000000000))
 }
 
-# Runs a command up to 5 times, 2 s apart: node updates right after init can race the node's own
-# status update ("update out of sequence").
-retry() {
-  local attempt
-  for attempt in 1 2 3 4 5; do
-    if "$@"; then return 0; fi
-    log "attempt $attempt of 5 failed: $*"
-    sleep 2
-  done
-  return 1
-}
-
 init_swarm() {
   local args=(
     --advertise-addr "$ADVERTISE_ADDR"
@@ -91,7 +73,9 @@ init_swarm() {
     die "'docker swarm init' failed (message above); check that $ADVERTISE_ADDR is an address of this node"
   local node_id
   node_id=$(info '{{.Swarm.NodeID}}')
-  retry dk node update --label-add "$CLUSTER_LABEL=$CLUSTER_NAME" "$node_id" >/dev/null ||
+  # Retried: a node update right after init can race the node's own status update ("update out
+  # of sequence").
+  retry 5 2 dk node update --label-add "$CLUSTER_LABEL=$CLUSTER_NAME" "$node_id" >/dev/null ||
     die "could not label node $node_id with $CLUSTER_LABEL=$CLUSTER_NAME; label it by hand with 'docker node update --label-add $CLUSTER_LABEL=$CLUSTER_NAME $node_id', then run pulumi up again"
   log "swarm created; node $node_id labelled $CLUSTER_LABEL=$CLUSTER_NAME"
 }

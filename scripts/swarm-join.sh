@@ -25,25 +25,20 @@ set -euo pipefail
 # error and is never made to leave.
 
 readonly ME=swarm-join
-# shellcheck source=lib/common.sh
+# shellcheck source=SCRIPTDIR/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 # Hides anything that looks like a join token in text passed through it.
 mask() { sed -E 's/SWMTKN-[A-Za-z0-9-]+/SWMTKN-<hidden>/g'; }
 
 check_env() {
-  : "${ROLE:?ROLE is required}"
-  : "${MANAGER_ADDR:?MANAGER_ADDR is required}"
-  : "${SWARM_JOIN_TOKEN:?SWARM_JOIN_TOKEN is required}"
-  : "${ADVERTISE_ADDR:?ADVERTISE_ADDR is required}"
-  : "${SWARM_ID:?SWARM_ID is required}"
-  JOIN_TIMEOUT=${JOIN_TIMEOUT:-300}
+  require_env ROLE MANAGER_ADDR SWARM_JOIN_TOKEN ADVERTISE_ADDR SWARM_ID
+  seconds_env JOIN_TIMEOUT 300
   local ipv4='^([0-9]{1,3}\.){3}[0-9]{1,3}$'
   [[ $ROLE == worker || $ROLE == manager ]] || die "ROLE must be worker or manager, got '$ROLE'"
   [[ $MANAGER_ADDR =~ $ipv4 ]] || die "MANAGER_ADDR must be the first manager's private IPv4 address, got '$MANAGER_ADDR'"
   [[ $ADVERTISE_ADDR =~ $ipv4 ]] || die "ADVERTISE_ADDR must be this node's private IPv4 address, got '$ADVERTISE_ADDR'"
   [[ $SWARM_JOIN_TOKEN == SWMTKN-* ]] || die "SWARM_JOIN_TOKEN does not look like a swarm join token (SWMTKN-...)"
-  [[ $JOIN_TIMEOUT =~ ^[0-9]+$ ]] || die "JOIN_TIMEOUT must be a whole number of seconds, got '$JOIN_TIMEOUT'"
 }
 
 state() { info '{{.Swarm.LocalNodeState}}'; }
@@ -148,7 +143,7 @@ do_join() {
       join
       ;;
     locked)
-      die "the swarm on this node is locked (autolock is on and Docker restarted). Unlock it on this node with 'docker swarm unlock', entering the unlock key from 'pulumi stack output --show-secrets swarmUnlockKey', then run pulumi up again"
+      die "$(locked_hint)"
       ;;
     *)
       die "unexpected swarm state '$s' on this node"

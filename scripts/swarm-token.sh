@@ -12,15 +12,8 @@ set -euo pipefail
 # mark stdout secret and must not log it.
 
 readonly ME=swarm-token
-# shellcheck source=lib/common.sh
+# shellcheck source=SCRIPTDIR/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
-
-require_manager() {
-  local status
-  status=$(manager_status)
-  [[ $status != locked ]] || die "$(locked_hint)"
-  [[ $status == manager ]] || die "$status; tokens can only be read on a manager (run this on the first manager, after swarm-init.sh)"
-}
 
 main() {
   local verb=${1:-}
@@ -28,7 +21,7 @@ main() {
     worker | manager | unlock-key) ;;
     *) die "usage: bash -s worker|manager|unlock-key (got '${verb}')" ;;
   esac
-  require_manager
+  require_manager "tokens can only be read on a manager (run this on the first manager, after swarm-init.sh)"
   local value
   case $verb in
     worker | manager)

@@ -16,7 +16,12 @@ set -euo pipefail
 # ports, which can't be bound twice on one node); a task that never gets healthy makes Swarm roll
 # the whole service back to the previous image by itself, and this script then exits 1.
 # Each replaced task leaves a stopped container behind until the swarm's task history limit
-# removes it: see scripts/README-stack.md.
+# removes it: see docs/stack-and-gateway.md.
+#
+# Standalone on purpose, unlike the scripts the program runs: users pipe this file to a manager
+# as it is (`ssh ... 'sudo bash -s <service> <image>' <scripts/update-image.sh`), without
+# lib/scripts.ts, so it cannot source lib/common.sh; log, die and dk below mirror that file's
+# (die also takes an exit code: this script's exit codes are part of its contract).
 
 readonly ME=update-image
 readonly POLL_SECONDS=2

@@ -18,24 +18,15 @@ set -euo pipefail
 # only restarted when daemon.json changed.
 
 readonly ME=user-data
+# shellcheck source=SCRIPTDIR/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 readonly READY_MARKER=/var/lib/aws-swarm/ready
 readonly DOCKER_APT_BASE=https://download.docker.com/linux
 readonly KEYRING=/etc/apt/keyrings/docker.asc
 readonly DAEMON_JSON=/etc/docker/daemon.json
-# How long apt may wait for the dpkg lock held by unattended-upgrades / apt-daily at first boot.
-readonly APT_LOCK_TIMEOUT=600
-
-log() { printf '%s: %s\n' "$ME" "$*" >&2; }
-die() {
-  printf '%s: error: %s\n' "$ME" "$*" >&2
-  exit 1
-}
 
 check_env() {
-  : "${DOCKER_VERSION:?DOCKER_VERSION is required}"
-  : "${SSH_USER:?SSH_USER is required}"
-  : "${LOG_MAX_SIZE:?LOG_MAX_SIZE is required}"
-  : "${LOG_MAX_FILE:?LOG_MAX_FILE is required}"
+  require_env DOCKER_VERSION SSH_USER LOG_MAX_SIZE LOG_MAX_FILE
   # These checks also make daemon_json and the apt pin safe by construction: no quoting needed.
   [[ $DOCKER_VERSION =~ ^[0-9]+$ ]] || die "DOCKER_VERSION must be a major version such as 27, got '$DOCKER_VERSION'"
   [[ $SSH_USER =~ ^[a-z_][a-z0-9_-]*$ ]] || die "SSH_USER must be a user name, got '$SSH_USER'"
@@ -64,35 +55,6 @@ apt_preferences() {
   printf 'Package: %s\nPin: version *\nPin-Priority: -1\n' "$pkgs"
 }
 
-# Writes stdin to file $1 (mode $2) if its content differs; returns 0 if it changed the file.
-write_if_changed() {
-  local file=$1 mode=$2 tmp
-  # Called in conditions, where `set -e` is off: every step checks for itself.
-  tmp=$(mktemp "$file.XXXXXX") || die "cannot create a temporary file next to $file"
-  cat >"$tmp" || die "cannot write $tmp"
-  chmod "$mode" "$tmp" || die "cannot chmod $tmp"
-  if [[ -f $file ]] && cmp -s "$tmp" "$file"; then
-    rm -f "$tmp"
-    return 1
-  fi
-  mv -f "$tmp" "$file" || die "cannot replace $file"
-  log "wrote $file"
-}
-
-# apt-get that waits for the dpkg lock (unattended-upgrades runs at first boot) and retries
-# transient failures (lock on the lists, mirror hiccups) a bounded number of times.
-apt_get() {
-  local attempt
-  for attempt in 1 2 3 4 5; do
-    if apt-get -o DPkg::Lock::Timeout="$APT_LOCK_TIMEOUT" -o Acquire::Retries=3 "$@" </dev/null; then
-      return 0
-    fi
-    log "apt-get $1 failed (attempt $attempt of 5); retrying in 10s"
-    sleep 10
-  done
-  die "apt-get $* kept failing; see the messages above"
-}
-
 add_docker_repository() {
   local distro codename arch url
   # shellcheck source=/dev/null # /etc/os-release is the node's, not part of this repository
@@ -117,7 +79,6 @@ add_docker_repository() {
 }
 
 install_docker() {
-  export DEBIAN_FRONTEND=noninteractive
   apt_get update -q
   apt_get install -y -q --no-install-recommends ca-certificates curl
   add_docker_repository
@@ -151,7 +112,7 @@ main() {
   else
     log "warning: user $SSH_USER does not exist; not adding it to the docker group"
   fi
-  docker info --format '{{.ServerVersion}}' </dev/null >/dev/null ||
+  info '{{.ServerVersion}}' >/dev/null ||
     die "Docker was installed but does not answer; see 'journalctl -u docker'"
   date -u +%Y-%m-%dT%H:%M:%SZ >"$READY_MARKER"
   log "Docker $installed is ready; wrote $READY_MARKER"

@@ -12,7 +12,7 @@ set -euo pipefail
 # Run as: sudo bash -s   (script on stdin, rendered by lib/scripts.ts)
 
 readonly ME=wait-ready
-# shellcheck source=lib/common.sh
+# shellcheck source=SCRIPTDIR/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 readonly READY_MARKER=/var/lib/aws-swarm/ready
 
@@ -49,13 +49,9 @@ wait_for_marker() {
   done
 }
 
-docker_version() {
-  docker info --format '{{.ServerVersion}}' </dev/null 2>/dev/null
-}
-
 wait_for_docker() {
   local version=""
-  until version=$(docker_version) && [[ -n $version ]]; do
+  until version=$(info '{{.ServerVersion}}' 2>/dev/null) && [[ -n $version ]]; do
     if ((SECONDS >= DEADLINE)); then
       die "the Docker daemon is not answering after ${READY_TIMEOUT}s; check 'systemctl status docker' and 'journalctl -u docker' on the node"
     fi
@@ -65,8 +61,7 @@ wait_for_docker() {
 }
 
 main() {
-  READY_TIMEOUT=${READY_TIMEOUT:-600}
-  [[ $READY_TIMEOUT =~ ^[0-9]+$ ]] || die "READY_TIMEOUT must be a whole number of seconds, got '$READY_TIMEOUT'"
+  seconds_env READY_TIMEOUT 600
   DEADLINE=$((SECONDS + READY_TIMEOUT))
   wait_for_cloud_init
   wait_for_marker

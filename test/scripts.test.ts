@@ -118,6 +118,32 @@ describe("every script in scripts/", () => {
   });
 });
 
+describe("the shared prelude scripts/lib/common.sh", () => {
+  const functionsOf = (text: string) => [...text.matchAll(/^([A-Za-z_][A-Za-z0-9_]*)\(\) \{/gm)].map((m) => m[1]);
+  const shared = functionsOf(fs.readFileSync(path.join(SCRIPTS_DIR, "lib", "common.sh"), "utf8"));
+  // Users pipe update-image.sh to a manager as it is, unrendered, so it cannot source the prelude.
+  const rendered = scripts.filter((file) => file !== "update-image.sh");
+  const textOf = (file: string) => fs.readFileSync(path.join(SCRIPTS_DIR, file), "utf8");
+
+  it("defines the helpers the scripts share", () => {
+    expect(shared).toEqual(
+      expect.arrayContaining(["log", "die", "dk", "info", "require_env", "require_manager", "retry", "write_if_changed"]),
+    );
+  });
+
+  it.each(rendered)("is sourced by %s", (file) => {
+    expect(textOf(file)).toMatch(/^source "\$\(dirname "\$\{BASH_SOURCE\[0\]\}"\)\/lib\/common\.sh"$/m);
+  });
+
+  it.each(rendered)("has none of its functions redefined by %s", (file) => {
+    expect(functionsOf(textOf(file)).filter((name) => shared.includes(name))).toEqual([]);
+  });
+
+  it("is mirrored by update-image.sh, whose header says why", () => {
+    expect(textOf("update-image.sh")).toMatch(/^# Standalone on purpose(?:.*\n#)*.*cannot source lib\/common\.sh/m);
+  });
+});
+
 describe("renderScript", () => {
   const tricky: Record<string, string> = {
     QUOTE: "it's a 'quoted' value",
@@ -157,7 +183,8 @@ describe("renderScript", () => {
   });
 
   it("renders a script that sources nothing unchanged when it has no parameters", () => {
-    expect(renderScript("user-data")).toBe(fs.readFileSync(path.join(SCRIPTS_DIR, "user-data.sh"), "utf8"));
+    // update-image.sh is the one script that sources nothing (users pipe it unrendered).
+    expect(renderScript("update-image")).toBe(fs.readFileSync(path.join(SCRIPTS_DIR, "update-image.sh"), "utf8"));
   });
 
   it("inlines the shared library in place of its source line, so the text runs from stdin", () => {
