@@ -14,7 +14,12 @@ module.exports = {
       displayName: "unit",
       setupFilesAfterEnv: ["<rootDir>/test/setup/unit.ts"],
       roots: ["<rootDir>/test"],
-      testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/cluster/", "<rootDir>/test/setup/", "<rootDir>/test/program/"],
+      testPathIgnorePatterns: [
+        "/node_modules/",
+        "<rootDir>/test/cluster/",
+        "<rootDir>/test/setup/",
+        "<rootDir>/test/program/",
+      ],
     },
     {
       ...common,

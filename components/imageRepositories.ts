@@ -87,8 +87,7 @@ export class ImageRepositories extends pulumi.ComponentResource {
     this.repositoryUrls = pulumi
       .all(built.map(({ image, repository }) => repository.repositoryUrl.apply((url) => [image.name, url] as const)))
       .apply((pairs) => Object.fromEntries(pairs));
-    this.registryUrl =
-      built.length > 0 ? built[0].repository.repositoryUrl.apply(registryOf) : pulumi.output("");
+    this.registryUrl = built.length > 0 ? built[0].repository.repositoryUrl.apply(registryOf) : pulumi.output("");
     this.registerOutputs({
       imageVariables: this.imageVariables,
       registryUrl: this.registryUrl,

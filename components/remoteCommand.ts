@@ -50,7 +50,7 @@ export interface NodeScriptArgs {
   /** Run nothing on create: the command only holds its delete step. @default false */
   deleteOnly?: boolean;
   /** The command is replaced, so runs again, when one of these changes. */
-  triggers?: pulumi.Input<any[]>;
+  triggers?: pulumi.Input<unknown[]>;
   /** stdout is a secret: never logged, secret in state. @default false */
   secret?: boolean;
 }

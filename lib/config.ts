@@ -84,9 +84,7 @@ export function loadConfig(): LoadedConfig {
   const projectRoot = path.resolve(__dirname, "..");
   const config = parseConfig(raw, pulumi.getStack(), projectRoot);
   const sshPrivateKey =
-    config.sshPublicKey === undefined
-      ? undefined
-      : new pulumi.Config(NAMESPACE).requireSecret("sshPrivateKey");
+    config.sshPublicKey === undefined ? undefined : new pulumi.Config(NAMESPACE).requireSecret("sshPrivateKey");
   return { config, sshPrivateKey };
 }
 
@@ -111,11 +109,7 @@ function decodeConfigValue(key: string, value: string): unknown {
  * JSON-decoded) and validates them. Throws one `ConfigError` listing every problem. Reads the
  * file system only to check that referenced files exist under `projectRoot`.
  */
-export function parseConfig(
-  raw: Record<string, unknown>,
-  stackName: string,
-  projectRoot: string,
-): ClusterConfig {
+export function parseConfig(raw: Record<string, unknown>, stackName: string, projectRoot: string): ClusterConfig {
   const v = new Validator();
   const root = `${NAMESPACE}:`;
   const at = (key: TopLevelKey) => `${root}${key}`;

@@ -157,18 +157,23 @@ function parseMachine(v: Validator, obj: Record<string, unknown>, key: string) {
 }
 
 export function parseWorkerPools(v: Validator, value: unknown, key: string): NodeGroupConfig[] | undefined {
-  return v.list(value ?? [], key, (x, p) => {
-    const obj = v.object(x, p, ["name", "count", "instanceType", "volumeSize", "labels"]);
-    if (obj === undefined) {
-      return undefined;
-    }
-    return complete({
-      name: v.required(obj.name, `${p}.name`, (y, q) => parsePoolName(v, y, q)),
-      count: v.required(obj.count, `${p}.count`, (y, q) => v.integer(y, q, 0)),
-      ...parseMachine(v, obj, p),
-      labels: v.optional(obj.labels, `${p}.labels`, {}, (y, q) => v.stringMap(y, q, labelKeyProblem)),
-    });
-  }, "name");
+  return v.list(
+    value ?? [],
+    key,
+    (x, p) => {
+      const obj = v.object(x, p, ["name", "count", "instanceType", "volumeSize", "labels"]);
+      if (obj === undefined) {
+        return undefined;
+      }
+      return complete({
+        name: v.required(obj.name, `${p}.name`, (y, q) => parsePoolName(v, y, q)),
+        count: v.required(obj.count, `${p}.count`, (y, q) => v.integer(y, q, 0)),
+        ...parseMachine(v, obj, p),
+        labels: v.optional(obj.labels, `${p}.labels`, {}, (y, q) => v.stringMap(y, q, labelKeyProblem)),
+      });
+    },
+    "name",
+  );
 }
 
 function parsePoolName(v: Validator, value: unknown, key: string): string | undefined {
@@ -210,9 +215,7 @@ export function parseAmi(
   workerPools: NodeGroupConfig[] | undefined,
 ): string | undefined {
   const ami = v.pattern(value, key, /^ami-[0-9a-f]{8,17}$/, "an AMI id like ami-0123456789abcdef0");
-  const groups = [managers, ...(workerPools ?? [])].filter(
-    (g): g is NodeGroupConfig => g !== undefined && g.count > 0,
-  );
+  const groups = [managers, ...(workerPools ?? [])].filter((g): g is NodeGroupConfig => g !== undefined && g.count > 0);
   const byArch = new Map<string, string[]>();
   for (const group of groups) {
     const arch = architectureOf(group.instanceType);

@@ -245,31 +245,36 @@ function parseRoute(v: Validator, value: unknown, key: string): GatewayRoute | u
 }
 
 export function parseImages(v: Validator, value: unknown, key: string, projectRoot: string): ImageConfig[] | undefined {
-  const images = v.list(value ?? [], key, (x, p) => {
-    const obj = v.object(x, p, ["name", "context", "dockerfile"]);
-    if (obj === undefined) {
-      return undefined;
-    }
-    const name = v.required(obj.name, `${p}.name`, (y, q) => {
-      const text = v.pattern(
-        y,
-        q,
-        /^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/,
-        "an ECR repository name: lower-case letters and digits separated by single '.', '_', '-' or '/'",
+  const images = v.list(
+    value ?? [],
+    key,
+    (x, p) => {
+      const obj = v.object(x, p, ["name", "context", "dockerfile"]);
+      if (obj === undefined) {
+        return undefined;
+      }
+      const name = v.required(obj.name, `${p}.name`, (y, q) => {
+        const text = v.pattern(
+          y,
+          q,
+          /^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/,
+          "an ECR repository name: lower-case letters and digits separated by single '.', '_', '-' or '/'",
+        );
+        return text === undefined ? undefined : v.maxLength(text, q, 256);
+      });
+      const context = v.required(obj.context, `${p}.context`, (y, q) =>
+        v.existingPath(y, q, projectRoot, "directory", "relative to the project root"),
       );
-      return text === undefined ? undefined : v.maxLength(text, q, 256);
-    });
-    const context = v.required(obj.context, `${p}.context`, (y, q) =>
-      v.existingPath(y, q, projectRoot, "directory", "relative to the project root"),
-    );
-    const dockerfile = v.optional(obj.dockerfile, `${p}.dockerfile`, DEFAULT_DOCKERFILE, (y, q) =>
-      // Without a valid context there is nowhere to look; the context problem is reported.
-      context === undefined
-        ? v.string(y, q, "a file name")
-        : v.existingPath(y, q, path.resolve(projectRoot, context), "file", `inside the build context ${context}`),
-    );
-    return complete({ name, context, dockerfile });
-  }, "name");
+      const dockerfile = v.optional(obj.dockerfile, `${p}.dockerfile`, DEFAULT_DOCKERFILE, (y, q) =>
+        // Without a valid context there is nowhere to look; the context problem is reported.
+        context === undefined
+          ? v.string(y, q, "a file name")
+          : v.existingPath(y, q, path.resolve(projectRoot, context), "file", `inside the build context ${context}`),
+      );
+      return complete({ name, context, dockerfile });
+    },
+    "name",
+  );
   checkImageVariables(v, value, key);
   return images;
 }

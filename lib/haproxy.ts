@@ -83,7 +83,9 @@ export function validateRoutes(routes: readonly HaproxyRoute[]): string[] {
     const health = route.healthPath ?? DEFAULT_SERVICE_HEALTH_PATH;
     const backend = backendName(route);
     if (healthOf.has(backend) && healthOf.get(backend) !== health) {
-      problems.push(`service ${route.service}:${route.port} has two health paths (${healthOf.get(backend)}, ${health})`);
+      problems.push(
+        `service ${route.service}:${route.port} has two health paths (${healthOf.get(backend)}, ${health})`,
+      );
     }
     healthOf.set(backend, health);
   }

@@ -7,7 +7,8 @@ export const SCRIPTS_DIR = path.join(__dirname, "..", "scripts");
 const ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
 
 /** `source "$(dirname "${BASH_SOURCE[0]}")/lib/x.sh"`: works from the repository, not on stdin. */
-const SOURCE_LINE = /^(?:# shellcheck source=\S+\n)?source "\$\(dirname "\$\{BASH_SOURCE\[0\]\}"\)\/(lib\/[a-z-]+\.sh)"$/gm;
+const SOURCE_LINE =
+  /^(?:# shellcheck source=\S+\n)?source "\$\(dirname "\$\{BASH_SOURCE\[0\]\}"\)\/(lib\/[a-z-]+\.sh)"$/gm;
 
 /** Quotes a value for bash so that it is taken literally, newlines included. */
 export function shellQuote(value: string): string {

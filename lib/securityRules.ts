@@ -48,13 +48,25 @@ function fromCluster(key: string, protocol: string, port: number | undefined, de
 
 export function planSecurityRules(input: SecurityPolicyInput): SecurityRule[] {
   const rules: SecurityRule[] = [
-    fromCluster("swarm-management", "tcp", SWARM_MANAGEMENT_PORT, "Swarm cluster management and raft (2377/tcp) between nodes"),
+    fromCluster(
+      "swarm-management",
+      "tcp",
+      SWARM_MANAGEMENT_PORT,
+      "Swarm cluster management and raft (2377/tcp) between nodes",
+    ),
     fromCluster("swarm-gossip-tcp", "tcp", SWARM_GOSSIP_PORT, "Swarm node gossip (7946/tcp) between nodes"),
     fromCluster("swarm-gossip-udp", "udp", SWARM_GOSSIP_PORT, "Swarm node gossip (7946/udp) between nodes"),
-    fromCluster("swarm-vxlan", "udp", SWARM_VXLAN_PORT, "Swarm overlay network data path, VXLAN (4789/udp) between nodes"),
+    fromCluster(
+      "swarm-vxlan",
+      "udp",
+      SWARM_VXLAN_PORT,
+      "Swarm overlay network data path, VXLAN (4789/udp) between nodes",
+    ),
   ];
   if (input.encryptOverlay) {
-    rules.push(fromCluster("swarm-esp", ESP_PROTOCOL, undefined, "IPsec ESP (IP protocol 50) for encrypted overlay networks"));
+    rules.push(
+      fromCluster("swarm-esp", ESP_PROTOCOL, undefined, "IPsec ESP (IP protocol 50) for encrypted overlay networks"),
+    );
   }
   input.adminCidrs.forEach((cidr, index) =>
     rules.push({

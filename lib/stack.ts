@@ -118,7 +118,9 @@ function encryptNetwork(line: string, body: string[], unit: number): string[] {
   const firstChild = body.find(significant);
   const childIndent = firstChild ? indentOf(firstChild) : unit * 2;
   const pad = " ".repeat(childIndent);
-  const external = body.some((l) => new RegExp(`^${pad}external:\\s*(true|yes|\\{|$)`).test(l) && indentOf(l) === childIndent);
+  const external = body.some(
+    (l) => new RegExp(`^${pad}external:\\s*(true|yes|\\{|$)`).test(l) && indentOf(l) === childIndent,
+  );
   const out = [header[3] ? `${header[1]}${header[2]}:` : line];
   if (external) {
     return [...out, ...body];

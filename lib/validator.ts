@@ -94,7 +94,10 @@ export class Validator {
       return undefined;
     }
     if (prefixRange && (cidr.prefix < prefixRange.minPrefix || cidr.prefix > prefixRange.maxPrefix)) {
-      this.report(key, `must have a prefix between /${prefixRange.minPrefix} and /${prefixRange.maxPrefix}, got ${text}`);
+      this.report(
+        key,
+        `must have a prefix between /${prefixRange.minPrefix} and /${prefixRange.maxPrefix}, got ${text}`,
+      );
       return undefined;
     }
     return text;
@@ -115,7 +118,10 @@ export class Validator {
     const stat = fs.statSync(full, { throwIfNoEntry: false });
     const found = kind === "file" ? stat?.isFile() : stat?.isDirectory();
     if (!found) {
-      this.report(key, `must name an existing ${kind} ${where}; ${full} ${stat ? `is not a ${kind}` : "does not exist"}`);
+      this.report(
+        key,
+        `must name an existing ${kind} ${where}; ${full} ${stat ? `is not a ${kind}` : "does not exist"}`,
+      );
       return undefined;
     }
     return relative;
@@ -288,7 +294,7 @@ export function complete<T extends object>(fields: T): { [K in keyof T]: Exclude
 const GO_DURATION_UNITS: Record<string, number> = {
   ns: 1e-9,
   us: 1e-6,
-  "µs": 1e-6,
+  µs: 1e-6,
   ms: 1e-3,
   s: 1,
   m: 60,

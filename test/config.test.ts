@@ -47,7 +47,9 @@ function readBlock(lines: Line[], state: { pos: number }, indent: number): unkno
       const rest = line.text.slice(1).trimStart();
       // "- key: value" opens a mapping whose keys sit two columns further in.
       lines[state.pos] = { ...line, indent: indent + 2, text: rest };
-      items.push(rest.includes(": ") || rest.endsWith(":") ? readBlock(lines, state, indent + 2) : (state.pos++, scalar(rest)));
+      items.push(
+        rest.includes(": ") || rest.endsWith(":") ? readBlock(lines, state, indent + 2) : (state.pos++, scalar(rest)),
+      );
     }
     return items;
   }
@@ -183,7 +185,8 @@ describe("stack files", () => {
 
 describe("loadConfig", () => {
   const publicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK0wmN/Cr3JXqmLW7u+g9pTh+wyqDHpSQEIQczXkVx9q me@laptop";
-  const privateKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
+  const privateKey =
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
 
   it("returns the configured private key as a secret, and the public key trimmed", async () => {
     const { config, sshPrivateKey } = await loadStack(
@@ -219,7 +222,7 @@ describe("loadConfig", () => {
     await expect(
       loadStack("dev", { "aws-swarm:adminCidrs": "203.0.113.10/32", "aws-swarm:workerpools": "[]" }),
     ).rejects.toThrow(
-      /\(2 problems\):\n  - aws-swarm:workerpools is not a known key; did you mean workerPools\?\n  - aws-swarm:adminCidrs must be a list, got "203\.0\.113\.10\/32"; set items by index: pulumi config set --path 'adminCidrs\[0\]'/,
+      /\(2 problems\):\n {2}- aws-swarm:workerpools is not a known key; did you mean workerPools\?\n {2}- aws-swarm:adminCidrs must be a list, got "203\.0\.113\.10\/32"; set items by index: pulumi config set --path 'adminCidrs\[0\]'/,
     );
   });
 });
@@ -270,8 +273,16 @@ describe("parseConfig", () => {
       "dev",
       root,
     );
-    expect(config.managers).toEqual({ name: "manager", count: 3, instanceType: "t3.small", volumeSize: 20, labels: {} });
-    expect(config.workerPools).toEqual([{ name: "edge", count: 2, instanceType: "t3.small", volumeSize: 40, labels: {} }]);
+    expect(config.managers).toEqual({
+      name: "manager",
+      count: 3,
+      instanceType: "t3.small",
+      volumeSize: 20,
+      labels: {},
+    });
+    expect(config.workerPools).toEqual([
+      { name: "edge", count: 2, instanceType: "t3.small", volumeSize: 40, labels: {} },
+    ]);
     expect(config.swarm).toMatchObject({ autolock: true, taskHistoryLimit: 2, certExpiry: "2160h" });
     expect(config.gateway).toMatchObject({ placement: "edge", port: 80 });
   });
@@ -303,78 +314,328 @@ describe("parseConfig", () => {
   const badConfigs: [string, Record<string, unknown>, RegExp][] = [
     ["even manager count", { managers: { count: 2 } }, /^aws-swarm:managers\.count must be 1, 3, 5 or 7, got 2: Raft/],
     ["zero managers", { managers: { count: 0 } }, /^aws-swarm:managers\.count must be 1, 3, 5 or 7, got 0/],
-    ["more than seven managers", { managers: { count: 9 } }, /^aws-swarm:managers\.count .*more than 7 slows consensus/],
+    [
+      "more than seven managers",
+      { managers: { count: 9 } },
+      /^aws-swarm:managers\.count .*more than 7 slows consensus/,
+    ],
     ["wrong type", { managers: { count: "three" } }, /^aws-swarm:managers\.count must be an integer, got "three"$/],
-    ["managers not an object", { managers: 3 }, /^aws-swarm:managers must be an object with the keys count, instanceType, volumeSize, got 3$/],
-    ["typo in a nested key", { managers: { cout: 3 } }, /^aws-swarm:managers\.cout is not a known key; did you mean count\?$/],
-    ["unknown top-level key", { workerpools: [] }, /^aws-swarm:workerpools is not a known key; did you mean workerPools\?$/],
+    [
+      "managers not an object",
+      { managers: 3 },
+      /^aws-swarm:managers must be an object with the keys count, instanceType, volumeSize, got 3$/,
+    ],
+    [
+      "typo in a nested key",
+      { managers: { cout: 3 } },
+      /^aws-swarm:managers\.cout is not a known key; did you mean count\?$/,
+    ],
+    [
+      "unknown top-level key",
+      { workerpools: [] },
+      /^aws-swarm:workerpools is not a known key; did you mean workerPools\?$/,
+    ],
     ["unrelated unknown key", { flavour: "x" }, /^aws-swarm:flavour is not a known key; known keys: clusterName, /],
-    ["duplicate pool names", { workerPools: [pool({}), pool({})] }, /^aws-swarm:workerPools\[1\]\.name must be unique: "app" is already used by aws-swarm:workerPools\[0\]$/],
-    ["pool named manager", { workerPools: [pool({ name: "manager" })] }, /^aws-swarm:workerPools\[0\]\.name must not be "manager"/],
-    ["pool named managers", { workerPools: [pool({ name: "managers" })] }, /^aws-swarm:workerPools\[0\]\.name must not be "managers"/],
-    ["pool name too long", { workerPools: [pool({ name: "a".repeat(21) })] }, /^aws-swarm:workerPools\[0\]\.name must be at most 20 characters/],
-    ["pool name upper-case", { workerPools: [pool({ name: "App" })] }, /^aws-swarm:workerPools\[0\]\.name must be lower-case letters/],
+    [
+      "duplicate pool names",
+      { workerPools: [pool({}), pool({})] },
+      /^aws-swarm:workerPools\[1\]\.name must be unique: "app" is already used by aws-swarm:workerPools\[0\]$/,
+    ],
+    [
+      "pool named manager",
+      { workerPools: [pool({ name: "manager" })] },
+      /^aws-swarm:workerPools\[0\]\.name must not be "manager"/,
+    ],
+    [
+      "pool named managers",
+      { workerPools: [pool({ name: "managers" })] },
+      /^aws-swarm:workerPools\[0\]\.name must not be "managers"/,
+    ],
+    [
+      "pool name too long",
+      { workerPools: [pool({ name: "a".repeat(21) })] },
+      /^aws-swarm:workerPools\[0\]\.name must be at most 20 characters/,
+    ],
+    [
+      "pool name upper-case",
+      { workerPools: [pool({ name: "App" })] },
+      /^aws-swarm:workerPools\[0\]\.name must be lower-case letters/,
+    ],
     ["pool without count", { workerPools: [{ name: "app" }] }, /^aws-swarm:workerPools\[0\]\.count is required$/],
-    ["negative pool count", { workerPools: [pool({ count: -1 })] }, /^aws-swarm:workerPools\[0\]\.count must be at least 0, got -1$/],
-    ["fractional pool count", { workerPools: [pool({ count: 1.5 })] }, /^aws-swarm:workerPools\[0\]\.count must be an integer, got 1\.5$/],
-    ["tiny volume", { workerPools: [pool({ volumeSize: 4 })] }, /^aws-swarm:workerPools\[0\]\.volumeSize must be between 8 and 16384 GiB, got 4$/],
-    ["bad instance type", { workerPools: [pool({ instanceType: "t3small" })] }, /^aws-swarm:workerPools\[0\]\.instanceType must be an EC2 instance type/],
+    [
+      "negative pool count",
+      { workerPools: [pool({ count: -1 })] },
+      /^aws-swarm:workerPools\[0\]\.count must be at least 0, got -1$/,
+    ],
+    [
+      "fractional pool count",
+      { workerPools: [pool({ count: 1.5 })] },
+      /^aws-swarm:workerPools\[0\]\.count must be an integer, got 1\.5$/,
+    ],
+    [
+      "tiny volume",
+      { workerPools: [pool({ volumeSize: 4 })] },
+      /^aws-swarm:workerPools\[0\]\.volumeSize must be between 8 and 16384 GiB, got 4$/,
+    ],
+    [
+      "bad instance type",
+      { workerPools: [pool({ instanceType: "t3small" })] },
+      /^aws-swarm:workerPools\[0\]\.instanceType must be an EC2 instance type/,
+    ],
     ["pools not a list", { workerPools: { name: "app" } }, /^aws-swarm:workerPools must be a list, got an object$/],
-    ["bad label key", { workerPools: [pool({}), pool({ name: "web", labels: { "Bad Key": "x" } })] }, /^aws-swarm:workerPools\[1\]\.labels\["Bad Key"\] is not a valid label key: label keys must be lower-case/],
-    ["label key with consecutive dots", { workerPools: [pool({ labels: { "a..b": "x" } })] }, /^aws-swarm:workerPools\[0\]\.labels\["a\.\.b"\] is not a valid label key/],
-    ["label key ending in '-'", { workerPools: [pool({ labels: { "tier-": "x" } })] }, /^aws-swarm:workerPools\[0\]\.labels\.tier- is not a valid label key/],
-    ["Docker-reserved label key", { workerPools: [pool({ labels: { "com.docker.stack": "x" } })] }, /^aws-swarm:workerPools\[0\]\.labels\["com\.docker\.stack"\] uses the prefix "com\.docker\.", which Docker reserves/],
-    ["automatic label key", { workerPools: [pool({ labels: { role: "db" } })] }, /^aws-swarm:workerPools\[0\]\.labels\.role is set by aws-swarm itself/],
-    ["aws-swarm label prefix", { workerPools: [pool({ labels: { "aws-swarm.zone": "x" } })] }, /^aws-swarm:workerPools\[0\]\.labels\["aws-swarm\.zone"\] is set by aws-swarm itself/],
-    ["label value with a newline", { workerPools: [pool({ labels: { type: "a\nb" } })] }, /^aws-swarm:workerPools\[0\]\.labels\.type must not contain a newline$/],
-    ["label value an object", { workerPools: [pool({ labels: { type: { a: 1 } } })] }, /^aws-swarm:workerPools\[0\]\.labels\.type must be a string, got an object$/],
-    ["bad CIDR", { vpcCidr: "10.0.0/16" }, /^aws-swarm:vpcCidr must be an IPv4 CIDR such as 10\.0\.0\.0\/16, got "10\.0\.0\/16"$/],
+    [
+      "bad label key",
+      { workerPools: [pool({}), pool({ name: "web", labels: { "Bad Key": "x" } })] },
+      /^aws-swarm:workerPools\[1\]\.labels\["Bad Key"\] is not a valid label key: label keys must be lower-case/,
+    ],
+    [
+      "label key with consecutive dots",
+      { workerPools: [pool({ labels: { "a..b": "x" } })] },
+      /^aws-swarm:workerPools\[0\]\.labels\["a\.\.b"\] is not a valid label key/,
+    ],
+    [
+      "label key ending in '-'",
+      { workerPools: [pool({ labels: { "tier-": "x" } })] },
+      /^aws-swarm:workerPools\[0\]\.labels\.tier- is not a valid label key/,
+    ],
+    [
+      "Docker-reserved label key",
+      { workerPools: [pool({ labels: { "com.docker.stack": "x" } })] },
+      /^aws-swarm:workerPools\[0\]\.labels\["com\.docker\.stack"\] uses the prefix "com\.docker\.", which Docker reserves/,
+    ],
+    [
+      "automatic label key",
+      { workerPools: [pool({ labels: { role: "db" } })] },
+      /^aws-swarm:workerPools\[0\]\.labels\.role is set by aws-swarm itself/,
+    ],
+    [
+      "aws-swarm label prefix",
+      { workerPools: [pool({ labels: { "aws-swarm.zone": "x" } })] },
+      /^aws-swarm:workerPools\[0\]\.labels\["aws-swarm\.zone"\] is set by aws-swarm itself/,
+    ],
+    [
+      "label value with a newline",
+      { workerPools: [pool({ labels: { type: "a\nb" } })] },
+      /^aws-swarm:workerPools\[0\]\.labels\.type must not contain a newline$/,
+    ],
+    [
+      "label value an object",
+      { workerPools: [pool({ labels: { type: { a: 1 } } })] },
+      /^aws-swarm:workerPools\[0\]\.labels\.type must be a string, got an object$/,
+    ],
+    [
+      "bad CIDR",
+      { vpcCidr: "10.0.0/16" },
+      /^aws-swarm:vpcCidr must be an IPv4 CIDR such as 10\.0\.0\.0\/16, got "10\.0\.0\/16"$/,
+    ],
     ["octet out of range", { vpcCidr: "10.0.256.0/24" }, /^aws-swarm:vpcCidr must be an IPv4 CIDR/],
-    ["unaligned CIDR", { vpcCidr: "10.0.1.0/16" }, /^aws-swarm:vpcCidr is not aligned: 10\.0\.1\.0\/16 has host bits set; did you mean 10\.0\.0\.0\/16\?$/],
-    ["VPC too large", { vpcCidr: "10.0.0.0/8" }, /^aws-swarm:vpcCidr must have a prefix between \/16 and \/24, got 10\.0\.0\.0\/8$/],
+    [
+      "unaligned CIDR",
+      { vpcCidr: "10.0.1.0/16" },
+      /^aws-swarm:vpcCidr is not aligned: 10\.0\.1\.0\/16 has host bits set; did you mean 10\.0\.0\.0\/16\?$/,
+    ],
+    [
+      "VPC too large",
+      { vpcCidr: "10.0.0.0/8" },
+      /^aws-swarm:vpcCidr must have a prefix between \/16 and \/24, got 10\.0\.0\.0\/8$/,
+    ],
     ["too many AZs", { availabilityZones: 7 }, /^aws-swarm:availabilityZones must be between 1 and 6, got 7$/],
     ["AZs as text", { availabilityZones: "two" }, /^aws-swarm:availabilityZones must be an integer, got "two"$/],
     ["admin CIDRs missing", { adminCidrs: undefined }, /^aws-swarm:adminCidrs is required: the CIDRs allowed to SSH/],
     ["admin CIDRs empty", { adminCidrs: [] }, /^aws-swarm:adminCidrs must list at least one CIDR/],
-    ["0.0.0.0/0 admin", { adminCidrs: ["203.0.113.10/32", "0.0.0.0/0"] }, /^aws-swarm:adminCidrs\[1\] must not be 0\.0\.0\.0\/0: SSH must not be open to the world/],
-    ["unaligned admin CIDR", { adminCidrs: ["203.0.113.10/24"] }, /^aws-swarm:adminCidrs\[0\] is not aligned: .*did you mean 203\.0\.113\.0\/24\?$/],
+    [
+      "0.0.0.0/0 admin",
+      { adminCidrs: ["203.0.113.10/32", "0.0.0.0/0"] },
+      /^aws-swarm:adminCidrs\[1\] must not be 0\.0\.0\.0\/0: SSH must not be open to the world/,
+    ],
+    [
+      "unaligned admin CIDR",
+      { adminCidrs: ["203.0.113.10/24"] },
+      /^aws-swarm:adminCidrs\[0\] is not aligned: .*did you mean 203\.0\.113\.0\/24\?$/,
+    ],
     ["admin CIDR without prefix", { adminCidrs: ["203.0.113.10"] }, /^aws-swarm:adminCidrs\[0\] must be an IPv4 CIDR/],
     ["bad ssh user", { sshUser: "Admin User" }, /^aws-swarm:sshUser must be a Linux user name/],
-    ["public key without private key", { sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA me" }, /^aws-swarm:sshPrivateKey is required when aws-swarm:sshPublicKey is set/],
-    ["private key without public key", { sshPrivateKey: "KEY" }, /^aws-swarm:sshPublicKey is required when aws-swarm:sshPrivateKey is set/],
-    ["malformed public key", { sshPublicKey: "ssh-dss AAAAB3 me", sshPrivateKey: "KEY" }, /^aws-swarm:sshPublicKey must be an OpenSSH public key/],
-    ["task history too long", { swarm: { taskHistoryLimit: 101 } }, /^aws-swarm:swarm\.taskHistoryLimit must be between 0 and 100, got 101$/],
-    ["autolock as text", { swarm: { autolock: "yes" } }, /^aws-swarm:swarm\.autolock must be true or false, got "yes"$/],
-    ["cert expiry not a Go duration", { swarm: { certExpiry: "90d" } }, /^aws-swarm:swarm\.certExpiry must be a Go duration such as 2160h/],
-    ["cert expiry under an hour", { swarm: { certExpiry: "59m59s" } }, /^aws-swarm:swarm\.certExpiry must be at least 1h/],
-    ["overlapping address pool", { swarm: { defaultAddrPool: "10.0.0.0/8" } }, /^aws-swarm:swarm\.defaultAddrPool \(10\.0\.0\.0\/8\) overlaps aws-swarm:vpcCidr \(10\.0\.0\.0\/16\): overlay networks/],
-    ["VPC inside the default address pool", { vpcCidr: "10.128.0.0/16" }, /^aws-swarm:swarm\.defaultAddrPool \(10\.128\.0\.0\/12, the default\) overlaps aws-swarm:vpcCidr \(10\.128\.0\.0\/16\)/],
-    ["address pool smaller than a network", { swarm: { defaultAddrPool: "10.200.0.0/26" } }, /^aws-swarm:swarm\.defaultAddrPool must have a prefix between \/8 and \/24/],
-    ["missing stack file", { stack: { file: "stacks/missing.yml" } }, /^aws-swarm:stack\.file must name an existing file relative to the project root; .*stacks\/missing\.yml does not exist$/],
-    ["stack file is a directory", { stack: { file: "stacks" } }, /^aws-swarm:stack\.file must name an existing file .* is not a file$/],
+    [
+      "public key without private key",
+      { sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA me" },
+      /^aws-swarm:sshPrivateKey is required when aws-swarm:sshPublicKey is set/,
+    ],
+    [
+      "private key without public key",
+      { sshPrivateKey: "KEY" },
+      /^aws-swarm:sshPublicKey is required when aws-swarm:sshPrivateKey is set/,
+    ],
+    [
+      "malformed public key",
+      { sshPublicKey: "ssh-dss AAAAB3 me", sshPrivateKey: "KEY" },
+      /^aws-swarm:sshPublicKey must be an OpenSSH public key/,
+    ],
+    [
+      "task history too long",
+      { swarm: { taskHistoryLimit: 101 } },
+      /^aws-swarm:swarm\.taskHistoryLimit must be between 0 and 100, got 101$/,
+    ],
+    [
+      "autolock as text",
+      { swarm: { autolock: "yes" } },
+      /^aws-swarm:swarm\.autolock must be true or false, got "yes"$/,
+    ],
+    [
+      "cert expiry not a Go duration",
+      { swarm: { certExpiry: "90d" } },
+      /^aws-swarm:swarm\.certExpiry must be a Go duration such as 2160h/,
+    ],
+    [
+      "cert expiry under an hour",
+      { swarm: { certExpiry: "59m59s" } },
+      /^aws-swarm:swarm\.certExpiry must be at least 1h/,
+    ],
+    [
+      "overlapping address pool",
+      { swarm: { defaultAddrPool: "10.0.0.0/8" } },
+      /^aws-swarm:swarm\.defaultAddrPool \(10\.0\.0\.0\/8\) overlaps aws-swarm:vpcCidr \(10\.0\.0\.0\/16\): overlay networks/,
+    ],
+    [
+      "VPC inside the default address pool",
+      { vpcCidr: "10.128.0.0/16" },
+      /^aws-swarm:swarm\.defaultAddrPool \(10\.128\.0\.0\/12, the default\) overlaps aws-swarm:vpcCidr \(10\.128\.0\.0\/16\)/,
+    ],
+    [
+      "address pool smaller than a network",
+      { swarm: { defaultAddrPool: "10.200.0.0/26" } },
+      /^aws-swarm:swarm\.defaultAddrPool must have a prefix between \/8 and \/24/,
+    ],
+    [
+      "missing stack file",
+      { stack: { file: "stacks/missing.yml" } },
+      /^aws-swarm:stack\.file must name an existing file relative to the project root; .*stacks\/missing\.yml does not exist$/,
+    ],
+    [
+      "stack file is a directory",
+      { stack: { file: "stacks" } },
+      /^aws-swarm:stack\.file must name an existing file .* is not a file$/,
+    ],
     ["bad stack name", { stack: { name: "My App" } }, /^aws-swarm:stack\.name must be a stack name/],
-    ["bad stack variable name", { stack: { variables: { "1X": "y" } } }, /^aws-swarm:stack\.variables\["1X"\] is not a valid variable name/],
-    ["stack variable shadowing an image", { images: [{ name: "web", context: "images/web" }], stack: { variables: { WEB_IMAGE: "x" } } }, /^aws-swarm:stack\.variables\.WEB_IMAGE is set from a built image/],
-    ["gateway port used by swarm", { gateway: { port: 2377 } }, /^aws-swarm:gateway\.port must not be 2377: the nodes use it for swarm cluster management$/],
-    ["gateway port out of range", { gateway: { port: 0 } }, /^aws-swarm:gateway\.port must be between 1 and 65535, got 0$/],
-    ["bad public CIDR", { gateway: { publicCidrs: ["everyone"] } }, /^aws-swarm:gateway\.publicCidrs\[0\] must be an IPv4 CIDR/],
-    ["route with no service", { gateway: { routes: [{ path: "/hello", port: 8080 }] } }, /^aws-swarm:gateway\.routes\[0\]\.service is required$/],
-    ["route port above 65535", { gateway: { routes: [route({ port: 70000 })] } }, /^aws-swarm:gateway\.routes\[0\]\.port must be between 1 and 65535, got 70000$/],
-    ["route port 0", { gateway: { routes: [route({ port: 0 })] } }, /^aws-swarm:gateway\.routes\[0\]\.port must be between 1 and 65535, got 0$/],
-    ["route path without a slash", { gateway: { routes: [route({ path: "hello" })] } }, /^aws-swarm:gateway\.routes\[0\]\.path must be a URL path prefix starting with "\/"/],
-    ["route path with whitespace", { gateway: { routes: [route({ path: "/a b" })] } }, /^aws-swarm:gateway\.routes\[0\]\.path must be a URL path prefix/],
-    ["duplicate route paths", { gateway: { routes: [route({}), route({ service: "world" })] } }, /^aws-swarm:gateway\.routes\[1\]\.path must be unique: "\/hello" is already used by aws-swarm:gateway\.routes\[0\]$/],
-    ["placement naming a missing pool", { workerPools: [pool({})], gateway: { placement: "edge" } }, /^aws-swarm:gateway\.placement names worker pool "edge", which does not exist; use one of: managers, app$/],
-    ["placement on an empty pool", { workerPools: [pool({ count: 0 })], gateway: { placement: "app" } }, /^aws-swarm:gateway\.placement names worker pool "app", which has count 0/],
-    ["image context missing", { images: [{ name: "api", context: "images/api" }] }, /^aws-swarm:images\[0\]\.context must name an existing directory relative to the project root/],
-    ["Dockerfile missing", { images: [{ name: "web", context: "images/web", dockerfile: "Dockerfile.prod" }] }, /^aws-swarm:images\[0\]\.dockerfile must name an existing file inside the build context images\/web/],
-    ["duplicate image names", { images: [{ name: "web", context: "images/web" }, { name: "web", context: "images/web" }] }, /^aws-swarm:images\[1\]\.name must be unique/],
-    ["image name with upper case", { images: [{ name: "Web", context: "images/web" }] }, /^aws-swarm:images\[0\]\.name must be an ECR repository name/],
-    ["image names sharing a variable", { images: [{ name: "web-app", context: "images/web" }, { name: "web.app", context: "images/web" }] }, /^aws-swarm:images\[1\]\.name \("web\.app"\) and aws-swarm:images\[0\]\.name \("web-app"\) would both set the stack variable WEB_APP_IMAGE$/],
-    ["bad AMI id", { ami: "ubuntu-24.04" }, /^aws-swarm:ami must be an AMI id like ami-0123456789abcdef0, got "ubuntu-24\.04"$/],
-    ["one AMI for two architectures", { ami: "ami-0123456789abcdef0", workerPools: [pool({ instanceType: "m7g.large" })] }, /^aws-swarm:ami is set, but the nodes mix CPU architectures \(x86_64: manager \(t3\.small\); arm64: app \(m7g\.large\)\)/],
-    ["bad cluster name", { clusterName: "My_Cluster" }, /^aws-swarm:clusterName must be lower-case letters, digits and '-', starting with a letter/],
-    ["cluster name too long", { clusterName: "c".repeat(29) }, /^aws-swarm:clusterName must be at most 28 characters, got 29/],
+    [
+      "bad stack variable name",
+      { stack: { variables: { "1X": "y" } } },
+      /^aws-swarm:stack\.variables\["1X"\] is not a valid variable name/,
+    ],
+    [
+      "stack variable shadowing an image",
+      { images: [{ name: "web", context: "images/web" }], stack: { variables: { WEB_IMAGE: "x" } } },
+      /^aws-swarm:stack\.variables\.WEB_IMAGE is set from a built image/,
+    ],
+    [
+      "gateway port used by swarm",
+      { gateway: { port: 2377 } },
+      /^aws-swarm:gateway\.port must not be 2377: the nodes use it for swarm cluster management$/,
+    ],
+    [
+      "gateway port out of range",
+      { gateway: { port: 0 } },
+      /^aws-swarm:gateway\.port must be between 1 and 65535, got 0$/,
+    ],
+    [
+      "bad public CIDR",
+      { gateway: { publicCidrs: ["everyone"] } },
+      /^aws-swarm:gateway\.publicCidrs\[0\] must be an IPv4 CIDR/,
+    ],
+    [
+      "route with no service",
+      { gateway: { routes: [{ path: "/hello", port: 8080 }] } },
+      /^aws-swarm:gateway\.routes\[0\]\.service is required$/,
+    ],
+    [
+      "route port above 65535",
+      { gateway: { routes: [route({ port: 70000 })] } },
+      /^aws-swarm:gateway\.routes\[0\]\.port must be between 1 and 65535, got 70000$/,
+    ],
+    [
+      "route port 0",
+      { gateway: { routes: [route({ port: 0 })] } },
+      /^aws-swarm:gateway\.routes\[0\]\.port must be between 1 and 65535, got 0$/,
+    ],
+    [
+      "route path without a slash",
+      { gateway: { routes: [route({ path: "hello" })] } },
+      /^aws-swarm:gateway\.routes\[0\]\.path must be a URL path prefix starting with "\/"/,
+    ],
+    [
+      "route path with whitespace",
+      { gateway: { routes: [route({ path: "/a b" })] } },
+      /^aws-swarm:gateway\.routes\[0\]\.path must be a URL path prefix/,
+    ],
+    [
+      "duplicate route paths",
+      { gateway: { routes: [route({}), route({ service: "world" })] } },
+      /^aws-swarm:gateway\.routes\[1\]\.path must be unique: "\/hello" is already used by aws-swarm:gateway\.routes\[0\]$/,
+    ],
+    [
+      "placement naming a missing pool",
+      { workerPools: [pool({})], gateway: { placement: "edge" } },
+      /^aws-swarm:gateway\.placement names worker pool "edge", which does not exist; use one of: managers, app$/,
+    ],
+    [
+      "placement on an empty pool",
+      { workerPools: [pool({ count: 0 })], gateway: { placement: "app" } },
+      /^aws-swarm:gateway\.placement names worker pool "app", which has count 0/,
+    ],
+    [
+      "image context missing",
+      { images: [{ name: "api", context: "images/api" }] },
+      /^aws-swarm:images\[0\]\.context must name an existing directory relative to the project root/,
+    ],
+    [
+      "Dockerfile missing",
+      { images: [{ name: "web", context: "images/web", dockerfile: "Dockerfile.prod" }] },
+      /^aws-swarm:images\[0\]\.dockerfile must name an existing file inside the build context images\/web/,
+    ],
+    [
+      "duplicate image names",
+      {
+        images: [
+          { name: "web", context: "images/web" },
+          { name: "web", context: "images/web" },
+        ],
+      },
+      /^aws-swarm:images\[1\]\.name must be unique/,
+    ],
+    [
+      "image name with upper case",
+      { images: [{ name: "Web", context: "images/web" }] },
+      /^aws-swarm:images\[0\]\.name must be an ECR repository name/,
+    ],
+    [
+      "image names sharing a variable",
+      {
+        images: [
+          { name: "web-app", context: "images/web" },
+          { name: "web.app", context: "images/web" },
+        ],
+      },
+      /^aws-swarm:images\[1\]\.name \("web\.app"\) and aws-swarm:images\[0\]\.name \("web-app"\) would both set the stack variable WEB_APP_IMAGE$/,
+    ],
+    [
+      "bad AMI id",
+      { ami: "ubuntu-24.04" },
+      /^aws-swarm:ami must be an AMI id like ami-0123456789abcdef0, got "ubuntu-24\.04"$/,
+    ],
+    [
+      "one AMI for two architectures",
+      { ami: "ami-0123456789abcdef0", workerPools: [pool({ instanceType: "m7g.large" })] },
+      /^aws-swarm:ami is set, but the nodes mix CPU architectures \(x86_64: manager \(t3\.small\); arm64: app \(m7g\.large\)\)/,
+    ],
+    [
+      "bad cluster name",
+      { clusterName: "My_Cluster" },
+      /^aws-swarm:clusterName must be lower-case letters, digits and '-', starting with a letter/,
+    ],
+    [
+      "cluster name too long",
+      { clusterName: "c".repeat(29) },
+      /^aws-swarm:clusterName must be at most 28 characters, got 29/,
+    ],
   ];
 
   it.each(badConfigs)("rejects %s", (_what, overrides, expected) => {
@@ -388,8 +649,12 @@ describe("parseConfig", () => {
     fs.mkdirSync(path.join(empty, "web"));
     try {
       expect(problemsOf({ adminCidrs: ADMIN, images: [{ name: "web", context: "web" }] }, empty)).toEqual([
-        expect.stringMatching(/^aws-swarm:stack\.file must name an existing file relative to the project root; .*stacks\/app\.yml does not exist$/),
-        expect.stringMatching(/^aws-swarm:images\[0\]\.dockerfile must name an existing file inside the build context web; .*web\/Dockerfile does not exist$/),
+        expect.stringMatching(
+          /^aws-swarm:stack\.file must name an existing file relative to the project root; .*stacks\/app\.yml does not exist$/,
+        ),
+        expect.stringMatching(
+          /^aws-swarm:images\[0\]\.dockerfile must name an existing file inside the build context web; .*web\/Dockerfile does not exist$/,
+        ),
       ]);
     } finally {
       fs.rmSync(empty, { recursive: true, force: true });
@@ -398,7 +663,9 @@ describe("parseConfig", () => {
 
   it("rejects a stack name that cannot be the default cluster name, naming clusterName", () => {
     expect(problemsOf({ adminCidrs: ADMIN }, root, "Prod_EU")).toEqual([
-      expect.stringMatching(/^aws-swarm:clusterName is not set, so it defaults to the stack name "Prod_EU", which is not a valid cluster name/),
+      expect.stringMatching(
+        /^aws-swarm:clusterName is not set, so it defaults to the stack name "Prod_EU", which is not a valid cluster name/,
+      ),
     ]);
   });
 
@@ -431,7 +698,9 @@ describe("parseConfig", () => {
       "aws-swarm:gateway.routes[0].service",
       "aws-swarm:gateway.routes[0].port",
     ]);
-    expect(message).toMatch(/^Invalid aws-swarm configuration for stack "dev" \(9 problems\):\n  - aws-swarm:workerpool /);
+    expect(message).toMatch(
+      /^Invalid aws-swarm configuration for stack "dev" \(9 problems\):\n {2}- aws-swarm:workerpool /,
+    );
     for (const problem of problems) {
       expect(message).toContain(`\n  - ${problem}`);
     }

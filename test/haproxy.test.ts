@@ -67,7 +67,13 @@ describe("renderHaproxyConfig", () => {
   });
 
   test("without stats, with custom slots and port, still valid", () => {
-    const config = renderHaproxyConfig({ routes: MANY, stackName: "shop", slots: 3, listenPort: 9090, statsPort: false });
+    const config = renderHaproxyConfig({
+      routes: MANY,
+      stackName: "shop",
+      slots: 3,
+      listenPort: 9090,
+      statsPort: false,
+    });
     expect(config).not.toMatch(/frontend stats/);
     expect(config).toMatch(/^ {2}bind :9090$/m);
     expect(config).toMatch(/server-template hello_ 3 tasks\.shop_hello:8080 check/);
@@ -109,7 +115,9 @@ describe("renderHaproxyConfig", () => {
     const config = renderHaproxyConfig({ routes: ONE, stackName: "app" });
     expect(config).toMatch(/default_backend be_not_found/);
     expect(config).toMatch(/return status 404/);
-    expect(config).toMatch(/return status 503 .*service hello for route %\[var\(txn\.route\)\]\\n" if \{ nbsrv eq 0 \}/);
+    expect(config).toMatch(
+      /return status 503 .*service hello for route %\[var\(txn\.route\)\]\\n" if \{ nbsrv eq 0 \}/,
+    );
     expect(config).toMatch(/timeout connect 2s/);
     expect(config).toMatch(/timeout queue 5s/);
   });
@@ -198,14 +206,28 @@ describe("behaviour (loopback: haproxy + stand-in DNS + services/echo)", () => {
   async function startTask(service: string, n: number): Promise<void> {
     const address = `127.0.0.${n}`;
     const child = spawn("python3", [path.join(__dirname, "..", "services", "echo", "server.py")], {
-      env: { PATH: process.env.PATH, PORT: String(backendPort), BIND: address, SERVICE_NAME: service, TASK_NAME: `${service}.${n}`, ECHO_VERSION: "t" },
+      env: {
+        PATH: process.env.PATH,
+        PORT: String(backendPort),
+        BIND: address,
+        SERVICE_NAME: service,
+        TASK_NAME: `${service}.${n}`,
+        ECHO_VERSION: "t",
+      },
       stdio: ["ignore", "ignore", "ignore"],
     });
     tasks.set(address, child);
-    await until(`${service} on ${address}`, () => new Promise<true | undefined>((resolve) => {
-      const socket = net.connect(backendPort, address, () => { socket.destroy(); resolve(true); });
-      socket.on("error", () => resolve(undefined));
-    }));
+    await until(
+      `${service} on ${address}`,
+      () =>
+        new Promise<true | undefined>((resolve) => {
+          const socket = net.connect(backendPort, address, () => {
+            socket.destroy();
+            resolve(true);
+          });
+          socket.on("error", () => resolve(undefined));
+        }),
+    );
   }
 
   function stopTask(n: number, signal: NodeJS.Signals): Promise<void> {
@@ -311,10 +333,14 @@ describe("behaviour (loopback: haproxy + stand-in DNS + services/echo)", () => {
   });
 
   test("replacing every task the way a rolling update does loses no request", async () => {
-    const report = await underLoad(() => get("/hello"), async () => {
-      await replaceTask("hello", 2, 5);
-      await replaceTask("hello", 3, 6);
-    }, { tailMs: 1000, maxMs: 60000 });
+    const report = await underLoad(
+      () => get("/hello"),
+      async () => {
+        await replaceTask("hello", 2, 5);
+        await replaceTask("hello", 3, 6);
+      },
+      { tailMs: 1000, maxMs: 60000 },
+    );
     console.log(`loopback rolling replacement: ${report.sent} sent, ${report.failed} failed`);
     expect(report.errors).toEqual({});
     expect(report.sent).toBeGreaterThan(100);
@@ -324,11 +350,15 @@ describe("behaviour (loopback: haproxy + stand-in DNS + services/echo)", () => {
   }, 60000);
 
   test("a task that dies without warning (still in DNS) costs no request: retried elsewhere", async () => {
-    const report = await underLoad(() => get("/hello"), async () => {
-      await new Promise((r) => setTimeout(r, 500));
-      await stopTask(5, "SIGKILL");
-      await new Promise((r) => setTimeout(r, 3000));
-    }, { tailMs: 1000, maxMs: 60000 });
+    const report = await underLoad(
+      () => get("/hello"),
+      async () => {
+        await new Promise((r) => setTimeout(r, 500));
+        await stopTask(5, "SIGKILL");
+        await new Promise((r) => setTimeout(r, 3000));
+      },
+      { tailMs: 1000, maxMs: 60000 },
+    );
     console.log(`loopback task killed: ${report.sent} sent, ${report.failed} failed`);
     expect(report.errors).toEqual({});
   }, 60000);

@@ -66,7 +66,11 @@ describe("NodeGroup", () => {
 
   it("boots every node of the group from the AMI it is given", async () => {
     const nodes = group("t-ami", infra, { ami: pulumi.output("ami-given") }).nodes;
-    expect(await Promise.all(nodes.map((n) => valueOf(n.instance.ami)))).toEqual(["ami-given", "ami-given", "ami-given"]);
+    expect(await Promise.all(nodes.map((n) => valueOf(n.instance.ami)))).toEqual([
+      "ami-given",
+      "ami-given",
+      "ami-given",
+    ]);
   });
 });
 

@@ -54,7 +54,13 @@ const base: ClusterConfig = {
     { name: "infra", count: 1, instanceType: "t3.small", volumeSize: 20, labels: { type: "low-memory" } },
     { name: "app", count: 4, instanceType: "m7g.large", volumeSize: 30, labels: {} },
   ],
-  swarm: { taskHistoryLimit: 2, autolock: false, encryptOverlay: true, certExpiry: "2160h", defaultAddrPool: "10.128.0.0/12" },
+  swarm: {
+    taskHistoryLimit: 2,
+    autolock: false,
+    encryptOverlay: true,
+    certExpiry: "2160h",
+    defaultAddrPool: "10.128.0.0/12",
+  },
   stack: { name: "app", file: "stacks/app.yml", variables: {} },
   gateway: { port: 80, publicCidrs: ["0.0.0.0/0"], routes: [], placement: "infra" },
   images: [],
@@ -65,7 +71,16 @@ describe("planNodes", () => {
   const nodes = planNodes(base, subnets);
 
   it("lists managers first, then pools in order, with stable keys", () => {
-    expect(nodes.map((n) => n.key)).toEqual(["manager-0", "manager-1", "manager-2", "infra-0", "app-0", "app-1", "app-2", "app-3"]);
+    expect(nodes.map((n) => n.key)).toEqual([
+      "manager-0",
+      "manager-1",
+      "manager-2",
+      "infra-0",
+      "app-0",
+      "app-1",
+      "app-2",
+      "app-3",
+    ]);
   });
 
   it("spreads every group round-robin on its own", () => {
@@ -107,11 +122,21 @@ describe("architectureOf", () => {
 });
 
 describe("planSecurityRules", () => {
-  const rules = planSecurityRules({ adminCidrs: ["198.51.100.0/24"], encryptOverlay: true, gatewayPort: 8443, gatewayCidrs: ["0.0.0.0/0"] });
+  const rules = planSecurityRules({
+    adminCidrs: ["198.51.100.0/24"],
+    encryptOverlay: true,
+    gatewayPort: 8443,
+    gatewayCidrs: ["0.0.0.0/0"],
+  });
 
   it("opens ESP between members when overlays are encrypted, and only then", () => {
     expect(rules.find((r) => r.key === "swarm-esp")).toMatchObject({ protocol: "50", source: { clusterGroup: true } });
-    const plain = planSecurityRules({ adminCidrs: ["198.51.100.0/24"], encryptOverlay: false, gatewayPort: 80, gatewayCidrs: [] });
+    const plain = planSecurityRules({
+      adminCidrs: ["198.51.100.0/24"],
+      encryptOverlay: false,
+      gatewayPort: 80,
+      gatewayCidrs: [],
+    });
     expect(plain.find((r) => r.key === "swarm-esp")).toBeUndefined();
   });
 

@@ -17,7 +17,8 @@ describe("the dev cluster, offline", () => {
     const table = ofType(dev, INGRESS)
       .map((r) => {
         const i = r.inputs;
-        const source = i.cidrIpv4 ?? (i.referencedSecurityGroupId === named(dev, "dev-cluster").state.id ? "cluster" : "?");
+        const source =
+          i.cidrIpv4 ?? (i.referencedSecurityGroupId === named(dev, "dev-cluster").state.id ? "cluster" : "?");
         const group = i.securityGroupId === named(dev, "dev-gateway").state.id ? "gateway" : "cluster";
         return `${group} ${i.ipProtocol}/${i.fromPort ?? "-"}-${i.toPort ?? "-"} from ${source}`;
       })
@@ -75,13 +76,18 @@ describe("the dev cluster, offline", () => {
   it("exports IPs, ssh and DOCKER_HOST lines, and the generated private key only as a secret", () => {
     expect(dev.outputs).toMatchObject({
       managerPublicIps: [expect.any(String)],
-      workerIps: { infra: { public: [expect.any(String)] }, app: { private: [expect.any(String), expect.any(String)] } },
+      workerIps: {
+        infra: { public: [expect.any(String)] },
+        app: { private: [expect.any(String), expect.any(String)] },
+      },
       vpcId: expect.any(String),
     });
     expect(dev.outputs.dockerHost).toMatch(/^DOCKER_HOST=ssh:\/\/ubuntu@[\d.]+$/);
     expect(dev.outputs.ssh).toMatch(/^ssh -i ~\/\.ssh\/dev\.pem ubuntu@[\d.]+$/);
     expect(dev.secretOutputs).toContain("sshPrivateKey");
-    const plain = JSON.stringify(Object.fromEntries(Object.entries(dev.outputs).filter(([k]) => !dev.secretOutputs.includes(k))));
+    const plain = JSON.stringify(
+      Object.fromEntries(Object.entries(dev.outputs).filter(([k]) => !dev.secretOutputs.includes(k))),
+    );
     expect(plain).not.toMatch(/SWMTKN|PRIVATE KEY/);
   });
 
@@ -144,7 +150,10 @@ describe("command ordering, with commands that take time", () => {
   });
 
   it("joins managers one at a time and workers all at once", () => {
-    const joins = (prefix: string) => [0, 1, 2, 3].map((i) => prod.resources.find((r) => r.name === `prod-join-${prefix}-${i}`)).filter(Boolean) as typeof prod.resources;
+    const joins = (prefix: string) =>
+      [0, 1, 2, 3]
+        .map((i) => prod.resources.find((r) => r.name === `prod-join-${prefix}-${i}`))
+        .filter(Boolean) as typeof prod.resources;
     const managers = joins("manager");
     expect(managers).toHaveLength(3);
     expect(managers[1].startedAt).toBeGreaterThanOrEqual(managers[0].finishedAt!);
@@ -183,7 +192,10 @@ describe("command ordering, with commands that take time", () => {
 describe("scale", () => {
   it("adds a constant number of resources per worker", async () => {
     const count = async (workers: number) => {
-      const result = await runProgram({ stack: "dev", config: devConfig({ workerPools: [{ name: "app", count: workers }] }) });
+      const result = await runProgram({
+        stack: "dev",
+        config: devConfig({ workerPools: [{ name: "app", count: workers }] }),
+      });
       if (!result.ok) throw new Error(result.error);
       return result.resources.length;
     };
@@ -199,7 +211,10 @@ describe("autolock", () => {
     if (!result.ok) throw new Error(result.error);
     expect(result.secretOutputs).toContain("swarmUnlockKey");
     expect(result.outputs.swarmUnlockKey).toBe("SWMKEY-1-offline");
-    expect(named(result, "dev-unlock-key").inputs).toMatchObject({ logging: "none", create: "sudo bash -s unlock-key" });
+    expect(named(result, "dev-unlock-key").inputs).toMatchObject({
+      logging: "none",
+      create: "sudo bash -s unlock-key",
+    });
     expect(unwrapSecrets(named(result, "dev-init").inputs.stdin)).toContain("export AUTOLOCK='true'");
   });
 });

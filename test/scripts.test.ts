@@ -127,7 +127,16 @@ describe("the shared prelude scripts/lib/common.sh", () => {
 
   it("defines the helpers the scripts share", () => {
     expect(shared).toEqual(
-      expect.arrayContaining(["log", "die", "dk", "info", "require_env", "require_manager", "retry", "write_if_changed"]),
+      expect.arrayContaining([
+        "log",
+        "die",
+        "dk",
+        "info",
+        "require_env",
+        "require_manager",
+        "retry",
+        "write_if_changed",
+      ]),
     );
   });
 
@@ -375,7 +384,11 @@ describe("parameter checks (before any Docker call)", () => {
     const labels = "type=low-memory\n\npool=infra\r\nexpr=a=b\n";
     const r = run("bash", [
       "-c",
-      withTail("node-member", { LABELS: labels }, `parse_labels; for k in "\${!WANT[@]}"; do printf '%s=%s\\n' "$k" "\${WANT[$k]}"; done | sort`),
+      withTail(
+        "node-member",
+        { LABELS: labels },
+        `parse_labels; for k in "\${!WANT[@]}"; do printf '%s=%s\\n' "$k" "\${WANT[$k]}"; done | sort`,
+      ),
     ]);
     expect(r.stderr).toBe("");
     expect(r.stdout).toBe("expr=a=b\npool=infra\ntype=low-memory\n");

@@ -18,7 +18,11 @@ import { GatewayConfig, StackConfig } from "../lib/types";
 
 const ROOT = path.join(__dirname, "..");
 const APP_YML = fs.readFileSync(path.join(ROOT, "stacks", "app.yml"), "utf8");
-const STACK: StackConfig = { name: "app", file: "stacks/app.yml", variables: { GRAFANA_IMAGE: "grafana/grafana-oss:13.0.2" } };
+const STACK: StackConfig = {
+  name: "app",
+  file: "stacks/app.yml",
+  variables: { GRAFANA_IMAGE: "grafana/grafana-oss:13.0.2" },
+};
 const GATEWAY: GatewayConfig = {
   port: 80,
   publicCidrs: ["0.0.0.0/0"],
@@ -45,7 +49,12 @@ function stackConfig(files: Record<string, string>, env: Record<string, string>)
         args.push("-c", name);
       }
     }
-    return execFileSync("docker", args, { cwd: dir, env: { PATH: process.env.PATH, ...env }, encoding: "utf8", stdio: "pipe" });
+    return execFileSync("docker", args, {
+      cwd: dir,
+      env: { PATH: process.env.PATH, ...env },
+      encoding: "utf8",
+      stdio: "pipe",
+    });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -88,11 +97,18 @@ describe("names, hashes, encodings", () => {
     });
     expect(JSON.parse(lifecyclePolicy(5)).rules[0].selection.countNumber).toBe(5);
     // Another registry (the test harness's) has nothing to refresh: no region, nothing installed.
-    expect(registryAuthEnv("10.213.0.1:5000", "app")).toEqual({ REGISTRY: "10.213.0.1:5000", AWS_REGION: "", STACK_NAME: "app" });
+    expect(registryAuthEnv("10.213.0.1:5000", "app")).toEqual({
+      REGISTRY: "10.213.0.1:5000",
+      AWS_REGION: "",
+      STACK_NAME: "app",
+    });
   });
 
   test("gateway URLs", () => {
-    expect(gatewayUrls(["203.0.113.1", "203.0.113.2"], 8080)).toEqual(["http://203.0.113.1:8080", "http://203.0.113.2:8080"]);
+    expect(gatewayUrls(["203.0.113.1", "203.0.113.2"], 8080)).toEqual([
+      "http://203.0.113.1:8080",
+      "http://203.0.113.2:8080",
+    ]);
   });
 });
 
@@ -106,7 +122,9 @@ describe("encryptOverlayNetworks", () => {
       { "app.yml": encrypted, [HAPROXY_FILE]: "x" },
       { STACK_NAME: "app", ECHO_IMAGE: "echo:1", GATEWAY_CONFIG_HASH: "abc" },
     );
-    expect(merged).toMatch(/networks:\n {2}app:\n {4}driver: overlay\n {4}driver_opts:\n {6}encrypted: ""\n {4}attachable: true/);
+    expect(merged).toMatch(
+      /networks:\n {2}app:\n {4}driver: overlay\n {4}driver_opts:\n {6}encrypted: ""\n {4}attachable: true/,
+    );
   });
 
   test("existing driver_opts, external and flow-style networks", () => {
@@ -117,7 +135,7 @@ describe("encryptOverlayNetworks", () => {
       "  front:",
       "    driver: overlay",
       "    driver_opts:",
-      "      com.docker.network.driver.mtu: \"1400\"",
+      '      com.docker.network.driver.mtu: "1400"',
       "  shared:",
       "    external: true",
       "  back: {}",
@@ -133,7 +151,7 @@ describe("encryptOverlayNetworks", () => {
         "    driver: overlay",
         "    driver_opts:",
         '      encrypted: ""',
-        "      com.docker.network.driver.mtu: \"1400\"",
+        '      com.docker.network.driver.mtu: "1400"',
         "  shared:",
         "    external: true",
         "  back:",
@@ -159,9 +177,21 @@ describe("encryptOverlayNetworks", () => {
 describe("planStack", () => {
   test("env of deploy-stack.sh", () => {
     // WHEN
-    const plan = planStack({ stack: STACK, gateway: GATEWAY, encryptOverlay: false, compose: APP_YML, imageVariables: IMAGES });
+    const plan = planStack({
+      stack: STACK,
+      gateway: GATEWAY,
+      encryptOverlay: false,
+      compose: APP_YML,
+      imageVariables: IMAGES,
+    });
     // THEN
-    expect(Object.keys(plan.env).sort()).toEqual(["COMPOSE_B64", "CONVERGE_TIMEOUT", "FILES_B64", "STACK_NAME", "STACK_VARIABLES"]);
+    expect(Object.keys(plan.env).sort()).toEqual([
+      "COMPOSE_B64",
+      "CONVERGE_TIMEOUT",
+      "FILES_B64",
+      "STACK_NAME",
+      "STACK_VARIABLES",
+    ]);
     expect(decode(plan.env.COMPOSE_B64)).toBe(APP_YML);
     const [name, content] = plan.env.FILES_B64.trim().split(" ");
     expect(name).toBe(HAPROXY_FILE);
@@ -181,7 +211,13 @@ describe("planStack", () => {
   });
 
   test("the default compose file resolves with the planned variables", () => {
-    const plan = planStack({ stack: STACK, gateway: GATEWAY, encryptOverlay: false, compose: APP_YML, imageVariables: IMAGES });
+    const plan = planStack({
+      stack: STACK,
+      gateway: GATEWAY,
+      encryptOverlay: false,
+      compose: APP_YML,
+      imageVariables: IMAGES,
+    });
     const merged = stackConfig({ "app.yml": APP_YML, [HAPROXY_FILE]: plan.haproxyConfig }, plan.variables);
     expect(merged).toMatch(`name: app_gateway-${plan.hashes.haproxy}`);
     expect(merged).toMatch(`image: ${IMAGES.ECHO_IMAGE}`);
@@ -189,8 +225,20 @@ describe("planStack", () => {
   });
 
   test("hashes change exactly with their inputs", () => {
-    const base = planStack({ stack: STACK, gateway: GATEWAY, encryptOverlay: false, compose: APP_YML, imageVariables: IMAGES });
-    const same = planStack({ stack: STACK, gateway: GATEWAY, encryptOverlay: false, compose: APP_YML, imageVariables: { ...IMAGES } });
+    const base = planStack({
+      stack: STACK,
+      gateway: GATEWAY,
+      encryptOverlay: false,
+      compose: APP_YML,
+      imageVariables: IMAGES,
+    });
+    const same = planStack({
+      stack: STACK,
+      gateway: GATEWAY,
+      encryptOverlay: false,
+      compose: APP_YML,
+      imageVariables: { ...IMAGES },
+    });
     expect(same.hashes).toEqual(base.hashes);
 
     const newRoute = planStack({
@@ -203,11 +251,23 @@ describe("planStack", () => {
     expect(newRoute.hashes.haproxy).not.toBe(base.hashes.haproxy);
     expect(newRoute.hashes.compose).toBe(base.hashes.compose);
 
-    const newImage = planStack({ stack: STACK, gateway: GATEWAY, encryptOverlay: false, compose: APP_YML, imageVariables: { ECHO_IMAGE: "echo@sha256:" + "b".repeat(64) } });
+    const newImage = planStack({
+      stack: STACK,
+      gateway: GATEWAY,
+      encryptOverlay: false,
+      compose: APP_YML,
+      imageVariables: { ECHO_IMAGE: "echo@sha256:" + "b".repeat(64) },
+    });
     expect(newImage.hashes.images).not.toBe(base.hashes.images);
     expect(newImage.hashes.haproxy).toBe(base.hashes.haproxy);
 
-    const encrypted = planStack({ stack: STACK, gateway: GATEWAY, encryptOverlay: true, compose: APP_YML, imageVariables: IMAGES });
+    const encrypted = planStack({
+      stack: STACK,
+      gateway: GATEWAY,
+      encryptOverlay: true,
+      compose: APP_YML,
+      imageVariables: IMAGES,
+    });
     expect(encrypted.hashes.compose).not.toBe(base.hashes.compose);
     expect(decode(encrypted.env.COMPOSE_B64)).toMatch(/encrypted: ""/);
   });
@@ -243,7 +303,13 @@ describe("node scripts", () => {
   });
 
   test("rendered deploy-stack.sh starts with its parameters", () => {
-    const plan = planStack({ stack: STACK, gateway: GATEWAY, encryptOverlay: false, compose: APP_YML, imageVariables: IMAGES });
+    const plan = planStack({
+      stack: STACK,
+      gateway: GATEWAY,
+      encryptOverlay: false,
+      compose: APP_YML,
+      imageVariables: IMAGES,
+    });
     const text = renderScript("deploy-stack", plan.env);
     expect(text.startsWith(`#!/usr/bin/env bash\nexport COMPOSE_B64='${plan.env.COMPOSE_B64}'\n`)).toBe(true);
     expect(text).toMatch(/^export STACK_NAME='app'$/m);
@@ -283,9 +349,13 @@ exit 0
 `,
       { mode: 0o755 },
     );
-    fs.writeFileSync(path.join(dir, "docker-credential-ecr-login"), `#!/usr/bin/env bash\ncat >/dev/null\necho '{"Secret":"x"}'\n`, {
-      mode: 0o755,
-    });
+    fs.writeFileSync(
+      path.join(dir, "docker-credential-ecr-login"),
+      `#!/usr/bin/env bash\ncat >/dev/null\necho '{"Secret":"x"}'\n`,
+      {
+        mode: 0o755,
+      },
+    );
     try {
       // WHEN
       const result = spawnSync("bash", ["-s", "refresh"], {
@@ -331,7 +401,13 @@ describe("StackDeployment and ImageRepositories (Pulumi mocks)", () => {
         },
         call(args) {
           if (args.token === "aws:ecr/getAuthorizationToken:getAuthorizationToken") {
-            return { userName: "AWS", password: "token", authorizationToken: "x", proxyEndpoint: "https://x", expiresAt: "" };
+            return {
+              userName: "AWS",
+              password: "token",
+              authorizationToken: "x",
+              proxyEndpoint: "https://x",
+              expiresAt: "",
+            };
           }
           throw new Error(`no mock for the invoke ${args.token}`);
         },
@@ -342,7 +418,8 @@ describe("StackDeployment and ImageRepositories (Pulumi mocks)", () => {
     );
   });
 
-  const promiseOf = <T>(output: import("@pulumi/pulumi").Output<T>) => new Promise<T>((resolve) => output.apply(resolve));
+  const promiseOf = <T>(output: import("@pulumi/pulumi").Output<T>) =>
+    new Promise<T>((resolve) => output.apply(resolve));
 
   test("images, registry auth on each manager, remove holder, deploy with hash triggers", async () => {
     // GIVEN
@@ -358,7 +435,17 @@ describe("StackDeployment and ImageRepositories (Pulumi mocks)", () => {
     const stack = new StackDeployment("demo-app", {
       connection,
       managerConnections: [connection, { ...connection, host: "203.0.113.11" }],
-      config: { stack: STACK, gateway: GATEWAY, swarm: { taskHistoryLimit: 2, autolock: false, encryptOverlay: false, certExpiry: "2160h", defaultAddrPool: "10.128.0.0/12" } },
+      config: {
+        stack: STACK,
+        gateway: GATEWAY,
+        swarm: {
+          taskHistoryLimit: 2,
+          autolock: false,
+          encryptOverlay: false,
+          certExpiry: "2160h",
+          defaultAddrPool: "10.128.0.0/12",
+        },
+      },
       projectRoot: ROOT,
       imageVariables: images.imageVariables,
       gatewayAddresses: ["203.0.113.10"],
@@ -373,10 +460,22 @@ describe("StackDeployment and ImageRepositories (Pulumi mocks)", () => {
 
     const names = resources.map((r) => r.name);
     expect(names).toEqual(
-      expect.arrayContaining(["demo-echo", "demo-echo-lifecycle", "demo-echo-image", "demo-app-registry-auth-0", "demo-app-registry-auth-1", "demo-app-remove", "demo-app-deploy"]),
+      expect.arrayContaining([
+        "demo-echo",
+        "demo-echo-lifecycle",
+        "demo-echo-image",
+        "demo-app-registry-auth-0",
+        "demo-app-registry-auth-1",
+        "demo-app-remove",
+        "demo-app-deploy",
+      ]),
     );
     const repo = resources.find((r) => r.name === "demo-echo")!;
-    expect(repo.inputs).toMatchObject({ name: "demo/echo", forceDelete: true, imageScanningConfiguration: { scanOnPush: true } });
+    expect(repo.inputs).toMatchObject({
+      name: "demo/echo",
+      forceDelete: true,
+      imageScanningConfiguration: { scanOnPush: true },
+    });
 
     const deploy = resources.find((r) => r.name === "demo-app-deploy")!;
     expect(names.indexOf("demo-app-deploy")).toBeGreaterThan(names.indexOf("demo-app-remove"));
@@ -384,7 +483,9 @@ describe("StackDeployment and ImageRepositories (Pulumi mocks)", () => {
     expect(deploy.inputs.create).toBe("sudo bash -s deploy");
     expect(deploy.inputs.delete).toBeUndefined();
     expect(deploy.inputs.triggers).toHaveLength(4);
-    expect(deploy.inputs.stdin).toMatch(/^export STACK_VARIABLES='ECHO_IMAGE=123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/demo\/echo@sha256:c+$/m);
+    expect(deploy.inputs.stdin).toMatch(
+      /^export STACK_VARIABLES='ECHO_IMAGE=123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/demo\/echo@sha256:c+$/m,
+    );
 
     const remove = resources.find((r) => r.name === "demo-app-remove")!;
     expect(remove.inputs.create).toBeUndefined();

@@ -3,14 +3,7 @@
 // teardown that leaves nothing behind. Linux + root only (see test/harness/README.md).
 import { execFileSync } from "child_process";
 import * as fs from "fs";
-import {
-  defaultHarnessId,
-  downHosts,
-  ensureBaseImage,
-  HarnessInfo,
-  sshExec,
-  upHosts,
-} from "../harness/hosts";
+import { defaultHarnessId, downHosts, ensureBaseImage, HarnessInfo, sshExec, upHosts } from "../harness/hosts";
 
 const ID = defaultHarnessId();
 let info: HarnessInfo;
@@ -79,7 +72,10 @@ test("hosts have distinct hostnames and docker daemons, and the ready marker", a
 
 test("files a host writes are not visible on another host", async () => {
   const token = `probe-${process.pid}-${Date.now()}`;
-  await on("h1", `echo ${token} > /var/lib/aws-swarm/${token}; echo ${token} > /tmp/${token}; mkdir -p /etc/docker && echo ${token} > /etc/docker/${token}`);
+  await on(
+    "h1",
+    `echo ${token} > /var/lib/aws-swarm/${token}; echo ${token} > /tmp/${token}; mkdir -p /etc/docker && echo ${token} > /etc/docker/${token}`,
+  );
   expect(await on("h1", `cat /tmp/${token}`)).toBe(token);
   const other = await sshExec(info, "h2", `ls /var/lib/aws-swarm/${token} /tmp/${token} /etc/docker/${token}`);
   expect(other.code).not.toBe(0);
@@ -99,7 +95,12 @@ test("a swarm over SSH: dnsrr service, tasks.<svc> DNS and HTTP across hosts, ho
       const out = await on("h1", "docker node ls --format '{{.Hostname}} {{.Status}}'");
       return out.split("\n").filter((l) => l.endsWith("Ready")).length === 3 ? out : undefined;
     });
-    expect(nodes.split("\n").map((l) => l.split(" ")[0]).sort()).toEqual(["h1", "h2", "h3"]);
+    expect(
+      nodes
+        .split("\n")
+        .map((l) => l.split(" ")[0])
+        .sort(),
+    ).toEqual(["h1", "h2", "h3"]);
   });
 
   // h1 has never pulled anything: the image must come from the harness registry.

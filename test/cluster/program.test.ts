@@ -23,7 +23,10 @@ interface NodeRow {
 
 async function nodeList(host: string): Promise<NodeRow[]> {
   const out = await onHost(HARNESS, host, "docker node ls --format '{{json .}}'");
-  return out.split("\n").filter(Boolean).map((line) => JSON.parse(line));
+  return out
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
 }
 
 async function labelsOf(host: string, nodeId: string): Promise<Record<string, string>> {
@@ -82,9 +85,17 @@ describe("dev cluster from Pulumi.dev.yaml: 1 manager, infra(1, type=low-memory)
   });
 
   it("runs the service placed by node.labels.type == low-memory only on the infra node", async () => {
-    const nodes = await onHost(HARNESS, manager, "docker service ps app_grafana --filter desired-state=running --format '{{.Node}}'");
+    const nodes = await onHost(
+      HARNESS,
+      manager,
+      "docker service ps app_grafana --filter desired-state=running --format '{{.Node}}'",
+    );
     expect(nodes.split("\n")).toEqual([first.nodeHosts["infra-0"]]);
-    const app = await onHost(HARNESS, manager, "docker service ps app_hello app_world --filter desired-state=running --format '{{.Node}}'");
+    const app = await onHost(
+      HARNESS,
+      manager,
+      "docker service ps app_hello app_world --filter desired-state=running --format '{{.Node}}'",
+    );
     expect(new Set(app.split("\n"))).toEqual(new Set([first.nodeHosts["app-0"], first.nodeHosts["app-1"]]));
   });
 
@@ -96,7 +107,9 @@ describe("dev cluster from Pulumi.dev.yaml: 1 manager, infra(1, type=low-memory)
   });
 
   it("re-applies a changed label without rejoining the node", async () => {
-    const pools = dev.workerPools.map((pool: any) => (pool.name === "app" ? { ...pool, labels: { tier: "web" } } : pool));
+    const pools = dev.workerPools.map((pool: any) =>
+      pool.name === "app" ? { ...pool, labels: { tier: "web" } } : pool,
+    );
     const run = await timed("dev: pulumi up #3 (label change)", () =>
       upOnHarness(HARNESS, "dev", { ...dev, workerPools: pools }, first.nodeHosts),
     );
@@ -188,10 +201,17 @@ describe("ha cluster: 3 managers over 3 AZs, 2 workers", () => {
     for (const key of ["manager-0", "manager-1", "manager-2"]) {
       const nodes = await nodeList(run.nodeHosts[key]);
       expect(nodes).toHaveLength(5);
-      expect(nodes.map((n) => n.ManagerStatus).filter(Boolean).sort()).toEqual(["Leader", "Reachable", "Reachable"]);
+      expect(
+        nodes
+          .map((n) => n.ManagerStatus)
+          .filter(Boolean)
+          .sort(),
+      ).toEqual(["Leader", "Reachable", "Reachable"]);
     }
     const azs = await Promise.all(
-      ["manager-0", "manager-1", "manager-2"].map(async (key) => (await labelsOf(run.nodeHosts["manager-0"], ids[key])).az),
+      ["manager-0", "manager-1", "manager-2"].map(
+        async (key) => (await labelsOf(run.nodeHosts["manager-0"], ids[key])).az,
+      ),
     );
     expect(new Set(azs).size).toBe(3);
     // Every manager carries the gateway (placement: managers): each one answers.

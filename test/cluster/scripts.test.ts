@@ -9,7 +9,7 @@ import { downHosts, ensureBaseImage, findHost, HarnessInfo, sshExec, upHosts } f
 // HARNESS_ID defaults to 2 here so that this suite never collides with another harness user.
 
 const HARNESS_ID = Number(process.env.HARNESS_ID ?? "2");
-// eslint-disable-next-line no-console
+
 console.log(`scripts.test.ts uses harness ${HARNESS_ID} (env HARNESS_ID=${process.env.HARNESS_ID ?? "unset"})`);
 const CLUSTER = "scripts-test";
 
@@ -108,7 +108,6 @@ async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } finally {
-    // eslint-disable-next-line no-console
     console.log(`${label}: ${((Date.now() - start) / 1000).toFixed(1)}s`);
   }
 }
@@ -129,7 +128,11 @@ async function watchRemovedNode(info: HarnessInfo, host: string, seconds: number
   const seen: string[] = [];
   const start = Date.now();
   while (Date.now() - start < seconds * 1000) {
-    const s = await sh(info, host, "docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.NodeID}} {{.Swarm.Error}}'");
+    const s = await sh(
+      info,
+      host,
+      "docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.NodeID}} {{.Swarm.Error}}'",
+    );
     const t = ((Date.now() - start) / 1000).toFixed(0);
     if (seen.length === 0 || !seen[seen.length - 1].endsWith(`: ${s}`)) seen.push(`${t}s: ${s}`);
     if (s.startsWith("inactive")) break;
@@ -295,10 +298,17 @@ describe("node scripts on 1 manager + 3 workers (+1 host of another swarm)", () 
 
   it("converges swarm settings without re-creating the swarm (task history, autolock)", async () => {
     await timed("settings", async () => {
-      const changed = await ok(info, "h1", "swarm-init", initEnv(info, "h1", { TASK_HISTORY_LIMIT: "2", AUTOLOCK: "true" }));
+      const changed = await ok(
+        info,
+        "h1",
+        "swarm-init",
+        initEnv(info, "h1", { TASK_HISTORY_LIMIT: "2", AUTOLOCK: "true" }),
+      );
       expect(changed.stdout).toBe(swarmId);
       expect(changed.stdout + changed.stderr).not.toMatch(/SWMKEY|SWMTKN/);
-      expect(await sh(info, "h1", "docker info --format '{{.Swarm.Cluster.Spec.Orchestration.TaskHistoryRetentionLimit}}'")).toBe("2");
+      expect(
+        await sh(info, "h1", "docker info --format '{{.Swarm.Cluster.Spec.Orchestration.TaskHistoryRetentionLimit}}'"),
+      ).toBe("2");
       const key = (await ok(info, "h1", "swarm-token", {}, "unlock-key")).stdout;
       expect(key).toMatch(/^SWMKEY-1-/);
 
@@ -325,7 +335,9 @@ describe("node scripts on 1 manager + 3 workers (+1 host of another swarm)", () 
 
       const back = await ok(info, "h1", "swarm-init", initEnv(info, "h1"));
       expect(back.stdout).toBe(swarmId);
-      expect(await sh(info, "h1", "docker info --format '{{.Swarm.Cluster.Spec.Orchestration.TaskHistoryRetentionLimit}}'")).toBe("5");
+      expect(
+        await sh(info, "h1", "docker info --format '{{.Swarm.Cluster.Spec.Orchestration.TaskHistoryRetentionLimit}}'"),
+      ).toBe("5");
       expect((await ok(info, "h1", "swarm-token", {}, "unlock-key")).stdout).toBe("");
     });
   });
@@ -368,7 +380,13 @@ describe("node scripts on 1 manager + 3 workers (+1 host of another swarm)", () 
           `--constraint node.labels.probe==yes ${image} sleep infinity >/dev/null`,
       );
       const running = async () =>
-        (await sh(info, "h1", "docker service ps probe --filter desired-state=running --format '{{.Node}} {{.CurrentState}}'"))
+        (
+          await sh(
+            info,
+            "h1",
+            "docker service ps probe --filter desired-state=running --format '{{.Node}} {{.CurrentState}}'",
+          )
+        )
           .split("\n")
           .filter((l) => l.includes("Running"))
           .map((l) => l.split(" ")[0]);
@@ -379,7 +397,13 @@ describe("node scripts on 1 manager + 3 workers (+1 host of another swarm)", () 
       const victim = placed[0];
       expect(workers).toContain(victim);
 
-      const rm = await ok(info, "h1", "node-member", { NODE_ID: ids[victim], LABELS: "", DRAIN_TIMEOUT: "60" }, "remove");
+      const rm = await ok(
+        info,
+        "h1",
+        "node-member",
+        { NODE_ID: ids[victim], LABELS: "", DRAIN_TIMEOUT: "60" },
+        "remove",
+      );
       expect(rm.stdout).toBe("");
       expect(rm.stderr).toContain("drain");
       const list = await nodes(info, "h1");
@@ -394,7 +418,7 @@ describe("node scripts on 1 manager + 3 workers (+1 host of another swarm)", () 
 
       // What the removed node's own daemon does after `docker node rm --force`:
       const seen = await watchRemovedNode(info, victim, 60);
-      // eslint-disable-next-line no-console
+
       console.log(`removed node ${victim} (${ids[victim]}) reports:\n  ${seen.join("\n  ")}`);
 
       // removing again, removing the manager itself: notes, exit 0
@@ -447,7 +471,12 @@ describe("node scripts on 3 managers + 2 workers", () => {
       expect(list).toHaveLength(5);
       expect(list.filter((n) => n.manager === "Leader")).toHaveLength(1);
       expect(list.filter((n) => n.manager === "Reachable")).toHaveLength(2);
-      expect(list.filter((n) => n.manager === "").map((n) => n.hostname).sort()).toEqual(["h4", "h5"]);
+      expect(
+        list
+          .filter((n) => n.manager === "")
+          .map((n) => n.hostname)
+          .sort(),
+      ).toEqual(["h4", "h5"]);
 
       // second run of the joins: same node IDs, nothing to do
       for (const m of ["h2", "h3"]) {
@@ -477,7 +506,7 @@ describe("node scripts on 3 managers + 2 workers", () => {
       expect(raft).toBe("2");
 
       const seen = await watchRemovedNode(info, "h3", 60);
-      // eslint-disable-next-line no-console
+
       console.log(`removed manager h3 (${ids.h3}) reports:\n  ${seen.join("\n  ")}`);
       await ok(info, "h3", "swarm-join", {}, "leave");
       expect(await swarmState(info, "h3")).toBe("inactive");

@@ -144,7 +144,10 @@ function timed(label: string, started: number, extra = ""): number {
 }
 
 async function serviceImage(service: string): Promise<string> {
-  return must("h1", `docker service inspect --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}' ${service} </dev/null`);
+  return must(
+    "h1",
+    `docker service inspect --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}' ${service} </dev/null`,
+  );
 }
 
 beforeAll(async () => {
@@ -158,7 +161,9 @@ beforeAll(async () => {
   );
   const token = await must("h1", "docker swarm join-token -q worker </dev/null");
   await Promise.all(
-    ["h2", "h3", "h4"].map((h) => must(h, `docker swarm join --token ${token} ${ipOf("h1")}:2377 >/dev/null </dev/null`)),
+    ["h2", "h3", "h4"].map((h) =>
+      must(h, `docker swarm join --token ${token} ${ipOf("h1")}:2377 >/dev/null </dev/null`),
+    ),
   );
   for (const [host, labels] of Object.entries(LABELS)) {
     const flags = Object.entries(labels)
@@ -166,8 +171,11 @@ beforeAll(async () => {
       .join(" ");
     await must("h1", `docker node update ${flags} ${host} >/dev/null </dev/null`);
   }
-  await must("h1", "cat >/usr/local/bin/update-image.sh && chmod 755 /usr/local/bin/update-image.sh",
-    fs.readFileSync(path.join(ROOT, "scripts/update-image.sh"), "utf8"));
+  await must(
+    "h1",
+    "cat >/usr/local/bin/update-image.sh && chmod 755 /usr/local/bin/update-image.sh",
+    fs.readFileSync(path.join(ROOT, "scripts/update-image.sh"), "utf8"),
+  );
   timed("swarm of 4 hosts formed", started);
 
   const built = Date.now();
@@ -204,7 +212,10 @@ describe("stack on a real swarm", () => {
       app_grafana: { running: 1, desired: 1 },
     });
     // Placement: hello/world on the app pool, grafana on the low-memory node, gateway on h1.
-    const placed = await must("h1", "docker stack ps app --filter desired-state=running --format '{{.Name}} {{.Node}}' </dev/null");
+    const placed = await must(
+      "h1",
+      "docker stack ps app --filter desired-state=running --format '{{.Name}} {{.Node}}' </dev/null",
+    );
     for (const line of placed.split("\n")) {
       const [task, node] = line.split(" ");
       if (/^app_(hello|world)\./.test(task)) expect(["h2", "h3"]).toContain(node);
@@ -215,7 +226,10 @@ describe("stack on a real swarm", () => {
 
   test("a second deploy of the same files changes no service spec", async () => {
     const specs = () =>
-      must("h1", "docker service inspect --format '{{.Spec.Name}} {{json .Spec.TaskTemplate}}' app_gateway app_hello app_world app_grafana </dev/null");
+      must(
+        "h1",
+        "docker service inspect --format '{{.Spec.Name}} {{json .Spec.TaskTemplate}}' app_gateway app_hello app_world app_grafana </dev/null",
+      );
     const before = await specs();
     const started = Date.now();
     const r = await deployStack("deploy", deployEnv());
@@ -238,7 +252,9 @@ describe("stack on a real swarm", () => {
       for (const service of ["hello", "world"]) {
         const reply = await get(`/${service}/some/path?x=1`);
         expect(reply.status).toBe(200);
-        expect(reply.body).toMatch(new RegExp(`^service=${service} task=app_${service}\\.\\d+\\.\\S+ .* path=/${service}/some/path`));
+        expect(reply.body).toMatch(
+          new RegExp(`^service=${service} task=app_${service}\\.\\d+\\.\\S+ .* path=/${service}/some/path`),
+        );
         seen[service].add(/task=(\S+)/.exec(reply.body)![1]);
       }
     }
@@ -277,10 +293,16 @@ describe("stack on a real swarm", () => {
   test("a rolling update under steady load loses no request", async () => {
     // WHEN
     const started = Date.now();
-    const load = await underLoad(() => get("/world"), () => updateImage("world", images.v2), { tailMs: 3000 });
+    const load = await underLoad(
+      () => get("/world"),
+      () => updateImage("world", images.v2),
+      { tailMs: 3000 },
+    );
     const seconds = timed("rolling update world v1 → v2 under load", started);
     // THEN
-    console.log(`rolling update: ${load.sent} sent, ${load.failed} failed; versions seen ${JSON.stringify(load.versions)}; errors ${JSON.stringify(load.errors)}`);
+    console.log(
+      `rolling update: ${load.sent} sent, ${load.failed} failed; versions seen ${JSON.stringify(load.versions)}; errors ${JSON.stringify(load.errors)}`,
+    );
     expect(load.result.code).toBe(0);
     expect(JSON.parse(load.result.stdout)).toMatchObject({ service: "app_world", state: "completed" });
     expect(load.errors).toEqual({});
@@ -296,10 +318,16 @@ describe("stack on a real swarm", () => {
     // WHEN
     const before = await serviceImage("app_world");
     const started = Date.now();
-    const load = await underLoad(() => get("/world"), () => updateImage("world", images.broken), { tailMs: 3000 });
+    const load = await underLoad(
+      () => get("/world"),
+      () => updateImage("world", images.broken),
+      { tailMs: 3000 },
+    );
     timed("broken update of world rolled back", started, `state ${JSON.parse(load.result.stdout || "{}").state}`);
     // THEN
-    console.log(`during the failed update: ${load.sent} sent, ${load.failed} failed; versions seen ${JSON.stringify(load.versions)}; errors ${JSON.stringify(load.errors)}`);
+    console.log(
+      `during the failed update: ${load.sent} sent, ${load.failed} failed; versions seen ${JSON.stringify(load.versions)}; errors ${JSON.stringify(load.errors)}`,
+    );
     expect(load.result.code).toBe(1);
     expect(load.result.stderr).toMatch(/rollback completed|rollback_completed/);
     expect(JSON.parse(load.result.stdout)).toMatchObject({ state: "rollback_completed" });
@@ -321,7 +349,10 @@ describe("stack on a real swarm", () => {
     const count = async () => {
       const counts = await Promise.all(
         ["h2", "h3"].map((h) =>
-          must(h, "docker ps -a --filter label=com.docker.swarm.service.name=app_world --format '{{.State}}' </dev/null"),
+          must(
+            h,
+            "docker ps -a --filter label=com.docker.swarm.service.name=app_world --format '{{.State}}' </dev/null",
+          ),
         ),
       );
       const states = counts.join("\n").split("\n").filter(Boolean);
@@ -335,7 +366,9 @@ describe("stack on a real swarm", () => {
       console.log(`containers now: ${JSON.stringify(await count())}`);
       throw error;
     });
-    console.log(`task history: ${settled.old} old containers of app_world (limit ${TASK_HISTORY_LIMIT} → at most ${allowed}), ${settled.total - settled.old} running`);
+    console.log(
+      `task history: ${settled.old} old containers of app_world (limit ${TASK_HISTORY_LIMIT} → at most ${allowed}), ${settled.total - settled.old} running`,
+    );
     expect(settled.total - settled.old).toBe(3);
     const tasks = await must("h1", "docker service ps app_world --format '{{.Name}}' </dev/null");
     expect(tasks.split("\n").length).toBeLessThanOrEqual(3 * TASK_HISTORY_LIMIT);
@@ -354,9 +387,13 @@ describe("stack on a real swarm", () => {
     });
     const r = await deployStack("deploy", plan.env);
     if (r.code !== 0) throw new Error(`deploy failed (${r.code}):\n${r.stderr}`);
-    expect(await must("h1", "docker config ls --format '{{.Name}}' </dev/null")).toMatch(`app_gateway-${plan.hashes.haproxy}`);
+    expect(await must("h1", "docker config ls --format '{{.Name}}' </dev/null")).toMatch(
+      `app_gateway-${plan.hashes.haproxy}`,
+    );
     expect(before).not.toMatch(`app_gateway-${plan.hashes.haproxy}`);
-    await waitFor("the new route", 60, async () => ((await get("/hello/v2/x")).body.startsWith("service=world") ? true : undefined));
+    await waitFor("the new route", 60, async () =>
+      (await get("/hello/v2/x")).body.startsWith("service=world") ? true : undefined,
+    );
     timed("routing change deployed (gateway stop-first)", started);
     expect((await get("/hello/x")).body).toMatch(/^service=hello /);
   });

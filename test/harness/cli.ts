@@ -35,7 +35,9 @@ async function up(args: string[]) {
   }
   for (const [key, hostName] of Object.entries(run.nodeHosts)) {
     const host = hosts.hosts.find((h) => h.name === hostName)!;
-    console.log(`${key.padEnd(14)} DOCKER_HOST=ssh://${hosts.sshUser}@${host.ip}   (ssh -i ${hosts.privateKeyPath} ${hosts.sshUser}@${host.ip})`);
+    console.log(
+      `${key.padEnd(14)} DOCKER_HOST=ssh://${hosts.sshUser}@${host.ip}   (ssh -i ${hosts.privateKeyPath} ${hosts.sshUser}@${host.ip})`,
+    );
   }
   console.log(`remove it with: npm run cluster:down -- --id ${id}`);
 }
@@ -50,7 +52,9 @@ async function main() {
   } else if (verb === "down") {
     await downHosts(Number(argument(args, "--id") ?? DEFAULT_ID));
   } else {
-    throw new Error("usage: cli.ts up --config <Pulumi.<stack>.yaml> [--stack <compose file>] [--id N] | down [--id N]");
+    throw new Error(
+      "usage: cli.ts up --config <Pulumi.<stack>.yaml> [--stack <compose file>] [--id N] | down [--id N]",
+    );
   }
 }
 

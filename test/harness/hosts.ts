@@ -102,7 +102,11 @@ function installCleanupHandlers(): void {
   }
   handlersInstalled = true;
   process.once("exit", downAllSync);
-  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+    ["SIGHUP", 129],
+  ] as const) {
     process.once(signal, () => {
       downAllSync();
       process.exit(code);
@@ -173,11 +177,7 @@ export function ensureBaseImage(id: number = defaultHarnessId()): Promise<string
  * The Dockerfile should start with `ARG BASE_IMAGE` / `FROM ${BASE_IMAGE}` and only COPY files.
  * Returns the pushed reference (name:tag prefixed with the registry unless it already is).
  */
-export function buildImage(
-  nameTag: string,
-  contextDir: string,
-  id: number = defaultHarnessId(),
-): Promise<string> {
+export function buildImage(nameTag: string, contextDir: string, id: number = defaultHarnessId()): Promise<string> {
   return hostsSh(id, "build-image", nameTag, contextDir);
 }
 
@@ -192,22 +192,23 @@ export function findHost(info: HarnessInfo, hostName: string): TestHost {
 /** OpenSSH client options for a harness host; host keys change on every `up`. */
 export function sshArgs(info: HarnessInfo): string[] {
   return [
-    "-i", info.privateKeyPath,
-    "-o", "StrictHostKeyChecking=no",
-    "-o", "UserKnownHostsFile=/dev/null",
-    "-o", "BatchMode=yes",
-    "-o", "LogLevel=ERROR",
-    "-o", "ConnectTimeout=10",
+    "-i",
+    info.privateKeyPath,
+    "-o",
+    "StrictHostKeyChecking=no",
+    "-o",
+    "UserKnownHostsFile=/dev/null",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "LogLevel=ERROR",
+    "-o",
+    "ConnectTimeout=10",
   ];
 }
 
 /** Runs `command` on a host over SSH (as the harness user), feeding `stdin` if given. */
-export function sshExec(
-  info: HarnessInfo,
-  hostName: string,
-  command: string,
-  stdin?: string,
-): Promise<ExecResult> {
+export function sshExec(info: HarnessInfo, hostName: string, command: string, stdin?: string): Promise<ExecResult> {
   const host = findHost(info, hostName);
   return run("ssh", [...sshArgs(info), `${info.sshUser}@${host.ip}`, command], process.env, stdin);
 }

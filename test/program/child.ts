@@ -33,7 +33,10 @@ async function main() {
   for (const [key, value] of Object.entries(job.config)) {
     config[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
   }
-  pulumi.runtime.setAllConfig(config, (job.secretKeys ?? []).map((key) => `${PROJECT}:${key}`));
+  pulumi.runtime.setAllConfig(
+    config,
+    (job.secretKeys ?? []).map((key) => `${PROJECT}:${key}`),
+  );
   const mocks = new ProgramMocks(job);
   await pulumi.runtime.setMocks(mocks, PROJECT, job.stack, false);
 

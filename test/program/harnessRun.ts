@@ -15,7 +15,9 @@ export function readStackConfig(file: string): Record<string, any> {
       continue;
     }
     if (value && typeof value === "object" && "secure" in value) {
-      throw new Error(`${file}: ${key} is encrypted; the local cluster uses its own SSH key, remove it or use another file`);
+      throw new Error(
+        `${file}: ${key} is encrypted; the local cluster uses its own SSH key, remove it or use another file`,
+      );
     }
     config[key.slice(PREFIX.length)] = value;
   }
@@ -40,7 +42,11 @@ export function nodeKeysOf(config: Record<string, any>): string[] {
 }
 
 /** Gives every node key that has no host yet the first free one; keeps existing assignments. */
-export function assignHosts(keys: string[], hosts: HarnessInfo, current: Record<string, string> = {}): Record<string, string> {
+export function assignHosts(
+  keys: string[],
+  hosts: HarnessInfo,
+  current: Record<string, string> = {},
+): Record<string, string> {
   const assigned = { ...current };
   const free = hosts.hosts.map((h) => h.name).filter((name) => !Object.values(assigned).includes(name));
   for (const key of keys.filter((k) => !assigned[k])) {
@@ -58,7 +64,10 @@ export function assignHosts(keys: string[], hosts: HarnessInfo, current: Record<
  * the stack's third-party images replaced by local ones.
  */
 export function harnessConfig(config: Record<string, any>, hosts: HarnessInfo, stack: string): Record<string, unknown> {
-  const variables = { ...harnessStackVariables(hosts, config.clusterName ?? stack), ...(config.stack?.variables ?? {}) };
+  const variables = {
+    ...harnessStackVariables(hosts, config.clusterName ?? stack),
+    ...(config.stack?.variables ?? {}),
+  };
   return {
     ...config,
     stack: { ...(config.stack ?? {}), variables },

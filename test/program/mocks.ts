@@ -84,7 +84,10 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
       case "command:remote:Command":
         return this.command(args.name, unwrapSecrets(inputs));
       case "tls:index/privateKey:PrivateKey":
-        return { publicKeyOpenssh: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOfflineMockKey", privateKeyOpenssh: FAKE_PRIVATE_KEY };
+        return {
+          publicKeyOpenssh: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOfflineMockKey",
+          privateKeyOpenssh: FAKE_PRIVATE_KEY,
+        };
       case "aws:ec2/keyPair:KeyPair":
         return { keyName: `${inputs.keyNamePrefix ?? ""}0001` };
       case "aws:iam/role:Role":
@@ -107,8 +110,8 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
       const octets = Buffer.from(shortHash(name), "hex");
       return {
         id: `i-${shortHash(name)}`,
-        publicIp: `198.51.${octets[0]}.${octets[1] % 250 + 1}`,
-        privateIp: `10.0.${octets[2]}.${octets[3] % 250 + 1}`,
+        publicIp: `198.51.${octets[0]}.${(octets[1] % 250) + 1}`,
+        privateIp: `10.0.${octets[2]}.${(octets[3] % 250) + 1}`,
       };
     }
     const key = nodeKeyOf(name, this.cluster);
@@ -154,7 +157,9 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
     const result = await sshRun(inputs.connection, create, inputs.stdin);
     const trim = (text: string) => text.replace(/\n$/, "");
     if (result.code !== 0) {
-      throw new Error(`Process exited with status ${result.code}: running "${create}":\n${result.stdout}${result.stderr}`);
+      throw new Error(
+        `Process exited with status ${result.code}: running "${create}":\n${result.stdout}${result.stderr}`,
+      );
     }
     return { stdout: trim(result.stdout), stderr: trim(result.stderr) };
   }

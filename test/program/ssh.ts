@@ -33,12 +33,18 @@ function keyFileFor(privateKey: string): string {
 
 function sshOnce(target: SshTarget, command: string, stdin: string | undefined): Promise<SshResult> {
   const args = [
-    "-o", "BatchMode=yes",
-    "-o", "StrictHostKeyChecking=no",
-    "-o", "UserKnownHostsFile=/dev/null",
-    "-o", "LogLevel=ERROR",
-    "-o", "ConnectTimeout=10",
-    "-p", String(target.port ?? 22),
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "StrictHostKeyChecking=no",
+    "-o",
+    "UserKnownHostsFile=/dev/null",
+    "-o",
+    "LogLevel=ERROR",
+    "-o",
+    "ConnectTimeout=10",
+    "-p",
+    String(target.port ?? 22),
   ];
   if (target.privateKey) {
     args.push("-i", keyFileFor(target.privateKey), "-o", "IdentitiesOnly=yes");
