@@ -5,6 +5,7 @@ import { ImageRepositories } from "./components/imageRepositories";
 import { Network } from "./components/network";
 import { NodeAccess } from "./components/nodeAccess";
 import { NodeGroup } from "./components/nodeGroup";
+import { clusterOutputs } from "./components/outputs";
 import { SecurityGroups } from "./components/securityGroups";
 import { StackDeployment } from "./components/stackDeployment";
 import { SwarmCluster } from "./components/swarmCluster";
@@ -68,25 +69,5 @@ export = async () => {
     { dependsOn: swarm.members },
   );
 
-  const ipsOf = (pool: string) => {
-    const instances = nodes.filter((node) => node.plan.pool === pool).map((node) => node.instance);
-    return { public: instances.map((i) => i.publicIp), private: instances.map((i) => i.privateIp) };
-  };
-  const managers = ipsOf(config.managers.name);
-  const firstManagerIp = nodes[0].instance.publicIp;
-  return {
-    gatewayUrls: stack.gatewayUrls,
-    stackStatus: stack.deployStatus,
-    vpcId: network.vpcId,
-    managerPublicIps: managers.public,
-    managerPrivateIps: managers.private,
-    workerIps: Object.fromEntries(config.workerPools.map((pool) => [pool.name, ipsOf(pool.name)])),
-    // With a generated key: `pulumi stack output --show-secrets sshPrivateKey > ~/.ssh/<cluster>.pem`.
-    ssh: pulumi.interpolate`ssh ${access.keyGenerated ? `-i ~/.ssh/${name}.pem ` : ""}${config.sshUser}@${firstManagerIp}`,
-    dockerHost: pulumi.interpolate`DOCKER_HOST=ssh://${config.sshUser}@${firstManagerIp}`,
-    sshPrivateKey: access.keyGenerated ? access.privateKey : undefined,
-    swarmId: swarm.swarmId,
-    nodeIds: swarm.nodeIds,
-    swarmUnlockKey: swarm.unlockKey,
-  };
+  return clusterOutputs({ config, vpcId: network.vpcId, access, nodes, swarm, stack });
 };

@@ -41,45 +41,7 @@ export class ImageRepositories extends pulumi.ComponentResource {
       throw new Error(`two images map to the compose variable ${clash}; rename one of them`);
     }
 
-    const built = args.images.map((image) => {
-      const role = image.name.replace(/[^a-z0-9]+/g, "-");
-      const repository = new aws.ecr.Repository(
-        `${name}-${role}`,
-        {
-          name: args.repositoryPrefix ? `${args.repositoryPrefix}/${image.name}` : image.name,
-          imageScanningConfiguration: { scanOnPush: true },
-          imageTagMutability: "MUTABLE",
-          // Destroy must work although the repository holds images.
-          forceDelete: true,
-          tags: args.tags,
-        },
-        { parent: this },
-      );
-      new aws.ecr.LifecyclePolicy(
-        `${name}-${role}-lifecycle`,
-        { repository: repository.name, policy: lifecyclePolicy(keep) },
-        { parent: this },
-      );
-      const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, { parent: this });
-      const pushed = new docker.Image(
-        `${name}-${role}-image`,
-        {
-          imageName: pulumi.interpolate`${repository.repositoryUrl}:latest`,
-          build: {
-            context: path.resolve(args.projectRoot, image.context),
-            dockerfile: path.resolve(args.projectRoot, image.context, image.dockerfile),
-            platform,
-          },
-          registry: {
-            server: repository.repositoryUrl,
-            username: auth.userName,
-            password: pulumi.secret(auth.password),
-          },
-        },
-        { parent: this },
-      );
-      return { image, repository, digest: pushed.repoDigest };
-    });
+    const built = args.images.map((image) => this.publish(name, image, args, keep, platform));
 
     this.imageVariables = pulumi
       .all(built.map(({ image, digest }) => digest.apply((d) => [imageVariableName(image.name), d] as const)))
@@ -93,5 +55,52 @@ export class ImageRepositories extends pulumi.ComponentResource {
       registryUrl: this.registryUrl,
       repositoryUrls: this.repositoryUrls,
     });
+  }
+
+  /** One image: its ECR repository with a lifecycle policy, built and pushed, addressed by digest. */
+  private publish(
+    name: string,
+    image: ImageConfig,
+    args: ImageRepositoriesArgs,
+    keep: number,
+    platform: pulumi.Input<string>,
+  ) {
+    const role = image.name.replace(/[^a-z0-9]+/g, "-");
+    const repository = new aws.ecr.Repository(
+      `${name}-${role}`,
+      {
+        name: args.repositoryPrefix ? `${args.repositoryPrefix}/${image.name}` : image.name,
+        imageScanningConfiguration: { scanOnPush: true },
+        imageTagMutability: "MUTABLE",
+        // Destroy must work although the repository holds images.
+        forceDelete: true,
+        tags: args.tags,
+      },
+      { parent: this },
+    );
+    new aws.ecr.LifecyclePolicy(
+      `${name}-${role}-lifecycle`,
+      { repository: repository.name, policy: lifecyclePolicy(keep) },
+      { parent: this },
+    );
+    const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, { parent: this });
+    const pushed = new docker.Image(
+      `${name}-${role}-image`,
+      {
+        imageName: pulumi.interpolate`${repository.repositoryUrl}:latest`,
+        build: {
+          context: path.resolve(args.projectRoot, image.context),
+          dockerfile: path.resolve(args.projectRoot, image.context, image.dockerfile),
+          platform,
+        },
+        registry: {
+          server: repository.repositoryUrl,
+          username: auth.userName,
+          password: pulumi.secret(auth.password),
+        },
+      },
+      { parent: this },
+    );
+    return { image, repository, digest: pushed.repoDigest };
   }
 }

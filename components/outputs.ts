@@ -1,0 +1,41 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterConfig } from "../lib/types";
+import { NodeAccess } from "./nodeAccess";
+import { NodeInstance } from "./nodeGroup";
+import { StackDeployment } from "./stackDeployment";
+import { SwarmCluster } from "./swarmCluster";
+
+export interface ClusterParts {
+  config: ClusterConfig;
+  vpcId: pulumi.Output<string>;
+  access: NodeAccess;
+  nodes: NodeInstance[];
+  swarm: SwarmCluster;
+  stack: StackDeployment;
+}
+
+/** The stack outputs (README "Outputs"); secrets stay secret because their sources are. */
+export function clusterOutputs({ config, vpcId, access, nodes, swarm, stack }: ClusterParts) {
+  const name = config.clusterName;
+  const ipsOf = (pool: string) => {
+    const instances = nodes.filter((node) => node.plan.pool === pool).map((node) => node.instance);
+    return { public: instances.map((i) => i.publicIp), private: instances.map((i) => i.privateIp) };
+  };
+  const managers = ipsOf(config.managers.name);
+  const firstManagerIp = nodes[0].instance.publicIp;
+  return {
+    gatewayUrls: stack.gatewayUrls,
+    stackStatus: stack.deployStatus,
+    vpcId,
+    managerPublicIps: managers.public,
+    managerPrivateIps: managers.private,
+    workerIps: Object.fromEntries(config.workerPools.map((pool) => [pool.name, ipsOf(pool.name)])),
+    // With a generated key: `pulumi stack output --show-secrets sshPrivateKey > ~/.ssh/<cluster>.pem`.
+    ssh: pulumi.interpolate`ssh ${access.keyGenerated ? `-i ~/.ssh/${name}.pem ` : ""}${config.sshUser}@${firstManagerIp}`,
+    dockerHost: pulumi.interpolate`DOCKER_HOST=ssh://${config.sshUser}@${firstManagerIp}`,
+    sshPrivateKey: access.keyGenerated ? access.privateKey : undefined,
+    swarmId: swarm.swarmId,
+    nodeIds: swarm.nodeIds,
+    swarmUnlockKey: swarm.unlockKey,
+  };
+}
