@@ -80,7 +80,7 @@ describe("renderHaproxyConfig", () => {
     expect(haproxyCheck(config)).toMatch(/valid/);
   });
 
-  test("resolves through Swarm DNS with the guardrails of gateway.md §3.1", () => {
+  test("resolves through Swarm DNS with the settings docs/stack-and-gateway.md explains (resolvers, init-addr none, server-template)", () => {
     const config = renderHaproxyConfig({ routes: ONE, stackName: "app" });
     expect(config).toMatch(/nameserver docker 127\.0\.0\.11:53/);
     expect(config).toMatch(/accepted_payload_size 8192/);
