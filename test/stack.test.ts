@@ -11,6 +11,7 @@ import {
   encryptOverlayNetworks,
   gatewayUrls,
   planStack,
+  StackPlanInput,
   renderVariables,
   variablesHash,
 } from "../lib/stack";
@@ -174,16 +175,22 @@ describe("encryptOverlayNetworks", () => {
   });
 });
 
+/** The default stack's plan, with some inputs changed. */
+function planApp(changes: Partial<StackPlanInput> = {}) {
+  return planStack({
+    stack: STACK,
+    gateway: GATEWAY,
+    encryptOverlay: false,
+    compose: APP_YML,
+    imageVariables: IMAGES,
+    ...changes,
+  });
+}
+
 describe("planStack", () => {
   test("env of deploy-stack.sh", () => {
     // WHEN
-    const plan = planStack({
-      stack: STACK,
-      gateway: GATEWAY,
-      encryptOverlay: false,
-      compose: APP_YML,
-      imageVariables: IMAGES,
-    });
+    const plan = planApp();
     // THEN
     expect(Object.keys(plan.env).sort()).toEqual([
       "COMPOSE_B64",
@@ -211,13 +218,7 @@ describe("planStack", () => {
   });
 
   test("the default compose file resolves with the planned variables", () => {
-    const plan = planStack({
-      stack: STACK,
-      gateway: GATEWAY,
-      encryptOverlay: false,
-      compose: APP_YML,
-      imageVariables: IMAGES,
-    });
+    const plan = planApp();
     const merged = stackConfig({ "app.yml": APP_YML, [HAPROXY_FILE]: plan.haproxyConfig }, plan.variables);
     expect(merged).toMatch(`name: app_gateway-${plan.hashes.haproxy}`);
     expect(merged).toMatch(`image: ${IMAGES.ECHO_IMAGE}`);
@@ -225,60 +226,28 @@ describe("planStack", () => {
   });
 
   test("hashes change exactly with their inputs", () => {
-    const base = planStack({
-      stack: STACK,
-      gateway: GATEWAY,
-      encryptOverlay: false,
-      compose: APP_YML,
-      imageVariables: IMAGES,
-    });
-    const same = planStack({
-      stack: STACK,
-      gateway: GATEWAY,
-      encryptOverlay: false,
-      compose: APP_YML,
-      imageVariables: { ...IMAGES },
-    });
+    const base = planApp();
+    const same = planApp({ imageVariables: { ...IMAGES } });
     expect(same.hashes).toEqual(base.hashes);
 
-    const newRoute = planStack({
-      stack: STACK,
+    const newRoute = planApp({
       gateway: { ...GATEWAY, routes: [...GATEWAY.routes, { path: "/grafana", service: "grafana", port: 3000 }] },
-      encryptOverlay: false,
-      compose: APP_YML,
-      imageVariables: IMAGES,
     });
     expect(newRoute.hashes.haproxy).not.toBe(base.hashes.haproxy);
     expect(newRoute.hashes.compose).toBe(base.hashes.compose);
 
-    const newImage = planStack({
-      stack: STACK,
-      gateway: GATEWAY,
-      encryptOverlay: false,
-      compose: APP_YML,
-      imageVariables: { ECHO_IMAGE: "echo@sha256:" + "b".repeat(64) },
-    });
+    const newImage = planApp({ imageVariables: { ECHO_IMAGE: "echo@sha256:" + "b".repeat(64) } });
     expect(newImage.hashes.images).not.toBe(base.hashes.images);
     expect(newImage.hashes.haproxy).toBe(base.hashes.haproxy);
 
-    const encrypted = planStack({
-      stack: STACK,
-      gateway: GATEWAY,
-      encryptOverlay: true,
-      compose: APP_YML,
-      imageVariables: IMAGES,
-    });
+    const encrypted = planApp({ encryptOverlay: true });
     expect(encrypted.hashes.compose).not.toBe(base.hashes.compose);
     expect(decode(encrypted.env.COMPOSE_B64)).toMatch(/encrypted: ""/);
   });
 
   test("the program's own variables win over user variables", () => {
-    const plan = planStack({
+    const plan = planApp({
       stack: { ...STACK, variables: { STACK_NAME: "other", GATEWAY_PORT: "1", ECHO_IMAGE: "stale:1" } },
-      gateway: GATEWAY,
-      encryptOverlay: false,
-      compose: APP_YML,
-      imageVariables: IMAGES,
     });
     expect(plan.variables.STACK_NAME).toBe("app");
     expect(plan.variables.GATEWAY_PORT).toBe("80");
@@ -303,13 +272,7 @@ describe("node scripts", () => {
   });
 
   test("rendered deploy-stack.sh starts with its parameters", () => {
-    const plan = planStack({
-      stack: STACK,
-      gateway: GATEWAY,
-      encryptOverlay: false,
-      compose: APP_YML,
-      imageVariables: IMAGES,
-    });
+    const plan = planApp();
     const text = renderScript("deploy-stack", plan.env);
     expect(text.startsWith(`#!/usr/bin/env bash\nexport COMPOSE_B64='${plan.env.COMPOSE_B64}'\n`)).toBe(true);
     expect(text).toMatch(/^export STACK_NAME='app'$/m);
