@@ -117,13 +117,14 @@ export class SwarmCluster extends pulumi.ComponentResource {
    * and all workers at once. stdout is the node's swarm id.
    */
   private joins(nodes: Node[], init: command.remote.Command, tokens: Secrets["joinTokens"]): command.remote.Command[] {
-    const managerAddr = nodes[0].instance.privateIp;
+    // Every manager, not only the first: a join must not depend on one particular manager.
+    const managerAddrs = pulumi.all(nodes.filter((n) => n.plan.role === "manager").map((n) => n.instance.privateIp));
     let previousManager: pulumi.Resource = init;
     return nodes.map(({ plan, instance, connection }) => {
       const script = pulumi
-        .all([tokens[plan.role], managerAddr, instance.privateIp, init.stdout])
-        .apply(([token, managerAddr, advertiseAddr, swarmId]) =>
-          renderJoin({ role: plan.role, managerAddr, token, advertiseAddr, swarmId }),
+        .all([tokens[plan.role], managerAddrs, instance.privateIp, init.stdout])
+        .apply(([token, managerAddrs, advertiseAddr, swarmId]) =>
+          renderJoin({ role: plan.role, managerAddrs, token, advertiseAddr, swarmId }),
         );
       const join = nodeScript(
         `${this.prefix}-join-${plan.key}`,

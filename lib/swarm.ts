@@ -44,7 +44,8 @@ export function renderToken(): string {
 
 export interface JoinParameters {
   role: "manager" | "worker";
-  managerAddr: string;
+  /** Every configured manager's private address: the join tries each in turn. */
+  managerAddrs: string[];
   token: string;
   advertiseAddr: string;
   swarmId: string;
@@ -53,7 +54,7 @@ export interface JoinParameters {
 export function renderJoin(p: JoinParameters): string {
   return renderScript("swarm-join", {
     ROLE: p.role,
-    MANAGER_ADDR: p.managerAddr,
+    MANAGER_ADDRS: p.managerAddrs.join(" "),
     SWARM_JOIN_TOKEN: p.token,
     ADVERTISE_ADDR: p.advertiseAddr,
     SWARM_ID: p.swarmId,

@@ -43,7 +43,10 @@ function withTail(name: string, env: Record<string, string>, tail: string): stri
   return text.slice(0, -'main "$@"\n'.length) + tail + "\n";
 }
 
-/** A PATH whose `docker` is a stub: `info` prints $FAKE_STATE, `swarm join` fails like a refused token. */
+/**
+ * A PATH whose `docker` is a stub (`info` prints $FAKE_STATE) and whose `curl`, standing in for the
+ * Engine API, refuses a join like a refused token.
+ */
 let stubDir: string;
 beforeAll(() => {
   stubDir = fs.mkdtempSync(path.join(os.tmpdir(), "aws-swarm-scripts-"));
@@ -52,12 +55,26 @@ beforeAll(() => {
     [
       "#!/usr/bin/env bash",
       'case "$1 ${2:-}" in',
-      '  "info --format") [[ $3 == *LocalNodeState* ]] && { echo "${FAKE_STATE:-inactive}"; exit 0; }; echo ""; exit 0 ;;',
-      // Echo the arguments back, as a careless tool might: the script must hide the token.
-      '  "swarm join") echo "Error response from daemon: rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster ($*)" >&2; exit 1 ;;',
+      '  "info --format") [[ $3 == *LocalNodeState* ]] && { echo "${FAKE_STATE:-inactive}"; exit 0; }',
+      '    [[ $3 == *NodeID* ]] && { echo "${FAKE_NODE_ID:-}"; exit 0; }; echo ""; exit 0 ;;',
       "esac",
       'echo "docker stub: unexpected call: $*" >&2',
       "exit 99",
+    ].join("\n") + "\n",
+    { mode: 0o755 },
+  );
+  fs.writeFileSync(
+    path.join(stubDir, "curl"),
+    [
+      "#!/usr/bin/env bash",
+      '[[ " $* " == *" http://localhost/swarm/join "* ]] || { echo "curl stub: unexpected call: $*" >&2; exit 99; }',
+      "body=$(cat)",
+      'remote=$(sed -E \'s/.*"RemoteAddrs":\\["([^"]+)".*/\\1/\' <<<"$body")',
+      'if [[ -n ${FAKE_CALLS:-} ]]; then echo "$remote" >>"$FAKE_CALLS"; fi',
+      'if [[ " ${FAKE_DOWN:-} " == *" $remote "* ]]; then printf \'{"message":"connection refused"}\\n500\'; exit 0; fi',
+      "if [[ -n ${FAKE_NODE_ID:-} ]]; then printf '\\n200'; exit 0; fi",
+      // Echo the request body back, as a careless daemon might: the script must hide the token.
+      'printf \'{"message":"rpc error: code = InvalidArgument desc = A valid join token is necessary (%s)"}\\n500\' "$body"',
     ].join("\n") + "\n",
     { mode: 0o755 },
   );
@@ -279,7 +296,7 @@ describe("parameter checks (before any Docker call)", () => {
   };
   const join = {
     ROLE: "worker",
-    MANAGER_ADDR: "10.0.1.10",
+    MANAGER_ADDRS: "10.0.1.10 10.0.1.11",
     SWARM_JOIN_TOKEN: "SWMTKN-1-0123456789abcdefghijklmnopqrstuvwxyz0123456789abcd-0123456789abcdefghijklmno",
     ADVERTISE_ADDR: "10.0.2.20",
     SWARM_ID: "abcdefghijklmnopqrstuvwxy",
@@ -335,6 +352,22 @@ describe("parameter checks (before any Docker call)", () => {
     expect(r.stderr).toContain("SWMTKN-<hidden>");
     expect(r.stderr).not.toContain(join.SWARM_JOIN_TOKEN);
     expect(r.stderr).not.toContain(join.SWARM_JOIN_TOKEN.slice(10, 40));
+  });
+
+  it("swarm-join.sh tries each other manager in turn until one accepts, skipping its own address", () => {
+    const calls = path.join(stubDir, "calls");
+    const env = {
+      ...join,
+      ROLE: "manager",
+      ADVERTISE_ADDR: "10.0.1.12",
+      MANAGER_ADDRS: "10.0.1.10 10.0.1.12 10.0.1.11",
+    };
+    const fake = { FAKE_STATE: "inactive", FAKE_NODE_ID: "fakenode", FAKE_DOWN: "10.0.1.10:2377", FAKE_CALLS: calls };
+    const r = runScript("swarm-join", env, undefined, fake);
+    expect(r.stderr).toContain("connection refused");
+    expect(fs.readFileSync(calls, "utf8").trim().split("\n")).toEqual(["10.0.1.10:2377", "10.0.1.11:2377"]);
+    // The stub reports the node active only through its ID, so the manager's cluster check fails last.
+    expect(r.stderr).toContain("instead of abcdefghijklmnopqrstuvwxy");
   });
 
   it("swarm-join.sh refuses an unknown verb", () => {

@@ -1,5 +1,6 @@
 import { renderScript } from "../../lib/scripts";
 import { downHosts, ensureBaseImage, findHost, HarnessInfo, sshExec, upHosts } from "../harness/hosts";
+import { watchCommandLines } from "../support/cmdlines";
 
 // The node-side scripts against real Docker hosts (test/harness): every script runs exactly as the
 // Pulumi program runs it, `sudo bash -s [verb]` over SSH with the rendered script on stdin.
@@ -165,16 +166,21 @@ async function formSwarm(
   const join = (host: string, role: "worker" | "manager") =>
     ok(info, host, "swarm-join", {
       ROLE: role,
-      MANAGER_ADDR: ip(info, first),
+      MANAGER_ADDRS: [first, ...managers].map((h) => ip(info, h)).join(" "),
       SWARM_JOIN_TOKEN: tokens[role],
       ADVERTISE_ADDR: ip(info, host),
       SWARM_ID: swarmId,
     });
   const ids: Record<string, string> = {};
   ids[first] = await sh(info, first, "docker info --format '{{.Swarm.NodeID}}'");
+  // Every process on every host is watched while the nodes join: no command line may hold a token.
+  const watch = watchCommandLines(/SWMTKN/);
   for (const m of managers) ids[m] = (await join(m, "manager")).stdout; // one at a time (Raft)
   const joined = await Promise.all(workers.map((w) => join(w, "worker")));
   workers.forEach((w, i) => (ids[w] = joined[i].stdout));
+  const polls = watch.polls();
+  expect(watch.stop()).toEqual([]);
+  console.log(`joins: ${polls} polls of every process command line, none held a join token`);
 
   const applied = await Promise.all(
     all.map((h) => ok(info, first, "node-member", { NODE_ID: ids[h], LABELS: labelText(labels[h] ?? {}) }, "apply")),
@@ -197,7 +203,7 @@ describe("node scripts on 1 manager + 3 workers (+1 host of another swarm)", () 
   };
   const env = (host: string, role: "worker" | "manager"): Env => ({
     ROLE: role,
-    MANAGER_ADDR: ip(info, "h1"),
+    MANAGER_ADDRS: ip(info, "h1"),
     SWARM_JOIN_TOKEN: tokens[role],
     ADVERTISE_ADDR: ip(info, host),
     SWARM_ID: swarmId,
@@ -482,7 +488,7 @@ describe("node scripts on 3 managers + 2 workers", () => {
       for (const m of ["h2", "h3"]) {
         const r = await ok(info, m, "swarm-join", {
           ROLE: "manager",
-          MANAGER_ADDR: ip(info, "h1"),
+          MANAGER_ADDRS: ip(info, "h1"),
           SWARM_JOIN_TOKEN: tokens.manager,
           ADVERTISE_ADDR: ip(info, m),
           SWARM_ID: swarmId,
