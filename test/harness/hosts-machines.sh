@@ -26,7 +26,7 @@ create_host() {
   hj_set --arg n "$name" --arg ip "$ip" --arg pub "$3" --arg ns "$PFX-$name" \
     '.hosts += [{name: $n, privateIp: $ip, publicIp: $pub, netns: $ns, state: "running", partitioned: false}]'
   boot_net "$name" "$ip"
-  boot_os "$name"
+  boot_os "$name" "$(cat "$STATE/host-rootfs")"
 }
 
 # finish_boot NAME: waits for dockerd, starts sshd and waits for it. sshd is probed from inside the
@@ -61,6 +61,9 @@ stop_host() {
     if [[ -e $f ]]; then umount "$f" 2>/dev/null || true; fi
     rm -f "$f"
   done
+  # The link goes now: a namespace is dismantled asynchronously, and a boot right after this
+  # one (reboot) must be able to make a link of the same name.
+  ip link del "$PFX-$name" 2>/dev/null || true
   ip netns del "$PFX-$name" 2>/dev/null || true
   remove_cgroups "$PFX-$name"
   find "$hd/run" "$hd/tmp" -mindepth 1 -delete
@@ -70,7 +73,7 @@ stop_host() {
 boot_host() {
   boot_net "$1" "$(host_get "$1" privateIp)"
   apply_firewall "$1"
-  boot_os "$1"
+  boot_os "$1" "$(cat "$STATE/host-rootfs")"
   finish_boot "$1"
 }
 

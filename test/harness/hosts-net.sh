@@ -102,7 +102,7 @@ firewall_rules() {
       if $f == -1 then "" elif $f == $t then " --dport \($f)" else " --dport \($f):\($t)" end;
     def icmp: (.fromPort // -1 | port) as $f | (.toPort // -1 | port) as $t |
       if $f == -1 then "" elif $t == -1 then " --icmp-type \($f)" else " --icmp-type \($f)/\($t)" end;
-    def match: (.protocol | tostring | ascii_downcase) as $p |
+    def proto: (.protocol | tostring | ascii_downcase) as $p |
       if $p == "-1" or $p == "all" then ""
       elif $p == "tcp" or $p == "6" then " -p tcp" + ports
       elif $p == "udp" or $p == "17" then " -p udp" + ports
@@ -113,7 +113,7 @@ firewall_rules() {
     "-A \($c) -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN",
     # What IPsec decrypted was already let in as ESP; AWS never sees inside it.
     "-A \($c) -m policy --dir in --pol ipsec -j RETURN",
-    (.[] | match as $m | (.sources // [])[] |
+    (.[] | proto as $m | (.sources // [])[] |
       if test(":") then empty
       elif test("^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$") then "-A \($c) -s \(.)\($m) -j RETURN"
       else error("bad source \(.)") end),

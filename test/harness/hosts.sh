@@ -24,7 +24,12 @@ TAG="aws-swarm-harness-$ID"                   # iptables comment that marks this
 MIRROR=${HARNESS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # python3, not python3-minimal: the latter lacks most of the stdlib (http.server, json, ...).
 BASE_PKGS=haproxy,python3,curl,ca-certificates,procps,tini
-BASE_REF=$REG/aws-swarm/base:bookworm
+# HARNESS_HOST_RELEASE=trixie: the hosts' own userland (dockerd 26, sshd 10) instead of the machine's.
+HOST_PKGS=docker.io,containerd,runc,tini,openssh-server,openssh-client,iptables,sudo,iproute2,procps,python3,curl,jq,ca-certificates,kmod
+# HARNESS_BASE_RELEASE=trixie: haproxy 3.0 and python 3.13, closer to what nodes run (README).
+BASE_RELEASE=${HARNESS_BASE_RELEASE:-bookworm}
+[[ $BASE_RELEASE =~ ^[a-z]+$ ]] || { echo "hosts.sh: HARNESS_BASE_RELEASE must be a Debian codename" >&2; exit 2; }
+BASE_REF=$REG/aws-swarm/base:$BASE_RELEASE
 # Directories each host gets a private copy of (bind mounts), and those it sees copy-on-write.
 PRIVATE_DIRS=(var/lib/docker var/lib/containerd var/lib/aws-swarm var/log var/tmp root home tmp opt run)
 OVERLAY_DIRS=(etc usr/local)
@@ -47,17 +52,21 @@ host_docker() { docker -H "unix://$DATA/$1/run/docker.sock" "${@:2}"; }
 # Runs inside the new mount + UTS namespace (via unshare), before any daemon starts there.
 host_mounts() {
   set -euo pipefail
-  local name=$1 hd=$2 d m
-  shift 2
+  local name=$1 hd=$2 rootfs=$3 d m
+  shift 3
   hostname "$name"
   # Copies of the root namespace's /run submounts (other hosts' netns and mount-ns handles) would
   # keep those namespaces alive after `down`; drop them before /run is replaced anyway.
   awk '$5 ~ "^/run/" {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do
     umount -l "$m" 2>/dev/null || true
   done
-  for d in etc usr/local; do
-    mount -t overlay overlay -o "lowerdir=/$d,upperdir=$hd/${d//\//_}.upper,workdir=$hd/${d//\//_}.work" "/$d"
-  done
+  # Another Debian release's /usr (read-only) and /etc under the host's own: its dockerd, sshd, …
+  if [[ -n $rootfs ]]; then
+    mount --bind "$rootfs/usr" /usr
+    mount -o remount,bind,ro /usr
+  fi
+  mount -t overlay overlay -o "lowerdir=${rootfs:-}/etc,upperdir=$hd/etc.upper,workdir=$hd/etc.work" /etc
+  mount -t overlay overlay -o "lowerdir=/usr/local,upperdir=$hd/usr_local.upper,workdir=$hd/usr_local.work" /usr/local
   for d in "$@"; do
     mkdir -p "/$d"
     mount --bind "$hd/${d//\//_}" "/$d"
@@ -116,7 +125,9 @@ EOF
 
 ensure_bridge() {
   if ! ip link show "$BR" >/dev/null 2>&1; then
-    ip link add "$BR" type bridge
+    # A fixed MAC: a bridge otherwise takes its ports' lowest, which changes as hosts come and go,
+    # and every host's ARP entry for the gateway would go stale.
+    ip link add "$BR" address "$(mac_of "$BRIP")" type bridge
     ip addr add "$BRIP/24" dev "$BR"
   fi
   ip link set "$BR" up
@@ -164,12 +175,20 @@ Subsystem sftp internal-sftp
 EOF
 }
 
+# mac_of IP: a locally administered MAC made of the address (02:00 + its four octets).
+mac_of() {
+  local a b c d
+  IFS=. read -r a b c d <<<"$1"
+  printf '02:00:%02x:%02x:%02x:%02x\n' "$a" "$b" "$c" "$d"
+}
+
 # boot_net NAME IP: the host's network namespace, its link on the bridge (veth) and its private
 # address. Made at every boot: a stopped host has none (its kernel state is gone).
 boot_net() {
   local ns=$PFX-$1 ip=$2
   ip netns add "$ns"
-  ip link add "$ns" type veth peer name eth0 netns "$ns"
+  # eth0 keeps its MAC across stop/start, as an ENI does: ARP caches of the others stay right.
+  ip link add "$ns" type veth peer name eth0 address "$(mac_of "$ip")" netns "$ns"
   ip link set "$ns" master "$BR" up
   ip -n "$ns" link set lo up
   ip -n "$ns" addr add "$ip/24" dev eth0
@@ -180,13 +199,13 @@ boot_net() {
   nsenter --net="/run/netns/$ns" sysctl -qw net.ipv4.conf.all.accept_redirects=0 net.ipv4.conf.eth0.accept_redirects=0
 }
 
-# boot_os NAME: a fresh mount + UTS namespace over the host's disk, its cgroup, and dockerd
-# (started, not waited for).
+# boot_os NAME [ROOTFS]: a fresh mount + UTS namespace over the host's disk (and ROOTFS's /usr and
+# /etc instead of the machine's, if given), its cgroup, and dockerd (started, not waited for).
 boot_os() {
   local name=$1 hd=$DATA/$1
   touch "$STATE/ns/$name.mnt" "$STATE/ns/$name.uts"
   unshare --mount="$STATE/ns/$name.mnt" --uts="$STATE/ns/$name.uts" --propagation private \
-    bash -c "$(declare -f host_mounts); host_mounts \"\$@\"" _ "$name" "$hd" "${PRIVATE_DIRS[@]}"
+    bash -c "$(declare -f host_mounts); host_mounts \"\$@\"" _ "$name" "$hd" "${2:-}" "${PRIVATE_DIRS[@]}"
 
   # Everything started for this host (and every container, via --cgroup-parent) lives under one
   # pids cgroup, so `down` and `poweroff` find it all, even processes in namespaces of their own.
@@ -237,6 +256,7 @@ cmd_up() {
   ensure_bridge
   ensure_public
   cmd_registry >/dev/null
+  host_rootfs >"$STATE/host-rootfs" # every host of this up (and those added later) runs the same
   jq -n --arg reg "$REG" --arg key "$STATE/id_ed25519" --arg pub "$(cat "$STATE/id_ed25519.pub")" \
     --arg runner "$RUNNER_IP" \
     '{registry: $reg, sshUser: "root", privateKeyPath: $key, publicKey: $pub, runnerIp: $runner, hosts: []}' >"$HJ"
@@ -381,28 +401,54 @@ ensure_builder() {
     [[ -e /run/netns/$PFX-b ]] || make_host b 2
     wait_for 120 "builder dockerd (see $DATA/b/var_log/dockerd.log)" host_docker b info
   fi
-  if ! host_docker b image inspect "$BASE_REF" >/dev/null 2>&1 && registry_has aws-swarm/base bookworm; then
+  if ! host_docker b image inspect "$BASE_REF" >/dev/null 2>&1 && registry_has aws-swarm/base "$BASE_RELEASE"; then
     host_docker b pull -q "$BASE_REF" >/dev/null
   fi
   flock -u 9
 }
 
+# host_rootfs: with HARNESS_HOST_RELEASE (e.g. trixie), the directory of a debootstrapped Debian
+# of that release whose /usr and /etc the test hosts run (its docker.io, containerd, sshd, …),
+# built once into the cache; without it, nothing (hosts run the machine's).
+host_rootfs() {
+  local release=${HARNESS_HOST_RELEASE:-} dir tmp
+  [[ -n $release ]] || return 0
+  [[ $release =~ ^[a-z]+$ ]] || die "HARNESS_HOST_RELEASE must be a Debian codename"
+  dir=$CACHE/host-$release-$(echo "$release $HOST_PKGS $MIRROR" | sha256sum | cut -c1-12)
+  exec 8>"$CACHE/debootstrap.lock"
+  flock 8
+  if [[ ! -d $dir/root ]]; then
+    tmp=$(mktemp -d "$CACHE/debootstrap.XXXXXX")
+    log "debootstrap $release ($HOST_PKGS) for the hosts; takes a few minutes once"
+    if ! unshare --mount --pid --fork --propagation private \
+      debootstrap --variant=minbase --include="$HOST_PKGS" "$release" "$tmp/root" "$MIRROR" >"$tmp.log" 2>&1; then
+      tail -20 "$tmp.log" >&2
+      rm -rf "$tmp"
+      die "debootstrap failed (full log: $tmp.log)"
+    fi
+    rm -rf "$tmp"/root/var/cache/apt/archives/*.deb "$tmp"/root/var/lib/apt/lists/* "$tmp.log"
+    mv "$tmp" "$dir"
+  fi
+  flock -u 8
+  echo "$dir/root"
+}
+
 # Changing the package list or mirror yields a new tarball and a new registry tag.
-base_hash() { echo "bookworm $BASE_PKGS $MIRROR" | sha256sum | cut -c1-12; }
+base_hash() { echo "$BASE_RELEASE $BASE_PKGS $MIRROR" | sha256sum | cut -c1-12; }
 
 rootfs_tarball() {
   local tar tmp
-  tar=$CACHE/base-bookworm-$(base_hash).tar
+  tar=$CACHE/base-$BASE_RELEASE-$(base_hash).tar
   mkdir -p "$CACHE"
   exec 8>"$CACHE/debootstrap.lock"
   flock 8 # harnesses share the tarball; only one builds it
   if [[ ! -s $tar ]]; then
     tmp=$(mktemp -d "$CACHE/debootstrap.XXXXXX")
-    log "debootstrap bookworm ($BASE_PKGS) from $MIRROR; takes a few minutes once"
+    log "debootstrap $BASE_RELEASE ($BASE_PKGS) from $MIRROR; takes a few minutes once"
     # Private mount + pid namespaces: debootstrap's /proc etc. mounts and any daemon a postinst
     # starts vanish with it, even if it is interrupted.
     if ! unshare --mount --pid --fork --propagation private \
-      debootstrap --variant=minbase --include="$BASE_PKGS" bookworm "$tmp/root" "$MIRROR" >"$tmp.log" 2>&1; then
+      debootstrap --variant=minbase --include="$BASE_PKGS" "$BASE_RELEASE" "$tmp/root" "$MIRROR" >"$tmp.log" 2>&1; then
       tail -20 "$tmp.log" >&2
       rm -rf "$tmp"
       die "debootstrap failed (full log: $tmp.log)"
@@ -419,7 +465,7 @@ rootfs_tarball() {
 cmd_base_image() {
   cmd_registry >/dev/null
   local exact
-  exact=bookworm-$(base_hash)
+  exact=$BASE_RELEASE-$(base_hash)
   if ! registry_has aws-swarm/base "$exact"; then
     local tar
     tar=$(rootfs_tarball)
@@ -456,13 +502,16 @@ cmd_status() {
   echo "harness $ID: bridge $BR $(ip -br addr show "$BR" 2>/dev/null | awk '{print $2, $3, $4}' || true)"
   if curl -fsS -m 2 "http://$REG/v2/_catalog" 2>/dev/null; then :; else echo "registry $REG: down"; fi
   [[ -f $HJ ]] || return 0
-  local name pids
+  local name pids daemon
   for name in $(jq -r '.hosts[].name' "$HJ"); do
-    pids=$(find "/sys/fs/cgroup/pids/$PFX-$name" -name cgroup.procs -exec cat {} + 2>/dev/null | wc -l)
+    daemon=down
+    if [[ $(host_get "$name" state) == running ]]; then
+      daemon=$(host_docker "$name" info -f '{{.Name}} swarm={{.Swarm.LocalNodeState}} containers={{.ContainersRunning}}' 2>/dev/null) || daemon=down
+    fi
+    pids=$({ find "/sys/fs/cgroup/pids/$PFX-$name" -name cgroup.procs -exec cat {} + 2>/dev/null || true; } | wc -l)
     printf '%-4s %-8s private %-12s public %-14s%s processes %-3s dockerd %s\n' "$name" "$(host_get "$name" state)" \
       "$(host_get "$name" privateIp)" "$(host_get "$name" publicIp)" \
-      "$(if [[ $(host_get "$name" partitioned) == true ]]; then echo " PARTITIONED"; fi)" "$pids" \
-      "$(host_docker "$name" info -f '{{.Name}} swarm={{.Swarm.LocalNodeState}} containers={{.ContainersRunning}}' 2>/dev/null || echo down)"
+      "$(if [[ $(host_get "$name" partitioned) == true ]]; then echo " PARTITIONED"; fi)" "$pids" "$daemon"
   done
   echo "hosts.json: $HJ"
 }
@@ -475,9 +524,9 @@ lock_id() {
 }
 
 HERE=$(dirname "${BASH_SOURCE[0]}")
-# shellcheck source=test/harness/hosts-net.sh
+# shellcheck source=SCRIPTDIR/hosts-net.sh
 . "$HERE/hosts-net.sh"
-# shellcheck source=test/harness/hosts-machines.sh
+# shellcheck source=SCRIPTDIR/hosts-machines.sh
 . "$HERE/hosts-machines.sh"
 
 USAGE="usage: HARNESS_ID=<0-9> $0 up N | down | add | poweroff NAME | poweron NAME [--new-public-ip] |

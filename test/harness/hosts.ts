@@ -193,7 +193,15 @@ export function downHostsSync(id: number = defaultHarnessId()): void {
   active.delete(id);
 }
 
-/** Builds (once, cached) and pushes the Debian bookworm base image; returns its reference. */
+/**
+ * The base image's reference in a harness registry, as `ensureBaseImage` pushes it: Debian
+ * `HARNESS_BASE_RELEASE` (default bookworm) with haproxy, python3, curl and tini.
+ */
+export function baseImageRef(registry: string): string {
+  return `${registry}/aws-swarm/base:${process.env.HARNESS_BASE_RELEASE ?? "bookworm"}`;
+}
+
+/** Builds (once, cached) and pushes the Debian base image (see baseImageRef); returns its reference. */
 export function ensureBaseImage(id: number = defaultHarnessId()): Promise<string> {
   return hostsSh(id, ["base-image"]);
 }

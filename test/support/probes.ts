@@ -10,16 +10,18 @@ export function whoServer(port: number): string {
   const program = [
     "import socket",
     "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
-    `s.bind(("0.0.0.0", ${port})); s.listen(64)`,
+    `s.bind(('', ${port})); s.listen(64)`,
     "while True:",
     "    c, a = s.accept(); c.sendall((a[0] + '\\n').encode()); c.close()",
   ].join("\n");
+  // The program goes in double quotes: it must not contain any.
   return `setsid -f /usr/bin/python3 -c "${program}" >/dev/null 2>&1 </dev/null`;
 }
 
 /**
  * Dials ip:port from a host: the first line the server sends (a whoServer's answer: the source
- * address it saw), "timeout" (dropped: no answer within 4 s) or "refused".
+ * address it saw), "timeout" (dropped: no answer within 4 s), "unreachable" (no ARP answer:
+ * stopped or partitioned, and not in the sender's ARP cache) or "refused".
  */
 export async function dialFrom(info: HarnessInfo, host: string, ip: string, port: number): Promise<string> {
   const r = await sshExec(info, host, `timeout 4 bash -c 'exec 3<>/dev/tcp/${ip}/${port} && head -1 <&3'; echo "exit=$?"`);
@@ -28,7 +30,11 @@ export async function dialFrom(info: HarnessInfo, host: string, ip: string, port
   if (r.code !== 0 || code === undefined) {
     throw new Error(`dial from ${host} did not run (ssh exit ${r.code}): ${r.stderr}`);
   }
-  return code === "0" ? out.split("\n")[0] : code === "124" ? "timeout" : "refused";
+  if (code === "0") return out.split("\n")[0];
+  if (code === "124") return "timeout";
+  if (/No route to host/.test(r.stderr)) return "unreachable";
+  if (/Connection refused/.test(r.stderr)) return "refused";
+  throw new Error(`dial from ${host} to ${ip}:${port} failed (exit ${code}): ${r.stderr}`);
 }
 
 /** HTTP GET from a host: the body, "timeout" (curl exit 28) or `curl exit N`. */
