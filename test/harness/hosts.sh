@@ -25,7 +25,7 @@ MIRROR=${HARNESS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # python3, not python3-minimal: the latter lacks most of the stdlib (http.server, json, ...).
 BASE_PKGS=haproxy,python3,curl,ca-certificates,procps,tini
 # HARNESS_HOST_RELEASE=trixie: the hosts' own userland (dockerd 26, sshd 10) instead of the machine's.
-HOST_PKGS=docker.io,containerd,runc,tini,openssh-server,openssh-client,iptables,sudo,iproute2,procps,python3,curl,jq,ca-certificates,kmod
+HOST_PKGS=docker.io,docker-cli,containerd,runc,tini,openssh-server,openssh-client,iptables,sudo,iproute2,procps,python3,curl,jq,ca-certificates,kmod
 # HARNESS_BASE_RELEASE=trixie: haproxy 3.0 and python 3.13, closer to what nodes run (README).
 BASE_RELEASE=${HARNESS_BASE_RELEASE:-bookworm}
 [[ $BASE_RELEASE =~ ^[a-z]+$ ]] || { echo "hosts.sh: HARNESS_BASE_RELEASE must be a Debian codename" >&2; exit 2; }
