@@ -1,6 +1,6 @@
 import { renderScript } from "../../lib/scripts";
-import { downHosts, ensureBaseImage, findHost, HarnessInfo, sshExec, upHosts } from "../harness/hosts";
 import { watchCommandLines } from "../support/cmdlines";
+import { downHosts, ensureBaseImage, findHost, HarnessInfo, sshExec, upHosts } from "../harness/hosts";
 
 // The node-side scripts against real Docker hosts (test/harness): every script runs exactly as the
 // Pulumi program runs it, `sudo bash -s [verb]` over SSH with the rendered script on stdin.
@@ -10,7 +10,7 @@ import { watchCommandLines } from "../support/cmdlines";
 // HARNESS_ID defaults to 2 here so that this suite never collides with another harness user.
 
 const HARNESS_ID = Number(process.env.HARNESS_ID ?? "2");
-
+// eslint-disable-next-line no-console
 console.log(`scripts.test.ts uses harness ${HARNESS_ID} (env HARNESS_ID=${process.env.HARNESS_ID ?? "unset"})`);
 const CLUSTER = "scripts-test";
 
@@ -44,14 +44,15 @@ async function sh(info: HarnessInfo, host: string, command: string): Promise<str
   return r.stdout.replace(/\n$/, "");
 }
 
-function ip(info: HarnessInfo, host: string): string {
-  return findHost(info, host).ip;
+/** Swarm addresses are private ones, as on AWS. */
+function privateIp(info: HarnessInfo, host: string): string {
+  return findHost(info, host).privateIp;
 }
 
 function initEnv(info: HarnessInfo, host: string, overrides: Env = {}): Env {
   return {
     CLUSTER_NAME: CLUSTER,
-    ADVERTISE_ADDR: ip(info, host),
+    ADVERTISE_ADDR: privateIp(info, host),
     TASK_HISTORY_LIMIT: "5",
     AUTOLOCK: "false",
     CERT_EXPIRY: "2160h",
@@ -109,6 +110,7 @@ async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } finally {
+    // eslint-disable-next-line no-console
     console.log(`${label}: ${((Date.now() - start) / 1000).toFixed(1)}s`);
   }
 }
@@ -166,9 +168,9 @@ async function formSwarm(
   const join = (host: string, role: "worker" | "manager") =>
     ok(info, host, "swarm-join", {
       ROLE: role,
-      MANAGER_ADDRS: [first, ...managers].map((h) => ip(info, h)).join(" "),
+      MANAGER_ADDRS: [first, ...managers].map((h) => privateIp(info, h)).join(" "),
       SWARM_JOIN_TOKEN: tokens[role],
-      ADVERTISE_ADDR: ip(info, host),
+      ADVERTISE_ADDR: privateIp(info, host),
       SWARM_ID: swarmId,
     });
   const ids: Record<string, string> = {};
@@ -203,9 +205,9 @@ describe("node scripts on 1 manager + 3 workers (+1 host of another swarm)", () 
   };
   const env = (host: string, role: "worker" | "manager"): Env => ({
     ROLE: role,
-    MANAGER_ADDRS: ip(info, "h1"),
+    MANAGER_ADDRS: privateIp(info, "h1"),
     SWARM_JOIN_TOKEN: tokens[role],
-    ADVERTISE_ADDR: ip(info, host),
+    ADVERTISE_ADDR: privateIp(info, host),
     SWARM_ID: swarmId,
   });
 
@@ -351,7 +353,7 @@ describe("node scripts on 1 manager + 3 workers (+1 host of another swarm)", () 
   it("refuses a node of another swarm with a clear error and leaves it alone", async () => {
     await timed("foreign swarm", async () => {
       await ok(info, "h5", "wait-ready", { READY_TIMEOUT: "60" });
-      await sh(info, "h5", `docker swarm init --advertise-addr ${ip(info, "h5")} >/dev/null`);
+      await sh(info, "h5", `docker swarm init --advertise-addr ${privateIp(info, "h5")} >/dev/null`);
       const foreignId = await sh(info, "h5", "docker info --format '{{.Swarm.Cluster.ID}}'");
 
       const join = await script(info, "h5", "swarm-join", env("h5", "worker"));
@@ -424,7 +426,7 @@ describe("node scripts on 1 manager + 3 workers (+1 host of another swarm)", () 
 
       // What the removed node's own daemon does after `docker node rm --force`:
       const seen = await watchRemovedNode(info, victim, 60);
-
+      // eslint-disable-next-line no-console
       console.log(`removed node ${victim} (${ids[victim]}) reports:\n  ${seen.join("\n  ")}`);
 
       // removing again, removing the manager itself: notes, exit 0
@@ -488,9 +490,9 @@ describe("node scripts on 3 managers + 2 workers", () => {
       for (const m of ["h2", "h3"]) {
         const r = await ok(info, m, "swarm-join", {
           ROLE: "manager",
-          MANAGER_ADDRS: ip(info, "h1"),
+          MANAGER_ADDRS: privateIp(info, "h1"),
           SWARM_JOIN_TOKEN: tokens.manager,
-          ADVERTISE_ADDR: ip(info, m),
+          ADVERTISE_ADDR: privateIp(info, m),
           SWARM_ID: swarmId,
         });
         expect(r.stdout).toBe(ids[m]);
@@ -512,7 +514,7 @@ describe("node scripts on 3 managers + 2 workers", () => {
       expect(raft).toBe("2");
 
       const seen = await watchRemovedNode(info, "h3", 60);
-
+      // eslint-disable-next-line no-console
       console.log(`removed manager h3 (${ids.h3}) reports:\n  ${seen.join("\n  ")}`);
       await ok(info, "h3", "swarm-join", {}, "leave");
       expect(await swarmState(info, "h3")).toBe("inactive");
