@@ -27,9 +27,10 @@ export interface FirewallInputs {
 /** Host name → its ingress rules, for every instance that has a machine. */
 export function firewallRules(resources: FirewallInputs[]): Map<string, FirewallRule[]> {
   const plain = resources.map((r) => ({ ...r, outputs: unwrapSecrets(r.outputs) }));
-  const instances = plain.filter((r) => r.type === INSTANCE && r.machine);
+  const allInstances = plain.filter((r) => r.type === INSTANCE);
+  const instances = allInstances.filter((r) => r.machine);
   const members = (groupId: string) =>
-    instances.filter((i) => (i.outputs.vpcSecurityGroupIds ?? []).includes(groupId)).map((i) => `${i.outputs.privateIp}/32`);
+    allInstances.filter((i) => (i.outputs.vpcSecurityGroupIds ?? []).includes(groupId)).map((i) => `${i.outputs.privateIp}/32`);
   const rules = plain.filter((r) => r.type === INGRESS_RULE);
   const result = new Map<string, FirewallRule[]>();
   for (const instance of instances) {
