@@ -122,3 +122,19 @@ describe("the engine model, offline, over a series of runs of the dev config", (
     expect(emptyState("dev").resources).toEqual([]);
   });
 });
+
+describe("the unlock key with autolock, offline", () => {
+  it("is fetched by a command with additionalSecretOutputs and logging none, and stored only encrypted", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "engine-autolock-"));
+    const stateFile = path.join(dir, "dev.json");
+    const result = await runProgram({ stack: "dev", config: devConfig({ swarm: { autolock: true } }), stateFile });
+    expect(result.ok).toBe(true);
+    const unlock = result.resources.find((r) => r.name === "dev-unlock-key")!;
+    expect(unlock.options!.additionalSecretOutputs).toContain("stdout");
+    expect(unlock.inputs.logging).toBe("none");
+    const text = fs.readFileSync(stateFile, "utf8");
+    expect(text).not.toContain("SWMKEY-1-offline");
+    expect(loadState(stateFile, "dev").resources.find((r) => r.name === "dev-unlock-key")!.outputs.stdout.value).toBe("SWMKEY-1-offline");
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
