@@ -7,13 +7,15 @@ PACKAGES=(
   docker.io            # dockerd/containerd for the test hosts
   openssh-server       # one sshd per test host
   openssh-client       # what the program's remote commands use in tests
-  iproute2 iptables    # network namespaces, veth, bridge, forwarding
+  iproute2 iptables    # network namespaces, veth, bridge, forwarding, NAT, security-group filters
+  nftables             # `nft`: the harness's partitions (bridge-family table)
   util-linux           # nsenter, unshare
   sudo                 # node scripts run as `sudo bash -s`, like on EC2
   docker-registry      # the local registry nodes pull from, standing in for ECR
   debootstrap          # builds the base image; nothing can be pulled here
   haproxy              # `haproxy -c` on generated gateway configs
   shellcheck           # every node script is linted
+  systemd              # `systemd-analyze verify` of the units node scripts write (no running systemd needed)
   curl jq wrk procps psmisc
 )
 

@@ -1,20 +1,34 @@
-// The test-host harness itself: three real hosts, a swarm formed by hand over SSH, dnsrr service
-// discovery and HTTP across hosts over an overlay network, a host-mode port, registry pulls, and a
-// teardown that leaves nothing behind. Linux + root only (see test/harness/README.md).
+// The test-host harness itself: three real hosts with a private and a public (NAT) address, a swarm
+// formed by hand over SSH, dnsrr service discovery and HTTP across hosts over an overlay network, a
+// host-mode port, registry pulls, security groups as packet filters, machines on demand and faults,
+// and a teardown that leaves nothing behind. Linux + root only (see test/harness/README.md).
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import {
+  addHost,
+  applyFirewall,
   defaultHarnessId,
+  dockerHost,
   downHosts,
   ensureBaseImage,
+  fault,
+  findHost,
+  FirewallRule,
   HarnessInfo,
+  powerOff,
+  powerOn,
+  readHarnessInfo,
+  removeHost,
   sshExec,
   upHosts,
 } from "../harness/hosts";
+import { dialFrom, dialFromRunner, httpFrom, whoServer } from "../support/probes";
 
 const ID = defaultHarnessId();
 let info: HarnessInfo;
 let base: string;
+/** The probe service's overlay address per node (set by the swarm test). */
+const probeTaskIp: Record<string, string> = {};
 
 async function phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
   const t0 = Date.now();
@@ -53,9 +67,11 @@ async function poll<T>(what: string, seconds: number, fn: () => Promise<T | unde
   }
 }
 
-const ip = (host: string) => info.hosts.find((h) => h.name === host)!.ip;
+const privateIp = (host: string) => findHost(info, host).privateIp;
+const publicIp = (host: string) => findHost(info, host).publicIp;
 
 beforeAll(async () => {
+  delete process.env.HARNESS_PRIVATE_SSH; // this suite checks the default: SSH to private addresses refused
   info = await phase("up 3 hosts", () => upHosts(3, ID));
   base = await phase("base image", () => ensureBaseImage(ID));
 });
@@ -90,11 +106,29 @@ test("a script piped to 'sudo bash -s' runs on that host", async () => {
   expect(await on("h2", "sudo bash -s", "set -e\nhostname\nid -u\n")).toBe("h2\n0");
 });
 
+test("a host has its private address on its interface and its public one only through NAT", async () => {
+  expect(publicIp("h1")).toMatch(new RegExp(`^198\\.18\\.${ID}\\.`));
+  expect(await on("h1", "ip -4 -o addr show | awk '{print $4}' | sort")).toBe(`${privateIp("h1")}/24\n127.0.0.1/8`);
+  await Promise.all(["h1", "h2"].map((h) => on(h, whoServer(7100))));
+  // The runner (sshExec too) dials public addresses and arrives as runnerIp.
+  expect(await poll("who on h1", 10, async () => dialFromRunner(publicIp("h1"), 7100))).toBe(info.runnerIp);
+  // Another host's public address: through the NAT, so the source is the sender's public address.
+  expect(await dialFrom(info, "h2", publicIp("h1"), 7100)).toBe(publicIp("h2"));
+  expect(await dialFrom(info, "h2", privateIp("h1"), 7100)).toBe(privateIp("h2"));
+  // The registry (ECR's stand-in) stays reachable from hosts.
+  expect(await on("h2", `curl -fsS -m 5 http://${info.registry}/v2/`)).toBe("{}");
+});
+
+test("the runner cannot SSH a host's private address, only its public one", async () => {
+  expect(await dialFromRunner(privateIp("h1"), 22)).toBe("refused");
+  expect(await dialFromRunner(publicIp("h1"), 22)).toMatch(/^SSH-2\.0-/);
+});
+
 test("a swarm over SSH: dnsrr service, tasks.<svc> DNS and HTTP across hosts, host-mode port, registry pull", async () => {
   await phase("swarm init + join", async () => {
-    await on("h1", `docker swarm init --advertise-addr ${ip("h1")}`);
+    await on("h1", `docker swarm init --advertise-addr ${privateIp("h1")}`);
     const token = await on("h1", "docker swarm join-token -q worker");
-    await Promise.all(["h2", "h3"].map((h) => on(h, `docker swarm join --token ${token} ${ip("h1")}:2377`)));
+    await Promise.all(["h2", "h3"].map((h) => on(h, `docker swarm join --token ${token} ${privateIp("h1")}:2377`)));
     const nodes = await poll("3 Ready nodes", 60, async () => {
       const out = await on("h1", "docker node ls --format '{{.Hostname}} {{.Status}}'");
       return out.split("\n").filter((l) => l.endsWith("Ready")).length === 3 ? out : undefined;
@@ -135,6 +169,7 @@ test("a swarm over SSH: dnsrr service, tasks.<svc> DNS and HTTP across hosts, ho
     ),
   );
   const expected = taskIps.map((s) => s.split(" ")[0].split("/")[0]).sort();
+  tasks.forEach((r, i) => (probeTaskIp[r[1]] = taskIps[i].split(" ")[0].split("/")[0]));
 
   await phase("tasks.<svc> DNS and HTTP from h1 over the overlay", async () => {
     const out = await poll("tasks.probe to list both tasks", 30, async () => {
@@ -150,20 +185,161 @@ test("a swarm over SSH: dnsrr service, tasks.<svc> DNS and HTTP across hosts, ho
     expect(lines.slice(2).sort()).toEqual(["h2", "h3"]);
   });
 
-  await phase("host-mode port from the root namespace", async () => {
+  await phase("host-mode port from the runner, on the public address", async () => {
     for (const h of ["h2", "h3"]) {
-      const body = await poll(`HTTP on ${ip(h)}:8080`, 30, async () => (await fetch(`http://${ip(h)}:8080/`)).text());
+      const url = `http://${publicIp(h)}:8080/`;
+      const body = await poll(`HTTP on ${url}`, 30, async () => (await fetch(url)).text());
       expect(body.trim()).toBe(h);
     }
   });
 });
 
-test("down leaves no namespace, bridge, process, mount or iptables rule behind", async () => {
+test("security groups: default drop, by source and port, stateful, host-mode ports and VXLAN filtered too", async () => {
+  const swarmPorts = (cidr: string): FirewallRule[] => [
+    { protocol: "tcp", fromPort: 2377, toPort: 2377, sources: [cidr] },
+    { protocol: "tcp", fromPort: 7946, toPort: 7946, sources: [cidr] },
+    { protocol: "udp", fromPort: 7946, toPort: 7946, sources: [cidr] },
+  ];
+  const rules: FirewallRule[] = [
+    { protocol: "tcp", fromPort: 22, toPort: 22, sources: [`${info.runnerIp}/32`] },
+    { protocol: "tcp", fromPort: 7000, toPort: 7000, sources: [`${privateIp("h1")}/32`] },
+    { protocol: "tcp", fromPort: 8080, toPort: 8080, sources: [`${privateIp("h3")}/32`] },
+    ...swarmPorts(`10.21${ID}.0.0/24`),
+  ];
+  await Promise.all([on("h2", whoServer(7000)), on("h2", whoServer(7001)), on("h1", whoServer(7000))]);
+  expect(await poll("who on h2:7001", 10, async () => dialFrom(info, "h1", privateIp("h2"), 7001))).toBe(privateIp("h1"));
+  const overlay = `docker run --rm --network probe-net ${base} curl -sS -m 5 -o /dev/null -w '%{http_code}' http://${probeTaskIp.h2}:8000/`;
+
+  await applyFirewall(ID, "h2", rules);
+  expect(await dialFrom(info, "h1", privateIp("h2"), 7000)).toBe(privateIp("h1")); // allowed
+  expect(await dialFrom(info, "h1", privateIp("h2"), 7001)).toBe("timeout"); // port not in a rule
+  expect(await dialFrom(info, "h3", privateIp("h2"), 7000)).toBe("timeout"); // source not in the rule
+  expect(await dialFrom(info, "h1", publicIp("h2"), 7000)).toBe("timeout"); // h1 via NAT: its public address
+  expect(await dialFrom(info, "h2", privateIp("h1"), 7000)).toBe(privateIp("h2")); // replies to h2's own dial
+  expect(await on("h2", `curl -fsS -m 5 http://${info.registry}/v2/`)).toBe("{}");
+  // The host-mode port is DNATed to a container (FORWARD, not INPUT): filtered all the same.
+  expect(await httpFrom(info, "h3", `http://${privateIp("h2")}:8080/`)).toBe("h2");
+  expect(await httpFrom(info, "h1", `http://${privateIp("h2")}:8080/`)).toBe("timeout");
+  expect(await dialFromRunner(publicIp("h2"), 8080)).toBe("timeout");
+  // VXLAN from h1 to h2's task needs udp 4789 from h1.
+  expect((await sshExec(info, "h1", overlay)).stdout).not.toBe("200");
+  await applyFirewall(ID, "h2", [...rules, { protocol: "udp", fromPort: 4789, toPort: 4789, sources: [`${privateIp("h1")}/32`] }]);
+  expect(await poll("overlay HTTP h1 -> h2", 20, async () => ((await on("h1", overlay)) === "200" ? "200" : undefined))).toBe("200");
+
+  // A rule by protocol number (ESP, which an encrypted overlay needs) becomes a filter rule.
+  await applyFirewall(ID, "h2", [...rules, { protocol: "50", fromPort: -1, toPort: -1, sources: [`10.21${ID}.0.0/24`] }]);
+  expect(execFileSync("ip", ["netns", "exec", `asw${ID}-h2`, "iptables-save", "-t", "mangle"]).toString()).toMatch(
+    new RegExp(`-s 10\\.21${ID}\\.0\\.0/24 -p esp -j RETURN`),
+  );
+  // Invalid rules are refused and the filter in force stays as it was.
+  await expect(applyFirewall(ID, "h2", [{ protocol: "tcp", fromPort: 1, toPort: 1, sources: ["h1"] }])).rejects.toThrow(/bad source/);
+  expect(await dialFrom(info, "h1", privateIp("h2"), 7001)).toBe("timeout");
+  await applyFirewall(ID, "h2", [{ protocol: "-1", fromPort: 0, toPort: 0, sources: ["0.0.0.0/0"] }]);
+  expect(await dialFrom(info, "h1", privateIp("h2"), 7001)).toBe(privateIp("h1"));
+});
+
+/** pids whose cgroup is a host's (containers included). */
+function processesOf(host: string): string {
+  return execFileSync("bash", ["-c", `grep -l '/asw${ID}-${host}/' /proc/[0-9]*/cgroup 2>/dev/null || true`]).toString().trim();
+}
+
+function refresh(): void {
+  info = readHarnessInfo(ID)!;
+}
+
+test("addHost starts one more host on the running harness: next name and addresses, same key", async () => {
+  const h4 = await phase("add h4", () => addHost(ID));
+  refresh();
+  expect(h4).toMatchObject({ name: "h4", privateIp: `10.21${ID}.0.14`, state: "running", partitioned: false });
+  expect(info.hosts.filter((h) => h.publicIp === h4.publicIp)).toHaveLength(1);
+  expect(await on("h4", "hostname; test -f /var/lib/aws-swarm/ready && echo ready; docker images -q | wc -l")).toBe("h4\nready\n0");
+});
+
+test("poweroff ends every process and the link of a host; poweron boots it on the same disk, with a new public address on request", async () => {
+  await on("h4", `docker pull -q ${base} >/dev/null && docker run -d --name keeper --restart always ${base} sleep infinity`);
+  await on("h4", "echo kept > /var/lib/aws-swarm/disk-probe && echo gone > /tmp/tmp-probe");
+  const before = findHost(info, "h4");
+
+  await phase("poweroff h4", () => powerOff(ID, "h4"));
+  refresh();
+  expect(findHost(info, "h4").state).toBe("stopped");
+  expect(processesOf("h4")).toBe("");
+  expect(execFileSync("ip", ["netns", "list"]).toString()).not.toMatch(new RegExp(`\\basw${ID}-h4\\b`));
+  expect(await dialFromRunner(before.publicIp, 22)).toMatch(/^(timeout|unreachable)$/);
+
+  const after = await phase("poweron h4 --new-public-ip", () => powerOn(ID, "h4", { newPublicIp: true }));
+  refresh();
+  expect(after).toMatchObject({ state: "running", privateIp: before.privateIp });
+  expect(after.publicIp).not.toBe(before.publicIp);
+  expect(await dialFromRunner(before.publicIp, 22)).toMatch(/^(timeout|unreachable)$/);
+  expect(await on("h4", "cat /var/lib/aws-swarm/disk-probe; ls /tmp/tmp-probe 2>/dev/null || echo no-tmp")).toBe("kept\nno-tmp");
+  // dockerd came back on the same data: the restart policy brings the container back.
+  expect(await poll("keeper running", 30, async () => ((await on("h4", "docker inspect -f '{{.State.Running}}' keeper")) === "true" ? "up" : undefined))).toBe("up");
+});
+
+test("reboot restarts every process on the same disk and keeps the public address; restart-docker restarts dockerd only", async () => {
+  const pids = () => on("h4", "cat /run/docker.pid; echo; cat /run/sshd.pid");
+  const [dockerd0, sshd0] = (await pids()).split("\n");
+  const publicBefore = publicIp("h4");
+  await on("h4", "echo gone > /tmp/tmp-probe");
+  await phase("reboot h4", () => fault(ID, "h4", "reboot"));
+  refresh();
+  expect(publicIp("h4")).toBe(publicBefore);
+  const [dockerd1, sshd1] = (await pids()).split("\n");
+  expect([dockerd1 === dockerd0, sshd1 === sshd0]).toEqual([false, false]);
+  expect(await on("h4", "ls /tmp/tmp-probe 2>/dev/null || echo no-tmp")).toBe("no-tmp");
+  const keeperUp = async () => ((await on("h4", "docker inspect -f '{{.State.Running}}' keeper")) === "true" ? "up" : undefined);
+  expect(await poll("keeper running after reboot", 30, keeperUp)).toBe("up");
+
+  await phase("restart-docker h4", () => fault(ID, "h4", "restart-docker"));
+  const [dockerd2, sshd2] = (await pids()).split("\n");
+  expect([dockerd2 === dockerd1, sshd2 === sshd1]).toEqual([false, true]);
+  expect(await poll("keeper running after restart-docker", 30, keeperUp)).toBe("up");
+});
+
+test("partition drops all of a host's traffic while its processes keep running; heal restores it", async () => {
+  await on("h4", whoServer(7200));
+  await fault(ID, "h4", "partition");
+  refresh();
+  expect(findHost(info, "h4").partitioned).toBe(true);
+  expect(await dialFromRunner(publicIp("h4"), 7200)).toBe("timeout");
+  expect(await dialFrom(info, "h1", privateIp("h4"), 7200)).toBe("timeout");
+  // Still running: its dockerd answers on its socket (no network involved).
+  const name = execFileSync("docker", ["-H", dockerHost("h4", ID), "info", "-f", "{{.Name}}"]).toString().trim();
+  expect(name).toBe("h4");
+  await fault(ID, "h4", "heal");
+  refresh();
+  expect(findHost(info, "h4").partitioned).toBe(false);
+  expect(await dialFrom(info, "h1", privateIp("h4"), 7200)).toBe(privateIp("h1"));
+});
+
+test("removeHost terminates a host: gone from hosts.json, no process, namespace or file left", async () => {
+  await phase("remove h4", () => removeHost(ID, "h4"));
+  refresh();
+  expect(info.hosts.map((h) => h.name)).toEqual(["h1", "h2", "h3"]);
+  expect(processesOf("h4")).toBe("");
+  expect(execFileSync("ip", ["netns", "list"]).toString()).not.toMatch(new RegExp(`\\basw${ID}-h4\\b`));
+  expect(fs.existsSync(`/var/lib/aws-swarm-harness/${ID}/h4`)).toBe(false);
+});
+
+test("upHosts(0) brings up a harness without hosts, which addHost fills", async () => {
+  info = await phase("up 0 hosts", () => upHosts(0, ID));
+  expect(info.hosts).toEqual([]);
+  expect(info.runnerIp).toBe(`198.18.${ID}.1`);
+  const h1 = await addHost(ID);
+  refresh();
+  expect(h1).toMatchObject({ name: "h1", privateIp: `10.21${ID}.0.11` });
+  expect(await on("h1", "hostname")).toBe("h1");
+});
+
+test("down leaves no namespace, bridge, process, mount, iptables rule or nft table behind", async () => {
   await phase("down", () => downHosts(ID));
   const sh = (cmd: string) => execFileSync("bash", ["-c", cmd]).toString();
   expect(sh("ip netns list")).not.toMatch(new RegExp(`\\basw${ID}-`));
   expect(sh("ip -o link show")).not.toMatch(new RegExp(`aswbr${ID}\\b|\\basw${ID}-`));
-  expect(sh("iptables -S FORWARD")).not.toContain(`aws-swarm-harness-${ID} `);
+  expect(sh("iptables -S; iptables -t nat -S")).not.toContain(`aws-swarm-harness-${ID} `);
+  expect(sh("iptables -t nat -S")).not.toContain(`ASW${ID}-`);
+  expect(sh("nft list tables")).not.toContain(`bridge asw${ID}`);
   expect(fs.readFileSync("/proc/self/mountinfo", "utf8")).not.toMatch(new RegExp(`aws-swarm-harness/${ID}\\b`));
   expect(sh(`ls -d /sys/fs/cgroup/pids/asw${ID}-* 2>/dev/null || true`)).toBe("");
   expect(fs.existsSync(`/run/aws-swarm-harness/${ID}`)).toBe(false);

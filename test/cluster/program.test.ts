@@ -12,6 +12,10 @@ import { PlanLine } from "../program/engine/steps";
 import { fetchRoundRobin, underLoad } from "../support/load";
 
 const HARNESS = 1;
+// test/program/mocks.ts still maps both instance addresses to the deprecated `ip` (the private
+// one), so the program SSHes private addresses; the harness rejects that unless told. Remove this
+// line once the mocks map publicIp/privateIp (issue 9, engine branch).
+process.env.HARNESS_PRIVATE_SSH = "allow";
 const dev = readStackConfig(path.join(__dirname, "..", "..", "Pulumi.dev.yaml"));
 
 interface NodeRow {

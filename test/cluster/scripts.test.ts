@@ -43,14 +43,15 @@ async function sh(info: HarnessInfo, host: string, command: string): Promise<str
   return r.stdout.replace(/\n$/, "");
 }
 
-function ip(info: HarnessInfo, host: string): string {
-  return findHost(info, host).ip;
+/** Swarm addresses are private ones, as on AWS. */
+function privateIp(info: HarnessInfo, host: string): string {
+  return findHost(info, host).privateIp;
 }
 
 function initEnv(info: HarnessInfo, host: string, overrides: Env = {}): Env {
   return {
     CLUSTER_NAME: CLUSTER,
-    ADVERTISE_ADDR: ip(info, host),
+    ADVERTISE_ADDR: privateIp(info, host),
     TASK_HISTORY_LIMIT: "5",
     AUTOLOCK: "false",
     CERT_EXPIRY: "2160h",
@@ -162,9 +163,9 @@ async function formSwarm(
   const join = (host: string, role: "worker" | "manager") =>
     ok(info, host, "swarm-join", {
       ROLE: role,
-      MANAGER_ADDR: ip(info, first),
+      MANAGER_ADDR: privateIp(info, first),
       SWARM_JOIN_TOKEN: tokens[role],
-      ADVERTISE_ADDR: ip(info, host),
+      ADVERTISE_ADDR: privateIp(info, host),
       SWARM_ID: swarmId,
     });
   const ids: Record<string, string> = {};
@@ -194,9 +195,9 @@ describe("node scripts on 1 manager + 3 workers (+1 host of another swarm)", () 
   };
   const env = (host: string, role: "worker" | "manager"): Env => ({
     ROLE: role,
-    MANAGER_ADDR: ip(info, "h1"),
+    MANAGER_ADDR: privateIp(info, "h1"),
     SWARM_JOIN_TOKEN: tokens[role],
-    ADVERTISE_ADDR: ip(info, host),
+    ADVERTISE_ADDR: privateIp(info, host),
     SWARM_ID: swarmId,
   });
 
@@ -333,7 +334,7 @@ describe("node scripts on 1 manager + 3 workers (+1 host of another swarm)", () 
   it("refuses a node of another swarm with a clear error and leaves it alone", async () => {
     await timed("foreign swarm", async () => {
       await ok(info, "h5", "wait-ready", { READY_TIMEOUT: "60" });
-      await sh(info, "h5", `docker swarm init --advertise-addr ${ip(info, "h5")} >/dev/null`);
+      await sh(info, "h5", `docker swarm init --advertise-addr ${privateIp(info, "h5")} >/dev/null`);
       const foreignId = await sh(info, "h5", "docker info --format '{{.Swarm.Cluster.ID}}'");
 
       const join = await script(info, "h5", "swarm-join", env("h5", "worker"));
@@ -453,9 +454,9 @@ describe("node scripts on 3 managers + 2 workers", () => {
       for (const m of ["h2", "h3"]) {
         const r = await ok(info, m, "swarm-join", {
           ROLE: "manager",
-          MANAGER_ADDR: ip(info, "h1"),
+          MANAGER_ADDR: privateIp(info, "h1"),
           SWARM_JOIN_TOKEN: tokens.manager,
-          ADVERTISE_ADDR: ip(info, m),
+          ADVERTISE_ADDR: privateIp(info, m),
           SWARM_ID: swarmId,
         });
         expect(r.stdout).toBe(ids[m]);

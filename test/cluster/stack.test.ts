@@ -49,8 +49,14 @@ let info: HarnessInfo;
 const images: Record<string, string> = {};
 const timings: string[] = [];
 
-function ipOf(host: string): string {
-  return findHost(info, host).ip;
+/** What other hosts dial (swarm advertise/join addresses). */
+function privateIpOf(host: string): string {
+  return findHost(info, host).privateIp;
+}
+
+/** What the runner dials, as from outside AWS. */
+function publicIpOf(host: string): string {
+  return findHost(info, host).publicIp;
 }
 
 async function sh(host: string, command: string, stdin?: string): Promise<Result> {
@@ -113,7 +119,7 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 function get(urlPath: string, timeoutMs = 5000): Promise<Reply> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: ipOf("h1"), port: GATEWAY.port, path: urlPath, agent, timeout: timeoutMs }, (res) => {
+    const req = http.get({ host: publicIpOf("h1"), port: GATEWAY.port, path: urlPath, agent, timeout: timeoutMs }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (chunk) => (body += chunk));
@@ -153,12 +159,12 @@ beforeAll(async () => {
   // A swarm by hand (the program's swarm-init/join scripts are tested elsewhere).
   await must(
     "h1",
-    `docker swarm init --advertise-addr ${ipOf("h1")} --task-history-limit ${TASK_HISTORY_LIMIT} ` +
+    `docker swarm init --advertise-addr ${privateIpOf("h1")} --task-history-limit ${TASK_HISTORY_LIMIT} ` +
       `--default-addr-pool 10.128.0.0/12 >/dev/null </dev/null`,
   );
   const token = await must("h1", "docker swarm join-token -q worker </dev/null");
   await Promise.all(
-    ["h2", "h3", "h4"].map((h) => must(h, `docker swarm join --token ${token} ${ipOf("h1")}:2377 >/dev/null </dev/null`)),
+    ["h2", "h3", "h4"].map((h) => must(h, `docker swarm join --token ${token} ${privateIpOf("h1")}:2377 >/dev/null </dev/null`)),
   );
   for (const [host, labels] of Object.entries(LABELS)) {
     const flags = Object.entries(labels)

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Test hosts for aws-swarm: each "host" is a network + mount + UTS namespace on a bridge, with its
-# own dockerd and sshd. See test/harness/README.md. Linux and root only.
+# own dockerd and sshd, a private and a public (1:1 NAT) address, and a security-group filter.
+# See test/harness/README.md. Linux and root only.
 #
-#   HARNESS_ID=<0-9> hosts.sh up N | down | registry | base-image | build-image REF CTX | status
+#   HARNESS_ID=<0-9> hosts.sh up N | down | add | poweroff|poweron|reboot|remove|partition|heal|
+#                    restart-docker NAME | firewall NAME <rules.json | registry | base-image |
+#                    build-image REF CTX | status
 set -euo pipefail
 
 ID=${HARNESS_ID:-0}
@@ -14,6 +17,7 @@ BRIP=$NET.1
 REG=$BRIP:5000
 PFX=asw$ID                                    # netns, veth and cgroup names: asw<ID>-<host>
 STATE=/run/aws-swarm-harness/$ID              # keys, namespace handles, pids, logs, hosts.json
+HJ=$STATE/hosts.json                          # the hosts as they are now (kept current by every verb)
 DATA=/var/lib/aws-swarm-harness/$ID           # per-host files; on disk because images are big
 CACHE=/var/cache/aws-swarm-harness            # survives `down`: debootstrap tarball, registry
 TAG="aws-swarm-harness-$ID"                   # iptables comment that marks this harness's rules
@@ -124,17 +128,10 @@ ensure_bridge() {
   fi
 }
 
-# make_host NAME IP_SUFFIX: namespaces, private dirs, config files; starts dockerd (not waited for).
-make_host() {
-  local name=$1 ip=$NET.$2 ns=$PFX-$1 hd=$DATA/$1 d
-  ip netns add "$ns"
-  ip link add "$ns" type veth peer name eth0 netns "$ns"
-  ip link set "$ns" master "$BR" up
-  ip -n "$ns" link set lo up
-  ip -n "$ns" addr add "$ip/24" dev eth0
-  ip -n "$ns" link set eth0 up
-  ip -n "$ns" route add default via "$BRIP"
-
+# make_disk NAME IP: the host's files (its "disk"), made once: private dirs, /etc and /usr/local
+# upper layers with its hostname, daemon.json, dockerd launcher, systemctl shim and sshd config.
+make_disk() {
+  local name=$1 ip=$2 hd=$DATA/$1 d
   for d in "${PRIVATE_DIRS[@]}"; do mkdir -p "$hd/${d//\//_}"; done
   for d in "${OVERLAY_DIRS[@]}"; do mkdir -p "$hd/${d//\//_}.upper" "$hd/${d//\//_}.work"; done
   chmod 1777 "$hd/tmp" "$hd/var_tmp"
@@ -150,7 +147,7 @@ make_host() {
   write_systemctl_shim "$hd/usr_local.upper/sbin/systemctl"
   ssh-keygen -q -t ed25519 -N "" -C "$name" -f "$hd/etc.upper/ssh/ssh_host_ed25519_key"
   cat >"$hd/etc.upper/ssh/sshd_config" <<EOF
-# Test host $name (test/harness/hosts.sh): root by key only, on the host address.
+# Test host $name (test/harness/hosts.sh): root by key only, on the host's private address.
 ListenAddress $ip:22
 HostKey /etc/ssh/ssh_host_ed25519_key
 PermitRootLogin prohibit-password
@@ -165,15 +162,43 @@ MaxSessions 100
 AcceptEnv LANG LC_*
 Subsystem sftp internal-sftp
 EOF
+}
 
+# boot_net NAME IP: the host's network namespace, its link on the bridge (veth) and its private
+# address. Made at every boot: a stopped host has none (its kernel state is gone).
+boot_net() {
+  local ns=$PFX-$1 ip=$2
+  ip netns add "$ns"
+  ip link add "$ns" type veth peer name eth0 netns "$ns"
+  ip link set "$ns" master "$BR" up
+  ip -n "$ns" link set lo up
+  ip -n "$ns" addr add "$ip/24" dev eth0
+  ip -n "$ns" link set eth0 up
+  ip -n "$ns" route add default via "$BRIP"
+  # The bridge routes a host's traffic for public addresses back onto the bridge; that is NAT, not
+  # a shorter path, so the host must not take the bridge's ICMP redirects as one.
+  nsenter --net="/run/netns/$ns" sysctl -qw net.ipv4.conf.all.accept_redirects=0 net.ipv4.conf.eth0.accept_redirects=0
+}
+
+# boot_os NAME: a fresh mount + UTS namespace over the host's disk, its cgroup, and dockerd
+# (started, not waited for).
+boot_os() {
+  local name=$1 hd=$DATA/$1
   touch "$STATE/ns/$name.mnt" "$STATE/ns/$name.uts"
   unshare --mount="$STATE/ns/$name.mnt" --uts="$STATE/ns/$name.uts" --propagation private \
     bash -c "$(declare -f host_mounts); host_mounts \"\$@\"" _ "$name" "$hd" "${PRIVATE_DIRS[@]}"
 
   # Everything started for this host (and every container, via --cgroup-parent) lives under one
-  # pids cgroup, so `down` finds it all, even processes in namespaces of their own.
-  mkdir -p "/sys/fs/cgroup/pids/$ns/host"
+  # pids cgroup, so `down` and `poweroff` find it all, even processes in namespaces of their own.
+  mkdir -p "/sys/fs/cgroup/pids/$PFX-$name/host"
   in_host "$name" /usr/local/sbin/harness-dockerd
+}
+
+# make_host NAME IP_SUFFIX: a host outside hosts.json (the builder): disk, network, dockerd.
+make_host() {
+  make_disk "$1" "$NET.$2"
+  boot_net "$1" "$NET.$2"
+  boot_os "$1"
 }
 
 # in_host NAME CMD...: run CMD inside host NAME's namespaces and cgroup.
@@ -196,18 +221,9 @@ start_sshd() {
   in_host "$1" /usr/sbin/sshd -E /var/log/sshd.log
 }
 
-write_hosts_json() {
-  local n=$1 i
-  for ((i = 1; i <= n; i++)); do
-    jq -n --arg name "h$i" --arg ip "$NET.$((10 + i))" --arg netns "$PFX-h$i" '{name: $name, ip: $ip, netns: $netns}'
-  done | jq -s --arg reg "$REG" --arg key "$STATE/id_ed25519" --arg pub "$(cat "$STATE/id_ed25519.pub")" \
-    '{registry: $reg, sshUser: "root", privateKeyPath: $key, publicKey: $pub, hosts: .}' >"$STATE/hosts.json.tmp"
-  mv "$STATE/hosts.json.tmp" "$STATE/hosts.json"
-}
-
 cmd_up() {
-  local n=${1:-}
-  [[ $n =~ ^[1-9][0-9]?$ ]] || die "usage: hosts.sh up N (1-99 hosts)"
+  local n=${1:-} i
+  [[ $n =~ ^(0|[1-9][0-9]?)$ ]] || die "usage: hosts.sh up N (0-99 hosts)"
   preflight
   cmd_down
   # Several dockerds + containerds each take inotify instances; the default 128 runs out.
@@ -219,62 +235,69 @@ cmd_up() {
   ssh-keygen -q -t ed25519 -N "" -C "aws-swarm-harness-$ID" -f "$STATE/id_ed25519"
   od -An -N8 -tx8 /dev/urandom | tr -d ' ' >"$STATE/epoch" # tells this up's hosts from a later up's
   ensure_bridge
+  ensure_public
   cmd_registry >/dev/null
-  local i
-  for ((i = 1; i <= n; i++)); do make_host "h$i" $((10 + i)); done
+  jq -n --arg reg "$REG" --arg key "$STATE/id_ed25519" --arg pub "$(cat "$STATE/id_ed25519.pub")" \
+    --arg runner "$RUNNER_IP" \
+    '{registry: $reg, sshUser: "root", privateKeyPath: $key, publicKey: $pub, runnerIp: $runner, hosts: []}' >"$HJ"
+  echo $((n + 1)) >"$STATE/next-index"
+  echo $((n + 11)) >"$STATE/next-public"
+  for ((i = 1; i <= n; i++)); do create_host "h$i" "$i" "$PUB.$((10 + i))"; done
+  sync_nat
   for ((i = 1; i <= n; i++)); do
-    wait_for 120 "dockerd on h$i (see $DATA/h$i/var_log/dockerd.log)" host_docker "h$i" info
-    start_sshd "h$i"
-  done
-  for ((i = 1; i <= n; i++)); do
-    wait_for 20 "sshd on h$i" ssh_probe "$NET.$((10 + i))"
+    finish_boot "h$i"
     touch "$DATA/h$i/var_lib_aws-swarm/ready"
   done
-  write_hosts_json "$n"
-  cat "$STATE/hosts.json"
-}
-
-ssh_probe() {
-  ssh -i "$STATE/id_ed25519" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-    -o BatchMode=yes -o ConnectTimeout=2 -o LogLevel=ERROR "root@$1" true
+  cat "$HJ"
 }
 
 preflight() {
   (($(id -u) == 0)) || die "must run as root"
   local c
-  for c in ip iptables nsenter unshare dockerd docker sshd ssh ssh-keygen jq curl docker-registry; do
+  for c in ip iptables iptables-restore nft nsenter unshare dockerd docker sshd ssh ssh-keygen jq curl docker-registry; do
     command -v "$c" >/dev/null || PATH=$PATH:/usr/sbin:/sbin command -v "$c" >/dev/null ||
       die "missing command '$c' (see test/harness/README.md for the packages)"
   done
   [[ -d /sys/fs/cgroup/pids ]] || die "needs the cgroup v1 pids hierarchy at /sys/fs/cgroup/pids"
 }
 
-# Every process of this harness: by cgroup (containers included) and by namespace (in case a
-# process was started before its cgroup existed, or entered a host with nsenter by hand).
-harness_pids() {
-  local f ino
-  cat /sys/fs/cgroup/pids/"$PFX"-*/cgroup.procs /sys/fs/cgroup/pids/"$PFX"-*/*/cgroup.procs \
-    /sys/fs/cgroup/pids/"$PFX"-*/*/*/cgroup.procs 2>/dev/null || true
-  local inodes=()
-  for f in /run/netns/"$PFX"-* "$STATE"/ns/*; do
+# pids_of CGROUP_GLOB NS_FILE...: processes in those pids cgroups (at any depth; containers are
+# there via --cgroup-parent) or in those namespaces (a process started before its cgroup existed,
+# or a shell entered with nsenter by hand).
+pids_of() {
+  local cgroups=$1 f ino pat inodes=()
+  shift
+  # shellcheck disable=SC2086 # CGROUP_GLOB is a glob
+  find $cgroups -name cgroup.procs -exec cat {} + 2>/dev/null || true
+  for f in "$@"; do
     [[ -e $f ]] && ino=$(stat -L -c %i "$f" 2>/dev/null) && inodes+=("$ino")
   done
   ((${#inodes[@]})) || return 0
-  local pat
   pat=$(printf '%s|' "${inodes[@]}")
   find /proc/[0-9]*/ns/net /proc/[0-9]*/ns/mnt /proc/[0-9]*/ns/uts -maxdepth 0 -printf '%p %l\n' 2>/dev/null |
     awk -v pat="\\[(${pat%|})\\]" '$2 ~ pat { split($1, p, "/"); print p[3] }'
 }
 
-kill_all() {
+harness_pids() { pids_of "/sys/fs/cgroup/pids/$PFX-*" /run/netns/"$PFX"-* "$STATE"/ns/*; }
+
+# kill_pids LISTER ARGS...: SIGKILL whatever LISTER prints until it prints nothing.
+kill_pids() {
   local deadline=$((SECONDS + 30)) pids
   while :; do
-    pids=$(harness_pids | sort -un | grep -vx "$$" || true)
+    pids=$("$@" | sort -un | grep -vx "$$" || true)
     [[ -z $pids ]] && return 0
     ((SECONDS < deadline)) || die "processes survive SIGKILL: $(echo "$pids" | tr '\n' ' ')"
     # shellcheck disable=SC2086 # one pid per word
     kill -9 $pids 2>/dev/null || true
     sleep 0.2
+  done
+}
+
+remove_cgroups() { # remove_cgroups NAME_GLOB: in every hierarchy, deepest first
+  local f
+  # shellcheck disable=SC2231 # NAME_GLOB is a glob
+  for f in /sys/fs/cgroup/*/$1; do
+    if [[ -d $f ]]; then find "$f" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
   done
 }
 
@@ -286,10 +309,8 @@ cmd_down() {
       kill "$pid" 2>/dev/null || true
     fi
   fi
-  kill_all
-  for f in /sys/fs/cgroup/*/"$PFX"-*; do
-    if [[ -d $f ]]; then find "$f" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
-  done
+  kill_pids harness_pids
+  remove_cgroups "$PFX-*"
   for f in "$STATE"/ns/*; do
     if [[ -e $f ]]; then umount "$f" 2>/dev/null || true; fi
   done
@@ -299,10 +320,7 @@ cmd_down() {
     ip link del "$f" 2>/dev/null || true
   done
   ip link del "$BR" 2>/dev/null || true
-  iptables -S FORWARD | { grep -F -- "--comment $TAG " || true; } | sed 's/^-A /-D /' | while read -r f; do
-    # shellcheck disable=SC2086 # the rule is a word list as printed by iptables -S
-    iptables $f
-  done
+  remove_public
   if grep -qF " $DATA/" /proc/self/mountinfo; then
     die "something is still mounted under $DATA (see /proc/self/mountinfo); not deleting it"
   fi
@@ -435,32 +453,52 @@ cmd_build_image() {
 }
 
 cmd_status() {
-  echo "harness $ID: bridge $BR $(ip -br addr show "$BR" 2>/dev/null | awk '{print $2, $3}' || true)"
+  echo "harness $ID: bridge $BR $(ip -br addr show "$BR" 2>/dev/null | awk '{print $2, $3, $4}' || true)"
   if curl -fsS -m 2 "http://$REG/v2/_catalog" 2>/dev/null; then :; else echo "registry $REG: down"; fi
-  local ns name pids
-  for ns in $(ip netns list | awk -v p="^$PFX-" '$1 ~ p {print $1}'); do
-    name=${ns#"$PFX"-}
-    pids=$(wc -l <"/sys/fs/cgroup/pids/$ns/host/cgroup.procs" 2>/dev/null || echo 0)
-    printf '%-4s netns %-9s processes %-3s dockerd %s\n' "$name" "$ns" "$pids" \
+  [[ -f $HJ ]] || return 0
+  local name pids
+  for name in $(jq -r '.hosts[].name' "$HJ"); do
+    pids=$(find "/sys/fs/cgroup/pids/$PFX-$name" -name cgroup.procs -exec cat {} + 2>/dev/null | wc -l)
+    printf '%-4s %-8s private %-12s public %-14s%s processes %-3s dockerd %s\n' "$name" "$(host_get "$name" state)" \
+      "$(host_get "$name" privateIp)" "$(host_get "$name" publicIp)" \
+      "$(if [[ $(host_get "$name" partitioned) == true ]]; then echo " PARTITIONED"; fi)" "$pids" \
       "$(host_docker "$name" info -f '{{.Name}} swarm={{.Swarm.LocalNodeState}} containers={{.ContainersRunning}}' 2>/dev/null || echo down)"
   done
-  if [[ -f $STATE/hosts.json ]]; then echo "hosts.json: $STATE/hosts.json"; fi
+  echo "hosts.json: $HJ"
 }
 
-# up and down of one id never interleave (a second caller waits, then finds the first's result).
+# Verbs that change hosts of one id never interleave (a second caller waits, then sees the result).
 lock_id() {
   mkdir -p "${STATE%/*}"
   exec 7>"$STATE.up-down.lock"
-  flock -w 600 7 || die "another hosts.sh up/down for harness $ID holds $STATE.up-down.lock"
+  flock -w 600 7 || die "another hosts.sh verb for harness $ID holds $STATE.up-down.lock"
 }
 
+HERE=$(dirname "${BASH_SOURCE[0]}")
+# shellcheck source=test/harness/hosts-net.sh
+. "$HERE/hosts-net.sh"
+# shellcheck source=test/harness/hosts-machines.sh
+. "$HERE/hosts-machines.sh"
+
+USAGE="usage: HARNESS_ID=<0-9> $0 up N | down | add | poweroff NAME | poweron NAME [--new-public-ip] |
+  reboot NAME | restart-docker NAME | partition NAME | heal NAME | remove NAME | firewall NAME <rules.json |
+  registry | base-image | build-image NAME:TAG DIR | status | watch PID"
 case ${1:-} in
   up) lock_id && cmd_up "${2:-}" ;;
   down) lock_id && cmd_down ;;
+  add) lock_id && cmd_add ;;
+  poweroff) lock_id && cmd_poweroff "${2:-}" ;;
+  poweron) lock_id && cmd_poweron "${2:-}" "${3:-}" ;;
+  reboot) lock_id && cmd_reboot "${2:-}" ;;
+  restart-docker) lock_id && cmd_restart_docker "${2:-}" ;;
+  partition) lock_id && cmd_partition "${2:-}" ;;
+  heal) lock_id && cmd_heal "${2:-}" ;;
+  remove) lock_id && cmd_remove "${2:-}" ;;
+  firewall) lock_id && cmd_firewall "${2:-}" ;;
   watch) cmd_watch "${2:-}" ;;
   registry) cmd_registry ;;
   base-image) cmd_base_image ;;
   build-image) cmd_build_image "${2:-}" "${3:-}" ;;
   status) cmd_status ;;
-  *) die "usage: HARNESS_ID=<0-9> $0 up N | down | registry | base-image | build-image NAME:TAG DIR | status | watch PID" ;;
+  *) die "$USAGE" ;;
 esac

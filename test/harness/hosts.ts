@@ -4,12 +4,35 @@ import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 
-/** One test host: a network/mount/UTS namespace with its own dockerd and sshd. */
+/** One test host: a network/mount/UTS namespace with its own dockerd and sshd; an EC2 instance. */
 export interface TestHost {
   name: string;
-  ip: string;
+  /** On the host's eth0; what other hosts dial inside the "VPC" (security groups name these). */
+  privateIp: string;
+  /** 1:1 NAT in the root namespace: what the runner dials (SSH), and the source a host's traffic
+   * to another host's public address arrives with. Moves on `powerOn(..., { newPublicIp: true })`. */
+  publicIp: string;
   netns: string;
+  /** "stopped" after powerOff: no process, no link, disk kept. */
+  state: "running" | "stopped";
+  partitioned: boolean;
+  /** @deprecated the private address; dial `publicIp` from the runner, advertise `privateIp`. */
+  ip: string;
 }
+
+/** An ingress rule as a security group has it; `hosts.sh firewall` takes a list of them. */
+export interface FirewallRule {
+  /** "tcp" | "udp" | "icmp" | "-1" (all) | an IP protocol number as a string (e.g. "50" = ESP). */
+  protocol: string;
+  /** Port range for tcp/udp (ignored for "-1"); ICMP type and code for icmp; -1 = any. */
+  fromPort: number;
+  toPort: number;
+  /** IPv4 CIDRs the rule admits (IPv6 ones are ignored: the hosts have no IPv6). */
+  sources: string[];
+}
+
+/** The verbs `fault` takes (`hosts.sh <kind> NAME`). */
+export type FaultKind = "poweroff" | "poweron" | "partition" | "heal" | "restart-docker" | "reboot";
 
 /** What `hosts.sh up` writes to /run/aws-swarm-harness/<id>/hosts.json, plus the id. */
 export interface HarnessInfo {
@@ -19,6 +42,8 @@ export interface HarnessInfo {
   sshUser: string;
   privateKeyPath: string;
   publicKey: string;
+  /** The source address hosts see for the runner's traffic: the harness's admin CIDR is this /32. */
+  runnerIp: string;
   hosts: TestHost[];
 }
 
@@ -69,8 +94,8 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, stdin?: string
   });
 }
 
-async function hostsSh(id: number, ...args: string[]): Promise<string> {
-  const r = await run("bash", [HOSTS_SH, ...args], { ...process.env, HARNESS_ID: String(id) });
+async function hostsSh(id: number, args: string[], stdin?: string): Promise<string> {
+  const r = await run("bash", [HOSTS_SH, ...args], { ...process.env, HARNESS_ID: String(id) }, stdin);
   if (r.code !== 0) {
     throw new Error(`hosts.sh ${args.join(" ")} (HARNESS_ID=${id}) exited ${r.code}:\n${r.stderr}`);
   }
@@ -83,7 +108,12 @@ export function readHarnessInfo(id: number = defaultHarnessId()): HarnessInfo | 
   if (!fs.existsSync(file)) {
     return undefined;
   }
-  return { id, ...JSON.parse(fs.readFileSync(file, "utf8")) };
+  const info = JSON.parse(fs.readFileSync(file, "utf8"));
+  return { id, ...info, hosts: info.hosts.map(withDeprecatedIp) };
+}
+
+function withDeprecatedIp(host: Omit<TestHost, "ip">): TestHost {
+  return { ...host, ip: host.privateIp };
 }
 
 const active = new Set<number>();
@@ -139,7 +169,7 @@ export async function upHosts(
     installCleanupHandlers();
     active.add(id);
   }
-  await hostsSh(id, "up", String(n));
+  await hostsSh(id, ["up", String(n)]);
   if (!outliveProcess) {
     startWatcher(id);
   }
@@ -151,7 +181,7 @@ export async function upHosts(
 }
 
 export async function downHosts(id: number = defaultHarnessId()): Promise<void> {
-  await hostsSh(id, "down");
+  await hostsSh(id, ["down"]);
   active.delete(id);
 }
 
@@ -165,7 +195,7 @@ export function downHostsSync(id: number = defaultHarnessId()): void {
 
 /** Builds (once, cached) and pushes the Debian bookworm base image; returns its reference. */
 export function ensureBaseImage(id: number = defaultHarnessId()): Promise<string> {
-  return hostsSh(id, "base-image");
+  return hostsSh(id, ["base-image"]);
 }
 
 /**
@@ -178,7 +208,7 @@ export function buildImage(
   contextDir: string,
   id: number = defaultHarnessId(),
 ): Promise<string> {
-  return hostsSh(id, "build-image", nameTag, contextDir);
+  return hostsSh(id, ["build-image", nameTag, contextDir]);
 }
 
 export function findHost(info: HarnessInfo, hostName: string): TestHost {
@@ -209,5 +239,36 @@ export function sshExec(
   stdin?: string,
 ): Promise<ExecResult> {
   const host = findHost(info, hostName);
-  return run("ssh", [...sshArgs(info), `${info.sshUser}@${host.ip}`, command], process.env, stdin);
+  return run("ssh", [...sshArgs(info), `${info.sshUser}@${host.publicIp}`, command], process.env, stdin);
+}
+
+/** Starts one more host on a running harness (next free name and addresses); returns it. */
+export async function addHost(id: number = defaultHarnessId()): Promise<TestHost> {
+  return withDeprecatedIp(JSON.parse(await hostsSh(id, ["add"])));
+}
+
+/** An EC2 stop: every process of the host ends (dockerd gets SIGTERM first), its link goes; disk stays. */
+export async function powerOff(id: number, hostName: string): Promise<void> {
+  await hostsSh(id, ["poweroff", hostName]);
+}
+
+/** An EC2 start on the same disk; `newPublicIp` moves its public address (no Elastic IP). */
+export async function powerOn(id: number, hostName: string, { newPublicIp = false } = {}): Promise<TestHost> {
+  const args = ["poweron", hostName, ...(newPublicIp ? ["--new-public-ip"] : [])];
+  return withDeprecatedIp(JSON.parse(await hostsSh(id, args)));
+}
+
+/** An EC2 terminate: stopped for good, its files and address mappings deleted. */
+export async function removeHost(id: number, hostName: string): Promise<void> {
+  await hostsSh(id, ["remove", hostName]);
+}
+
+/** A fault on demand: see FaultKind and test/harness/README.md for what each one models. */
+export async function fault(id: number, hostName: string, kind: FaultKind): Promise<void> {
+  await hostsSh(id, [kind, hostName]);
+}
+
+/** Replaces the host's ingress filter (its security groups) with `rules`, atomically. */
+export async function applyFirewall(id: number, hostName: string, rules: FirewallRule[]): Promise<void> {
+  await hostsSh(id, ["firewall", hostName], JSON.stringify(rules));
 }
