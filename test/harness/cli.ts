@@ -17,8 +17,6 @@ import { fault, FaultVerb } from "../program/machines";
 import { nodeKeyOf } from "../program/mocks";
 
 const DEFAULT_ID = 5;
-/** Hosts beyond the config's nodes: the fixed pool never reuses a deleted instance's host. */
-const DEFAULT_SPARE_HOSTS = 2;
 const FAULTS: FaultVerb[] = ["poweroff", "poweron", "partition", "heal", "restart-docker", "reboot"];
 
 function argument(args: string[], flag: string): string | undefined {
@@ -70,7 +68,8 @@ async function up(args: string[], id: number) {
   const stack = stackOf(configFile);
   const config = configFor(args);
   if (!readHarnessInfo(id)) {
-    const n = nodeKeysOf(config).length + Number(argument(args, "--spare") ?? DEFAULT_SPARE_HOSTS);
+    // The nodes' hosts now; any later instance gets a fresh host when it is created.
+    const n = nodeKeysOf(config).length;
     console.error(`starting ${n} hosts (harness ${id}) …`);
     await upHosts(n, id, { outliveProcess: true });
   }
@@ -90,7 +89,7 @@ async function up(args: string[], id: number) {
   }
   for (const [key, hostName] of Object.entries(run.nodeHosts)) {
     const host = hosts.hosts.find((h) => h.name === hostName)!;
-    console.log(`${key.padEnd(14)} DOCKER_HOST=ssh://${hosts.sshUser}@${host.ip}   (ssh -i ${hosts.privateKeyPath} ${hosts.sshUser}@${host.ip})`);
+    console.log(`${key.padEnd(14)} DOCKER_HOST=ssh://${hosts.sshUser}@${host.publicIp}   (ssh -i ${hosts.privateKeyPath} ${hosts.sshUser}@${host.publicIp})`);
   }
   console.log(`change the config and preview: npm run cluster:preview -- --config ${configFile} --id ${id}`);
   console.log(`destroy: npm run cluster:destroy -- --id ${id}; remove everything: npm run cluster:down -- --id ${id}`);
@@ -115,7 +114,7 @@ async function destroy(args: string[], id: number) {
   failIfFailed(run);
 }
 
-function faultCommand(args: string[], id: number) {
+async function faultCommand(args: string[], id: number) {
   const verb = args.find((a) => FAULTS.includes(a as FaultVerb)) as FaultVerb | undefined;
   const node = argument(args, "--node");
   if (!verb || !node) throw new Error(`usage: cluster:fault -- [--id N] --node <node key> ${FAULTS.join("|")}`);
@@ -125,7 +124,7 @@ function faultCommand(args: string[], id: number) {
     (r) => r.type === "aws:ec2/instance:Instance" && !r.delete && r.machine && nodeKeyOf(r.name, String(r.inputs.tags?.cluster ?? stack)) === node,
   );
   if (!instance) throw new Error(`stack ${stack} on harness ${id} has no node ${node}`);
-  fault(readHosts(id), instance.machine!, verb);
+  await fault(id, instance.machine!, verb);
   console.log(`${node} (${instance.machine}): ${verb}`);
 }
 
@@ -138,7 +137,7 @@ async function main() {
   if (verb === "up") await up(args, id);
   else if (verb === "preview") await preview(args, id);
   else if (verb === "destroy") await destroy(args, id);
-  else if (verb === "fault") faultCommand(args, id);
+  else if (verb === "fault") await faultCommand(args, id);
   else if (verb === "down") await downHosts(id);
   else throw new Error("usage: cli.ts up|preview|destroy|fault|down [--id N] (see the header of test/harness/cli.ts)");
 }

@@ -6,11 +6,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { readHarnessInfo } from "../harness/hosts";
 import { Engine } from "./engine/engine";
 import { EngineMonitor, installMonitor } from "./engine/monitor";
 import { Registration } from "./engine/steps";
-import { poolMachines } from "./machines";
+import { harnessMachines } from "./machines";
 import { nodeKeyOf, ProgramMocks } from "./mocks";
 import { ProgramJob, ProgramResult } from "./types";
 
@@ -63,8 +62,9 @@ async function main() {
       console.error(line);
     },
   });
-  const info = job.harness ? readHarnessInfo(job.harness.id) : undefined;
-  const machines = info ? poolMachines(info, () => engine.machinesInUse(), () => engine.retiredMachines()) : undefined;
+  const machines = job.harness
+    ? harnessMachines(job.harness.id, () => engine.machinesInUse(), () => engine.retiredMachines())
+    : undefined;
   const mocks = new ProgramMocks(job, machines);
   engine.provider = mocks;
   const monitor = new EngineMonitor(engine, (args) => mocks.call(args));

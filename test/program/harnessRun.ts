@@ -41,8 +41,9 @@ export function nodeKeysOf(config: Record<string, any>): string[] {
 }
 
 /**
- * The config a harness run adds to the user's: SSH as the harness root user with its key, and
- * the stack's third-party images replaced by local ones.
+ * The config a harness run adds to the user's: SSH as the harness root user with its key, the
+ * runner's address as the only admin CIDR (the user's own address means nothing here, and the
+ * hosts enforce the security groups), and the stack's third-party images replaced by local ones.
  */
 export function harnessConfig(config: Record<string, any>, hosts: HarnessInfo, stack: string): Record<string, unknown> {
   const variables = { ...harnessStackVariables(hosts, config.clusterName ?? stack), ...(config.stack?.variables ?? {}) };
@@ -52,7 +53,7 @@ export function harnessConfig(config: Record<string, any>, hosts: HarnessInfo, s
     sshUser: hosts.sshUser,
     sshPublicKey: hosts.publicKey,
     sshPrivateKey: fs.readFileSync(hosts.privateKeyPath, "utf8"),
-    adminCidrs: config.adminCidrs ?? ["10.0.0.0/8"],
+    adminCidrs: [`${hosts.runnerIp}/32`],
   };
 }
 

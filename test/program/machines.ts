@@ -1,15 +1,25 @@
 /**
  * Instances are machines: the engine creates, stops/starts and deletes instances through this
- * interface only, so moving from the fixed host pool to hosts made on demand (the hosts
- * helper's addHost/powerOff/powerOn/removeHost/applyFirewall) changes this file alone.
+ * interface only, on top of the harness's machine verbs (test/harness/hosts.ts).
  *
- * Today (fixed pool from `upHosts(n)`): a created instance takes the first host that no instance
- * holds and that was never powered off; private = public = the host's one address; a deleted
- * instance's host loses its link (its processes can no longer be reached, as after termination)
- * and is never handed out again; a stop/start keeps the address (the pool can't give a new one).
+ * - create: a host no instance holds yet, if the harness was brought up with spare ones
+ *   (`upHosts(n)`), else a fresh one (`addHost`); private and public address as on AWS.
+ * - stop/start (instance type change): `powerOff`, then `powerOn` with a new public address.
+ * - delete (terminate): `powerOff` (every process ends, the link goes), then `removeHost`.
+ * - security groups: `applyFirewall` replaces the host's ingress filter.
  */
-import { execFileSync } from "child_process";
-import { findHost, HarnessInfo } from "../harness/hosts";
+import {
+  addHost,
+  applyFirewall,
+  fault as hostFault,
+  FaultKind,
+  FirewallRule as HostFirewallRule,
+  HarnessInfo,
+  powerOff,
+  powerOn,
+  readHarnessInfo,
+  removeHost,
+} from "../harness/hosts";
 import { FirewallRule } from "./engine/firewall";
 
 export interface Machine {
@@ -20,51 +30,53 @@ export interface Machine {
 
 export interface Machines {
   create(label: string): Promise<Machine>;
-  /** Stop, modify, start: on AWS the public address changes. */
+  /** Stop, modify, start: on AWS the public address changes (no Elastic IP). */
   stopStart(host: string): Promise<Machine>;
   destroy(host: string): Promise<void>;
   applyFirewall(host: string, rules: FirewallRule[]): Promise<void>;
 }
 
-export type FaultVerb = "poweroff" | "poweron" | "partition" | "heal" | "restart-docker" | "reboot";
+export type FaultVerb = FaultKind;
 
-function setLink(info: HarnessInfo, host: string, state: "up" | "down"): void {
-  execFileSync("ip", ["-n", findHost(info, host).netns, "link", "set", "eth0", state]);
+/** The hosts API wants numbers; a rule without ports (all traffic, ESP) means any (-1). */
+export function toHostRules(rules: FirewallRule[]): HostFirewallRule[] {
+  return rules.map((r) => ({ protocol: r.protocol, fromPort: r.fromPort ?? -1, toPort: r.toPort ?? -1, sources: r.sources }));
 }
 
-export function poolMachines(info: HarnessInfo, inUse: () => string[], retired: () => string[]): Machines {
-  const machineOf = (host: string): Machine => {
-    const ip = findHost(info, host).ip;
-    return { host, privateIp: ip, publicIp: ip };
+/**
+ * @param inUse hosts held by instances in the state (live or waiting for their delete)
+ * @param retired hosts of deleted instances, never handed out again
+ */
+export function harnessMachines(id: number, inUse: () => string[], retired: () => string[]): Machines {
+  const info = (): HarnessInfo => {
+    const found = readHarnessInfo(id);
+    if (!found) throw new Error(`harness ${id} is not up`);
+    return found;
   };
   return {
-    async create(label) {
+    async create() {
       const taken = new Set([...inUse(), ...retired()]);
-      const free = info.hosts.find((h) => !taken.has(h.name));
-      if (!free) {
-        throw new Error(`no free harness host for ${label}: all ${info.hosts.length} are in use or powered off`);
-      }
-      return machineOf(free.name);
+      const spare = info().hosts.find((h) => !taken.has(h.name) && h.state === "running");
+      const host = spare ?? (await addHost(id));
+      return { host: host.name, privateIp: host.privateIp, publicIp: host.publicIp };
     },
-    async stopStart(host) {
-      return machineOf(host);
+    async stopStart(name) {
+      await powerOff(id, name);
+      const host = await powerOn(id, name, { newPublicIp: true });
+      return { host: host.name, privateIp: host.privateIp, publicIp: host.publicIp };
     },
-    async destroy(host) {
-      setLink(info, host, "down");
+    async destroy(name) {
+      if (!info().hosts.some((h) => h.name === name)) return; // already terminated
+      await powerOff(id, name).catch(() => undefined); // a stopped instance terminates too
+      await removeHost(id, name);
     },
-    async applyFirewall() {
-      // Needs the hosts helper's packet filters; the pool's hosts share one open bridge.
+    async applyFirewall(name, rules) {
+      await applyFirewall(id, name, toHostRules(rules));
     },
   };
 }
 
-/** Faults on demand; the fixed pool can only cut and restore a host's link. */
-export function fault(info: HarnessInfo, host: string, verb: FaultVerb): void {
-  if (verb === "poweroff" || verb === "partition") {
-    setLink(info, host, "down");
-  } else if (verb === "poweron" || verb === "heal") {
-    setLink(info, host, "up");
-  } else {
-    throw new Error(`fault ${verb} needs the hosts helper's fault verbs (not merged yet)`);
-  }
+/** A fault on demand on the host that plays a node. */
+export function fault(id: number, host: string, verb: FaultVerb): Promise<void> {
+  return hostFault(id, host, verb);
 }

@@ -40,6 +40,8 @@ export class ProgramMocks implements Provider {
   private readonly harness?: HarnessInfo;
   private readonly cluster: string;
   private firewall: Promise<void> = Promise.resolve();
+  /** Rules last handed to each host: a step that changes no host's rules costs nothing. */
+  private readonly applied = new Map<string, string>();
 
   constructor(
     private readonly job: ProgramJob,
@@ -113,13 +115,20 @@ export class ProgramMocks implements Provider {
     }
   }
 
-  /** Packet filters follow the registered security groups, one host at a time, in order. */
+  /**
+   * Packet filters follow the registered security groups and instances (AWS applies a rule to
+   * every member at once), one host at a time, in step order.
+   */
   afterStep(resources: StateResource[]): Promise<void> {
     const machines = this.machines;
     if (!machines) return Promise.resolve();
     this.firewall = this.firewall.then(async () => {
       for (const [host, rules] of firewallRules(resources)) {
-        await machines.applyFirewall(host, rules);
+        const text = JSON.stringify(rules);
+        if (this.applied.get(host) !== text) {
+          await machines.applyFirewall(host, rules);
+          this.applied.set(host, text);
+        }
       }
     });
     return this.firewall;
