@@ -36,6 +36,8 @@ export interface EngineOptions {
 
 export class Engine {
   public readonly plan: PlanLine[] = [];
+  /** Set before the program runs (the mocks need the engine's machine bookkeeping first). */
+  public provider!: Provider;
   private readonly state: StackState;
   /** Live resources by URN: old ones not (yet) registered this run, and the new ones. */
   private readonly live = new Map<string, StateResource>();
@@ -146,8 +148,6 @@ export class Engine {
     }
     return this.track(reg, "creating", () => this.provider.create(reg, step.inputs, old));
   }
-
-  provider!: Provider;
 
   private async deleteOne(resource: StateResource, doomed: Set<string>): Promise<void> {
     if (resource.options.protect) {
