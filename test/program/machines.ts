@@ -53,10 +53,13 @@ export function harnessMachines(id: number, inUse: () => string[], retired: () =
     if (!found) throw new Error(`harness ${id} is not up`);
     return found;
   };
+  // Instances are created in parallel: a spare host is claimed before anything is awaited.
+  const claimed = new Set<string>();
   return {
     async create() {
-      const taken = new Set([...inUse(), ...retired()]);
+      const taken = new Set([...inUse(), ...retired(), ...claimed]);
       const spare = info().hosts.find((h) => !taken.has(h.name) && h.state === "running");
+      if (spare) claimed.add(spare.name);
       const host = spare ?? (await addHost(id));
       return { host: host.name, privateIp: host.privateIp, publicIp: host.publicIp };
     },
