@@ -113,6 +113,16 @@ describe("the engine model, offline, over a series of runs of the dev config", (
     expect(loadState(stateFile, "dev").pending_operations).toHaveLength(1);
   });
 
+  it("known defect (issue 10): destroy revokes the admin SSH rule in its first wave, before the remove and membership steps dial the manager", async () => {
+    const plan = (await run({ mode: "destroy-preview" })).plan;
+    const wave = (name: string) => plan.find((l) => l.op === "delete" && l.name === name)!.wave!;
+    // Nothing depends on the rule resources, so their deletes go first; `remove` waits for
+    // `deploy`, the memberships for both. On AWS a revoked rule refuses new SSH connections.
+    expect(wave("dev-ingress-ssh-0")).toBe(0);
+    expect(wave("dev-remove")).toBeGreaterThan(0);
+    expect(wave("dev-member-app-0")).toBeGreaterThan(0);
+  });
+
   it("destroys everything and leaves an empty state", async () => {
     const before = loadState(stateFile, "dev").resources.length;
     const destroyed = await run({ mode: "destroy" });

@@ -3,7 +3,7 @@
  * per-stack state like the Pulumi engine (test/program/engine). Linux and root only.
  *   npm run cluster:up -- --config Pulumi.dev.yaml [--stack stacks/app.yml] [--id 5] [--replace app-0]…
  *   npm run cluster:preview -- --config Pulumi.dev.yaml [--id 5]
- *   npm run cluster:destroy -- [--id 5] [--config Pulumi.dev.yaml]
+ *   npm run cluster:destroy -- [--id 5] [--config Pulumi.dev.yaml] [--preview-only]
  *   npm run cluster:fault -- [--id 5] --node app-0 poweroff|poweron|partition|heal|restart-docker|reboot
  *   npm run cluster:down -- [--id 5]
  */
@@ -108,9 +108,11 @@ async function preview(args: string[], id: number) {
 async function destroy(args: string[], id: number) {
   const stack = stackFor(args, id);
   const config = argument(args, "--config") ? configFor(args) : {};
-  const run = await upOnHarness(id, stack, config, { mode: "destroy", log: (line) => console.error(line), allowFailure: true });
+  const previewOnly = args.includes("--preview-only");
+  const mode = previewOnly ? "destroy-preview" : "destroy";
+  const run = await upOnHarness(id, stack, config, { mode, log: (line) => console.error(line), allowFailure: true });
   printPlan(run);
-  console.log(`remote commands run: ${run.result.commandsRun}`);
+  if (!previewOnly) console.log(`remote commands run: ${run.result.commandsRun}`);
   failIfFailed(run);
 }
 

@@ -102,7 +102,7 @@ async function main() {
     process.exitCode = 0;
   });
   try {
-    if (mode !== "destroy") {
+    if (!engine.destroying) {
       const program = require(path.join(ROOT, "index.ts"));
       const outputs = await program();
       await (pulumi.runtime as any).waitForRPCs();

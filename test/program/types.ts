@@ -5,7 +5,7 @@ export interface HarnessTarget {
   id: number;
 }
 
-export type RunMode = "up" | "preview" | "destroy";
+export type RunMode = "up" | "preview" | "destroy" | "destroy-preview";
 
 export interface ProgramJob {
   stack: string;
@@ -16,7 +16,7 @@ export interface ProgramJob {
   harness?: HarnessTarget;
   /** Offline only: how long a mocked remote command takes, to make concurrency observable. */
   commandDelayMs?: number;
-  /** `pulumi up` (default), `pulumi preview` or `pulumi destroy`. */
+  /** `pulumi up` (default), `pulumi preview`, `pulumi destroy` or `pulumi destroy --preview-only`. */
   mode?: RunMode;
   /** The stack's state file; absent: a fresh, throwaway state (every resource is created). */
   stateFile?: string;

@@ -7,7 +7,8 @@
 import { Step, Registration, planStep, deleteWaves, runsProviderDelete, PlanLine } from "./steps";
 import { emptyState, loadState, markSecretOutputs, saveState, StackState, StateResource } from "./state";
 
-export type EngineMode = "up" | "preview" | "destroy";
+/** `destroy-preview` is `pulumi destroy --preview-only`: the deletes planned, nothing run. */
+export type EngineMode = "up" | "preview" | "destroy" | "destroy-preview";
 
 export interface ProviderResult {
   id?: string;
@@ -57,7 +58,11 @@ export class Engine {
   }
 
   get preview(): boolean {
-    return this.options.mode === "preview";
+    return this.options.mode === "preview" || this.options.mode === "destroy-preview";
+  }
+
+  get destroying(): boolean {
+    return this.options.mode === "destroy" || this.options.mode === "destroy-preview";
   }
 
   /** Hosts held by live instances, and those retired (powered off). */
@@ -164,14 +169,17 @@ export class Engine {
    * in reverse dependency order, each wave in parallel. `destroy` deletes everything.
    */
   async finish(): Promise<void> {
-    const removed = [...this.live.values()].filter((r) => this.options.mode === "destroy" || !this.registered.has(r.urn));
-    for (const r of removed) {
-      this.plan.push({ op: "delete", urn: r.urn, type: r.type, name: r.name, changed: [] });
-    }
+    const removed = [...this.live.values()].filter((r) => this.destroying || !this.registered.has(r.urn));
+    const doomed = this.preview ? removed : [...removed, ...this.replacedOld];
+    const waves = deleteWaves(doomed);
+    waves.forEach((wave, index) => {
+      for (const r of wave.filter((w) => removed.includes(w))) {
+        this.plan.push({ op: "delete", urn: r.urn, type: r.type, name: r.name, changed: [], wave: index });
+      }
+    });
     if (this.preview) return;
-    const doomed = [...removed, ...this.replacedOld];
     const doomedUrns = new Set(doomed.map((r) => r.urn));
-    for (const wave of deleteWaves(doomed)) {
+    for (const wave of waves) {
       await Promise.all(
         wave.map(async (resource) => {
           await this.deleteOne(resource, doomedUrns);

@@ -104,6 +104,8 @@ export interface PlanLine {
   type: string;
   name: string;
   changed: string[];
+  /** Deletes: the wave (0 = first) in reverse dependency order; one wave runs in parallel. */
+  wave?: number;
 }
 
 const SYMBOL: Record<Exclude<PlanOp, "same">, string> = { create: "+ create", update: "~ update", replace: "+- replace", delete: "- delete" };
