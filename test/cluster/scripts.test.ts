@@ -10,7 +10,7 @@ import { downHosts, ensureBaseImage, findHost, HarnessInfo, sshExec, upHosts } f
 // HARNESS_ID defaults to 2 here so that this suite never collides with another harness user.
 
 const HARNESS_ID = Number(process.env.HARNESS_ID ?? "2");
-// eslint-disable-next-line no-console
+
 console.log(`scripts.test.ts uses harness ${HARNESS_ID} (env HARNESS_ID=${process.env.HARNESS_ID ?? "unset"})`);
 const CLUSTER = "scripts-test";
 
@@ -110,7 +110,6 @@ async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } finally {
-    // eslint-disable-next-line no-console
     console.log(`${label}: ${((Date.now() - start) / 1000).toFixed(1)}s`);
   }
 }
@@ -426,7 +425,7 @@ describe("node scripts on 1 manager + 3 workers (+1 host of another swarm)", () 
 
       // What the removed node's own daemon does after `docker node rm --force`:
       const seen = await watchRemovedNode(info, victim, 60);
-      // eslint-disable-next-line no-console
+
       console.log(`removed node ${victim} (${ids[victim]}) reports:\n  ${seen.join("\n  ")}`);
 
       // removing again, removing the manager itself: notes, exit 0
@@ -514,7 +513,7 @@ describe("node scripts on 3 managers + 2 workers", () => {
       expect(raft).toBe("2");
 
       const seen = await watchRemovedNode(info, "h3", 60);
-      // eslint-disable-next-line no-console
+
       console.log(`removed manager h3 (${ids.h3}) reports:\n  ${seen.join("\n  ")}`);
       await ok(info, "h3", "swarm-join", {}, "leave");
       expect(await swarmState(info, "h3")).toBe("inactive");

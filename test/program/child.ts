@@ -1,16 +1,21 @@
 /**
- * One run of the program under Pulumi's mocks, in a process of its own (Pulumi's runtime state is
- * global, so a fresh process per run is the only clean slate, as with a real `pulumi up`).
+ * One run of the program under the engine model, in a process of its own (Pulumi's runtime state
+ * is global, so a fresh process per run is the only clean slate, as with a real `pulumi up`).
  * Usage: node -r ts-node/register/transpile-only child.ts <job.json> <result.json>
  */
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ProgramMocks } from "./mocks";
+import { Engine } from "./engine/engine";
+import { EngineMonitor, installMonitor } from "./engine/monitor";
+import { Registration } from "./engine/steps";
+import { harnessMachines } from "./machines";
+import { nodeKeyOf, ProgramMocks } from "./mocks";
 import { ProgramJob, ProgramResult } from "./types";
 
 const PROJECT = "aws-swarm";
 const ROOT = path.resolve(__dirname, "..", "..");
+const INSTANCE = "aws:ec2/instance:Instance";
 
 async function resolveOutputs(outputs: Record<string, unknown>) {
   const plain: Record<string, unknown> = {};
@@ -25,10 +30,17 @@ async function resolveOutputs(outputs: Record<string, unknown>) {
   return { plain, secret };
 }
 
-async function main() {
-  const [jobFile, resultFile] = process.argv.slice(2);
-  const job: ProgramJob = JSON.parse(fs.readFileSync(jobFile, "utf8"));
-  const started = Date.now();
+/** `--replace` targets: a URN, a resource name, or a node key meaning that node's instance. */
+function replaceMatcher(job: ProgramJob): (reg: Registration) => boolean {
+  const cluster = String(job.config.clusterName ?? job.stack);
+  const targets = new Set(job.replace ?? []);
+  return (reg) =>
+    targets.has(reg.urn) ||
+    targets.has(reg.name) ||
+    (reg.type === INSTANCE && targets.has(nodeKeyOf(reg.name, cluster)));
+}
+
+function setConfig(job: ProgramJob): void {
   const config: Record<string, string> = { "aws:region": "us-east-1" };
   for (const [key, value] of Object.entries(job.config)) {
     config[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
@@ -37,26 +49,68 @@ async function main() {
     config,
     (job.secretKeys ?? []).map((key) => `${PROJECT}:${key}`),
   );
-  const mocks = new ProgramMocks(job);
-  await pulumi.runtime.setMocks(mocks, PROJECT, job.stack, false);
+}
 
-  const result: ProgramResult = { ok: true, resources: mocks.resources, outputs: {}, secretOutputs: [], durationMs: 0 };
+async function main() {
+  const [jobFile, resultFile] = process.argv.slice(2);
+  const job: ProgramJob = JSON.parse(fs.readFileSync(jobFile, "utf8"));
+  const mode = job.mode ?? "up";
+  const started = Date.now();
+  const warnings: string[] = [];
+  const engine = new Engine({
+    mode,
+    stack: job.stack,
+    stateFile: job.stateFile,
+    replace: replaceMatcher(job),
+    log: (line) => {
+      warnings.push(line);
+      console.error(line);
+    },
+  });
+  const machines = job.harness
+    ? harnessMachines(
+        job.harness.id,
+        () => engine.machinesInUse(),
+        () => engine.retiredMachines(),
+      )
+    : undefined;
+  const mocks = new ProgramMocks(job, machines);
+  engine.provider = mocks;
+  const monitor = new EngineMonitor(engine, (args) => mocks.call(args));
+  setConfig(job);
+  installMonitor(monitor, PROJECT, job.stack, mode === "preview");
+
+  const result: ProgramResult = {
+    ok: true,
+    resources: monitor.recorded,
+    outputs: {},
+    secretOutputs: [],
+    durationMs: 0,
+    plan: engine.plan,
+    commandsRun: 0,
+    nodeHosts: {},
+    warnings,
+  };
   let failure: unknown;
   let written = false;
   const write = () => {
     if (written) return;
     written = true;
-    const failed = mocks.resources.find((r) => r.error);
+    const failed = monitor.recorded.find((r) => r.error);
     if (failure || failed) {
       result.ok = false;
       result.error = failed ? `${failed.name}: ${failed.error}` : String((failure as Error)?.message ?? failure);
     }
+    result.commandsRun = mocks.commandsRun;
+    const cluster = String(job.config.clusterName ?? job.stack);
+    result.nodeHosts = Object.fromEntries(
+      engine
+        .resources()
+        .filter((r) => r.type === INSTANCE && r.machine)
+        .map((r) => [nodeKeyOf(r.name, cluster), r.machine!]),
+    );
     result.durationMs = Date.now() - started;
     fs.writeFileSync(resultFile, JSON.stringify(result, null, 1));
-  };
-  const finish = () => {
-    write();
-    process.exit(0);
   };
   process.on("unhandledRejection", (reason) => (failure ??= reason));
   // A failed step leaves its dependents waiting forever: when the process ends that way, the
@@ -67,15 +121,25 @@ async function main() {
     process.exitCode = 0;
   });
   try {
-    const program = require(path.join(ROOT, "index.ts"));
-    const { plain, secret } = await resolveOutputs(await program());
-    result.outputs = plain;
-    result.secretOutputs = secret;
-    await (pulumi.runtime as any).waitForRPCs();
+    if (!engine.destroying) {
+      const program = require(path.join(ROOT, "index.ts"));
+      const outputs = await program();
+      await (pulumi.runtime as any).waitForRPCs();
+      // In a preview, changed resources' outputs are unknown: their applies never run.
+      if (mode === "up") {
+        const { plain, secret } = await resolveOutputs(outputs);
+        result.outputs = plain;
+        result.secretOutputs = secret;
+      }
+    }
+    if (!monitor.recorded.some((r) => r.error)) {
+      await engine.finish();
+    }
   } catch (err) {
     failure ??= err;
   }
-  finish();
+  write();
+  process.exit(0);
 }
 
 main().catch((err) => {

@@ -1,8 +1,9 @@
 import * as fs from "fs";
+import * as path from "path";
 import { parse } from "yaml";
-import { HarnessInfo, readHarnessInfo, sshExec, stateDir } from "../harness/hosts";
+import { baseImageRef, HarnessInfo, readHarnessInfo, sshExec, stateDir } from "../harness/hosts";
 import { runProgram } from "./runner";
-import { ProgramResult } from "./types";
+import { ProgramResult, RunMode } from "./types";
 
 const PREFIX = "aws-swarm:";
 
@@ -41,27 +42,10 @@ export function nodeKeysOf(config: Record<string, any>): string[] {
   return [...managers, ...pools];
 }
 
-/** Gives every node key that has no host yet the first free one; keeps existing assignments. */
-export function assignHosts(
-  keys: string[],
-  hosts: HarnessInfo,
-  current: Record<string, string> = {},
-): Record<string, string> {
-  const assigned = { ...current };
-  const free = hosts.hosts.map((h) => h.name).filter((name) => !Object.values(assigned).includes(name));
-  for (const key of keys.filter((k) => !assigned[k])) {
-    const host = free.shift();
-    if (!host) {
-      throw new Error(`not enough harness hosts for node ${key}`);
-    }
-    assigned[key] = host;
-  }
-  return assigned;
-}
-
 /**
- * The config a harness run adds to the user's: SSH as the harness root user with its key, and
- * the stack's third-party images replaced by local ones.
+ * The config a harness run adds to the user's: SSH as the harness root user with its key, the
+ * runner's address as the only admin CIDR (the user's own address means nothing here, and the
+ * hosts enforce the security groups), and the stack's third-party images replaced by local ones.
  */
 export function harnessConfig(config: Record<string, any>, hosts: HarnessInfo, stack: string): Record<string, unknown> {
   const variables = {
@@ -74,7 +58,7 @@ export function harnessConfig(config: Record<string, any>, hosts: HarnessInfo, s
     sshUser: hosts.sshUser,
     sshPublicKey: hosts.publicKey,
     sshPrivateKey: fs.readFileSync(hosts.privateKeyPath, "utf8"),
-    adminCidrs: config.adminCidrs ?? ["10.0.0.0/8"],
+    adminCidrs: [`${hosts.runnerIp}/32`],
   };
 }
 
@@ -84,7 +68,7 @@ export function harnessConfig(config: Record<string, any>, hosts: HarnessInfo, s
  */
 export function harnessStackVariables(hosts: HarnessInfo, clusterName: string): Record<string, string> {
   return {
-    GATEWAY_IMAGE: `${hosts.registry}/aws-swarm/base:bookworm`,
+    GATEWAY_IMAGE: baseImageRef(hosts.registry),
     // The stack's grafana becomes the sample server, built by this very run from services/echo.
     GRAFANA_IMAGE: `${hosts.registry}/${clusterName}/echo:latest`,
   };
@@ -92,32 +76,51 @@ export function harnessStackVariables(hosts: HarnessInfo, clusterName: string): 
 
 export interface ClusterRun {
   result: ProgramResult;
+  /** Node key → harness host, from the state. */
   nodeHosts: Record<string, string>;
 }
 
-/** One `pulumi up` of the program against harness hosts; failures throw with the failing step. */
+export interface HarnessRunOptions {
+  mode?: RunMode;
+  /** Node keys, resource names or URNs to replace, like `pulumi up --replace <urn>`. */
+  replace?: string[];
+  log?: (line: string) => void;
+  /** Return a failed run instead of throwing. */
+  allowFailure?: boolean;
+}
+
+/** The stack's state file on a harness; `hosts.sh down` (cluster:down) removes it with the harness. */
+export function stateFileOf(id: number, stack: string): string {
+  return path.join(stateDir(id), "stacks", `${stack}.json`);
+}
+
+/**
+ * One `pulumi up` (or preview/destroy) of the program against harness hosts, against the stack's
+ * state: only what changed runs. Failures throw with the failing step.
+ */
 export async function upOnHarness(
   id: number,
   stack: string,
   config: Record<string, any>,
-  nodeHosts: Record<string, string> = {},
-  log: (line: string) => void = () => {},
+  options: HarnessRunOptions = {},
 ): Promise<ClusterRun> {
   const hosts = readHosts(id);
-  const assigned = assignHosts(nodeKeysOf(config), hosts, nodeHosts);
   const result = await runProgram(
     {
       stack,
       config: harnessConfig(config, hosts, stack),
       secretKeys: ["sshPrivateKey"],
-      harness: { id, nodeHosts: assigned },
+      harness: { id },
+      mode: options.mode ?? "up",
+      stateFile: stateFileOf(id, stack),
+      replace: options.replace,
     },
-    log,
+    options.log,
   );
-  if (!result.ok) {
+  if (!result.ok && !options.allowFailure) {
     throw new Error(`program run failed: ${result.error}`);
   }
-  return { result, nodeHosts: assigned };
+  return { result, nodeHosts: result.nodeHosts };
 }
 
 /** Runs a shell command on a harness host as its root user. */

@@ -1,8 +1,12 @@
 import * as crypto from "crypto";
-import * as pulumi from "@pulumi/pulumi";
 import { buildImage, HarnessInfo, readHarnessInfo } from "../harness/hosts";
+import { Provider, ProviderResult } from "./engine/engine";
+import { firewallRules } from "./engine/firewall";
+import { StateResource } from "./engine/state";
+import { Registration } from "./engine/steps";
+import { Machines } from "./machines";
 import { sshRun } from "./ssh";
-import { ProgramJob, RecordedResource, unwrapSecrets } from "./types";
+import { ProgramJob, unwrapSecrets } from "./types";
 
 const FAKE_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb2ZmbGluZS1tb2Nr\n-----END OPENSSH PRIVATE KEY-----";
 const AZS = ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"];
@@ -12,7 +16,7 @@ function shortHash(text: string): string {
 }
 
 /** Node key from an instance's resource name: `<cluster>-<pool>-<index>` → `<pool>-<index>`. */
-function nodeKeyOf(instanceName: string, cluster: string): string {
+export function nodeKeyOf(instanceName: string, cluster: string): string {
   return instanceName.startsWith(`${cluster}-`) ? instanceName.slice(cluster.length + 1) : instanceName;
 }
 
@@ -26,13 +30,23 @@ function offlineStdout(name: string, verbLine: string): string {
   return "";
 }
 
-export class ProgramMocks implements pulumi.runtime.Mocks {
-  public readonly resources: RecordedResource[] = [];
-  private readonly started = Date.now();
+/**
+ * The providers behind the engine: AWS is made up (instances are harness machines), remote
+ * commands run for real over SSH when a harness is given, and only when the engine's step says so.
+ */
+export class ProgramMocks implements Provider {
+  /** Remote command scripts that ran: create, update and delete. */
+  public commandsRun = 0;
   private readonly harness?: HarnessInfo;
   private readonly cluster: string;
+  private firewall: Promise<void> = Promise.resolve();
+  /** Rules last handed to each host: a step that changes no host's rules costs nothing. */
+  private readonly applied = new Map<string, string>();
 
-  constructor(private readonly job: ProgramJob) {
+  constructor(
+    private readonly job: ProgramJob,
+    private readonly machines?: Machines,
+  ) {
     if (job.harness) {
       this.harness = readHarnessInfo(job.harness.id);
       if (!this.harness) {
@@ -42,28 +56,7 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
     this.cluster = String(job.config.clusterName ?? job.stack);
   }
 
-  async newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> {
-    const record: RecordedResource = {
-      type: args.type,
-      name: args.name,
-      inputs: args.inputs,
-      state: {},
-      startedAt: Date.now() - this.started,
-    };
-    this.resources.push(record);
-    try {
-      const extra = await this.computed(args);
-      record.state = { ...args.inputs, ...extra };
-      return { id: extra.id ?? `${args.name}-id`, state: record.state };
-    } catch (err) {
-      record.error = (err as Error).message;
-      throw err;
-    } finally {
-      record.finishedAt = Date.now() - this.started;
-    }
-  }
-
-  call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+  call(args: { token: string; inputs: Record<string, any> }): Record<string, any> {
     switch (args.token) {
       case "aws:index/getAvailabilityZones:getAvailabilityZones":
         return { names: AZS, zoneIds: AZS.map((_, i) => `use1-az${i + 1}`) };
@@ -76,52 +69,126 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
     }
   }
 
-  private async computed(args: pulumi.runtime.MockResourceArgs): Promise<Record<string, any>> {
-    const inputs = args.inputs;
-    switch (args.type) {
+  async create(reg: Registration, inputs: Record<string, any>, previous?: StateResource): Promise<ProviderResult> {
+    if (!reg.custom) {
+      return { outputs: {} };
+    }
+    const extra = await this.computed(reg, inputs, previous);
+    const { machine, ...outputs } = extra;
+    return { id: outputs.id ?? `${reg.name}-id`, outputs: { ...inputs, ...outputs }, machine };
+  }
+
+  async update(
+    reg: Registration,
+    inputs: Record<string, any>,
+    old: StateResource,
+    changed: string[],
+  ): Promise<ProviderResult> {
+    const keep = { id: old.id, machine: old.machine };
+    switch (reg.type) {
+      case "command:remote:Command": {
+        // commandController.go Update: `update` if set, else `create`; neither → nothing runs.
+        const plain = unwrapSecrets(inputs);
+        const script = plain.update ?? plain.create;
+        const run = script ? await this.runCommand(reg.name, plain, script) : { stdout: "", stderr: "" };
+        return { ...keep, outputs: { ...inputs, ...run } };
+      }
+      case "aws:ec2/instance:Instance": {
+        if (changed.includes("instanceType") && this.machines && old.machine) {
+          // Stop, modify, start: the instance keeps its private address and gets a new public one.
+          const machine = await this.machines.stopStart(old.machine);
+          return {
+            ...keep,
+            outputs: { ...old.outputs, ...inputs, publicIp: machine.publicIp, privateIp: machine.privateIp },
+          };
+        }
+        return { ...keep, outputs: { ...old.outputs, ...inputs } };
+      }
+      case "docker:index/image:Image":
+        return { ...keep, outputs: { ...inputs, ...(await this.image(reg.name, unwrapSecrets(inputs))) } };
+      default:
+        return { ...keep, outputs: { ...old.outputs, ...inputs } };
+    }
+  }
+
+  /** Delete with the STORED inputs, as the provider does: old connection, old script, old stdin. */
+  async delete(old: StateResource): Promise<void> {
+    if (old.type === "command:remote:Command") {
+      const plain = unwrapSecrets(old.inputs);
+      if (plain.delete) {
+        await this.runCommand(old.name, plain, plain.delete);
+      }
+    } else if (old.type === "aws:ec2/instance:Instance" && old.machine && this.machines) {
+      await this.machines.destroy(old.machine);
+    }
+  }
+
+  /**
+   * Packet filters follow the registered security groups and instances (AWS applies a rule to
+   * every member at once), one host at a time, in step order.
+   */
+  afterStep(resources: StateResource[]): Promise<void> {
+    const machines = this.machines;
+    if (!machines) return Promise.resolve();
+    this.firewall = this.firewall.then(async () => {
+      for (const [host, rules] of firewallRules(resources)) {
+        const text = JSON.stringify(rules);
+        if (this.applied.get(host) !== text) {
+          await machines.applyFirewall(host, rules);
+          this.applied.set(host, text);
+        }
+      }
+    });
+    return this.firewall;
+  }
+
+  private async computed(
+    reg: Registration,
+    rawInputs: Record<string, any>,
+    previous?: StateResource,
+  ): Promise<Record<string, any>> {
+    const inputs = unwrapSecrets(rawInputs);
+    const name = reg.name;
+    switch (reg.type) {
       case "aws:ec2/instance:Instance":
-        return this.instance(args.name);
+        return this.instance(name, previous);
       case "command:remote:Command":
-        return this.command(args.name, unwrapSecrets(inputs));
+        return inputs.create ? this.runCommand(name, inputs, inputs.create) : { stdout: "", stderr: "" };
       case "tls:index/privateKey:PrivateKey":
         return {
           publicKeyOpenssh: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOfflineMockKey",
           privateKeyOpenssh: FAKE_PRIVATE_KEY,
         };
       case "aws:ec2/keyPair:KeyPair":
-        return { keyName: `${inputs.keyNamePrefix ?? ""}0001` };
+        return { keyName: `${inputs.keyNamePrefix ?? ""}${shortHash(`${inputs.publicKey}`).slice(0, 4)}` };
       case "aws:iam/role:Role":
       case "aws:iam/instanceProfile:InstanceProfile":
-        return { name: `${args.name}-0001`, arn: `arn:aws:iam::123456789012:role/${args.name}` };
+        return { name: `${name}-0001`, arn: `arn:aws:iam::123456789012:role/${name}` };
       case "aws:ecr/repository:Repository": {
         // On the harness, its registry plays ECR: nodes pull from it like from ECR on AWS.
         const registry = this.harness?.registry ?? "123456789012.dkr.ecr.us-east-1.amazonaws.com";
-        return { repositoryUrl: `${registry}/${inputs.name ?? args.name}`, registryId: "123456789012" };
+        return { repositoryUrl: `${registry}/${inputs.name ?? name}`, registryId: "123456789012" };
       }
       case "docker:index/image:Image":
-        return this.image(args.name, unwrapSecrets(inputs));
+        return this.image(name, inputs);
       default:
-        return { id: `${args.name}-${shortHash(args.type).slice(0, 8)}` };
+        return { id: `${name}-${shortHash(reg.type).slice(0, 8)}` };
     }
   }
 
-  private instance(name: string): Record<string, any> {
-    if (!this.harness || !this.job.harness) {
-      const octets = Buffer.from(shortHash(name), "hex");
+  /** A new instance: a fresh machine; its id differs from the one it replaces. */
+  private async instance(name: string, previous?: StateResource): Promise<Record<string, any>> {
+    const id = `i-${shortHash(`${name}#${previous?.id ?? ""}`)}`;
+    if (!this.machines) {
+      const octets = Buffer.from(shortHash(id), "hex");
       return {
-        id: `i-${shortHash(name)}`,
+        id,
         publicIp: `198.51.${octets[0]}.${(octets[1] % 250) + 1}`,
         privateIp: `10.0.${octets[2]}.${(octets[3] % 250) + 1}`,
       };
     }
-    const key = nodeKeyOf(name, this.cluster);
-    const hostName = this.job.harness.nodeHosts[key];
-    const host = this.harness.hosts.find((h) => h.name === hostName);
-    if (!host) {
-      throw new Error(`no harness host is mapped to node ${key} (instance ${name})`);
-    }
-    // A test host has one address: it stands for both the public and the private IP.
-    return { id: `i-${shortHash(`${name}@${host.name}`)}`, publicIp: host.ip, privateIp: host.ip };
+    const machine = await this.machines.create(nodeKeyOf(name, this.cluster));
+    return { id, publicIp: machine.publicIp, privateIp: machine.privateIp, machine: machine.host };
   }
 
   private async image(name: string, inputs: Record<string, any>): Promise<Record<string, any>> {
@@ -142,23 +209,23 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
     return { repoDigest: `${this.harness.registry}/${path}@${digest}` };
   }
 
-  private async command(name: string, inputs: Record<string, any>): Promise<Record<string, any>> {
-    const create: string | undefined = inputs.create;
-    if (!create) {
-      // The provider runs nothing on create when there is no `create` (a delete-only command).
-      return { stdout: "", stderr: "" };
-    }
+  private async runCommand(
+    name: string,
+    inputs: Record<string, any>,
+    script: string,
+  ): Promise<{ stdout: string; stderr: string }> {
+    this.commandsRun++;
     if (!this.harness) {
       if (this.job.commandDelayMs) {
         await new Promise((r) => setTimeout(r, this.job.commandDelayMs));
       }
-      return { stdout: offlineStdout(name, create), stderr: "" };
+      return { stdout: offlineStdout(name, script), stderr: "" };
     }
-    const result = await sshRun(inputs.connection, create, inputs.stdin);
+    const result = await sshRun(inputs.connection, script, inputs.stdin);
     const trim = (text: string) => text.replace(/\n$/, "");
     if (result.code !== 0) {
       throw new Error(
-        `Process exited with status ${result.code}: running "${create}":\n${result.stdout}${result.stderr}`,
+        `Process exited with status ${result.code}: running "${script}":\n${result.stdout}${result.stderr}`,
       );
     }
     return { stdout: trim(result.stdout), stderr: trim(result.stderr) };

@@ -2,8 +2,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { sshRun } from "./ssh";
-import { ProgramJob, ProgramResult, RecordedResource, unwrapSecrets } from "./types";
+import { ProgramJob, ProgramResult } from "./types";
 
 const CHILD = path.join(__dirname, "child.ts");
 
@@ -39,29 +38,4 @@ export async function runProgram(job: ProgramJob, log: (line: string) => void = 
   const result: ProgramResult = JSON.parse(fs.readFileSync(resultFile, "utf8"));
   fs.rmSync(dir, { recursive: true, force: true });
   return result;
-}
-
-/**
- * What the engine does after an update: run the `delete` of every remote command that the earlier
- * run had and the later one has not, or has with other `triggers` (a replacement: the new one was
- * created first), dependents first (reverse registration order, which respects dependencies).
- * An empty `after` is `pulumi destroy`.
- */
-export async function runRemovedDeletes(before: ProgramResult, after?: ProgramResult): Promise<RecordedResource[]> {
-  const triggersOf = (r: RecordedResource) => JSON.stringify(unwrapSecrets(r.inputs.triggers ?? null));
-  const kept = new Map((after?.resources ?? []).map((r) => [`${r.type}::${r.name}`, triggersOf(r)]));
-  const removed = before.resources
-    .filter((r) => r.type === "command:remote:Command" && kept.get(`${r.type}::${r.name}`) !== triggersOf(r))
-    .reverse();
-  for (const resource of removed) {
-    const inputs = unwrapSecrets(resource.inputs);
-    if (!inputs.delete) {
-      continue;
-    }
-    const result = await sshRun(inputs.connection, inputs.delete, inputs.stdin);
-    if (result.code !== 0) {
-      throw new Error(`delete of ${resource.name} failed (${result.code}):\n${result.stdout}${result.stderr}`);
-    }
-  }
-  return removed;
 }

@@ -3,9 +3,9 @@
 export interface HarnessTarget {
   /** The harness id (`HARNESS_ID`) whose hosts stand for the instances. */
   id: number;
-  /** Node key (`manager-0`, `app-1`) → harness host name (`h1`); stable across runs. */
-  nodeHosts: Record<string, string>;
 }
+
+export type RunMode = "up" | "preview" | "destroy" | "destroy-preview";
 
 export interface ProgramJob {
   stack: string;
@@ -16,11 +16,24 @@ export interface ProgramJob {
   harness?: HarnessTarget;
   /** Offline only: how long a mocked remote command takes, to make concurrency observable. */
   commandDelayMs?: number;
+  /** `pulumi up` (default), `pulumi preview`, `pulumi destroy` or `pulumi destroy --preview-only`. */
+  mode?: RunMode;
+  /** The stack's state file; absent: a fresh, throwaway state (every resource is created). */
+  stateFile?: string;
+  /** `--replace` targets: URNs, resource names or node keys (`app-0` → that node's instance). */
+  replace?: string[];
 }
 
 export interface RecordedResource {
+  urn?: string;
   type: string;
   name: string;
+  custom?: boolean;
+  /** The engine's step: same, create, update or replace. */
+  step?: string;
+  dependencies?: string[];
+  /** Resource options as registered (deleteBeforeReplace, additionalSecretOutputs, …). */
+  options?: import("./engine/state").ResourceOptions;
   /** Inputs as the provider receives them; secrets keep their envelope. */
   inputs: Record<string, any>;
   state: Record<string, any>;
@@ -36,6 +49,14 @@ export interface ProgramResult {
   outputs: Record<string, unknown>;
   secretOutputs: string[];
   durationMs: number;
+  /** One line per resource, in step order (deletes last). */
+  plan: import("./engine/steps").PlanLine[];
+  /** Remote commands that ran (create, update and delete scripts). */
+  commandsRun: number;
+  /** Node key → harness host, from the state after the run. */
+  nodeHosts: Record<string, string>;
+  /** Warnings the engine printed (pending operations). */
+  warnings: string[];
 }
 
 export const SECRET_SIG = "4dabf18193072939515e22adb298388d";

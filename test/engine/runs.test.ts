@@ -1,0 +1,195 @@
+/**
+ * The engine model end to end, offline: the real program, run after run against one state file,
+ * with every provider answer made up (no harness). What runs is counted, nothing is executed.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { devConfig } from "../program/fixtures";
+import { runProgram } from "../program/runner";
+import { emptyState, loadState, saveState } from "../program/engine/state";
+import { PlanLine } from "../program/engine/steps";
+import { ProgramJob, ProgramResult } from "../program/types";
+
+jest.setTimeout(120_000);
+
+function changes(plan: PlanLine[], op?: PlanLine["op"]): string[] {
+  return plan
+    .filter((l) => l.op !== "same" && (!op || l.op === op))
+    .map((l) => `${l.op} ${l.name}`)
+    .sort();
+}
+
+describe("the engine model, offline, over a series of runs of the dev config", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "engine-runs-"));
+  const stateFile = path.join(dir, "dev.json");
+  const run = async (extra: Partial<ProgramJob> = {}, config = devConfig()): Promise<ProgramResult> => {
+    const result = await runProgram({ stack: "dev", config, stateFile, ...extra });
+    if (!result.ok) throw new Error(result.error);
+    return result;
+  };
+  let first: ProgramResult;
+  beforeAll(async () => {
+    first = await run();
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("creates everything on the first run", () => {
+    expect(first.plan.every((l) => l.op === "create")).toBe(true);
+    expect(first.commandsRun).toBeGreaterThan(10);
+  });
+
+  it("records the token commands' additionalSecretOutputs and logging none from the registration", () => {
+    for (const name of ["dev-token-worker", "dev-token-manager"]) {
+      const token = first.resources.find((r) => r.name === name)!;
+      expect(token.options!.additionalSecretOutputs).toContain("stdout");
+      expect(token.inputs.logging).toBe("none");
+      expect(token.dependencies).toContain(first.resources.find((r) => r.name === "dev-init")!.urn);
+    }
+  });
+
+  it("keeps no join token, private key or connection in plain text in the state file", () => {
+    // The offline token and key values (the token script itself names the SWMTKN prefix).
+    const text = fs.readFileSync(stateFile, "utf8");
+    expect(text).not.toMatch(/SWMTKN-1-offline|PRIVATE KEY|b2ZmbGluZS1tb2Nr/);
+    expect(text).toContain("ciphertext");
+  });
+
+  it("runs nothing on a second run with the same config: every resource unchanged", async () => {
+    const again = await run();
+    expect(changes(again.plan)).toEqual([]);
+    expect(again.plan).toHaveLength(first.plan.length);
+    expect(again.commandsRun).toBe(0);
+    expect(again.outputs.nodeIds).toEqual(first.outputs.nodeIds);
+  });
+
+  it("updates only that pool's membership commands on a label change", async () => {
+    const config = devConfig({
+      workerPools: [
+        { name: "infra", count: 1, labels: { type: "low-memory" } },
+        { name: "app", count: 2, labels: { tier: "web" } },
+      ],
+    });
+    const labelled = await run({}, config);
+    expect(changes(labelled.plan)).toEqual(["update dev-member-app-0", "update dev-member-app-1"]);
+    expect(labelled.commandsRun).toBe(2);
+    await run();
+  });
+
+  it("previews a scale-down as four deletes and runs only the membership removal", async () => {
+    const config = devConfig({
+      workerPools: [
+        { name: "infra", count: 1, labels: { type: "low-memory" } },
+        { name: "app", count: 1 },
+      ],
+    });
+    const preview = await run({ mode: "preview" }, config);
+    expect(changes(preview.plan)).toEqual([
+      "delete dev-app-1",
+      "delete dev-join-app-1",
+      "delete dev-member-app-1",
+      "delete dev-ready-app-1",
+    ]);
+    expect(preview.commandsRun).toBe(0);
+    const down = await run({}, config);
+    expect(changes(down.plan)).toEqual(changes(preview.plan));
+    expect(down.commandsRun).toBe(1);
+    const up = await run();
+    expect(changes(up.plan)).toEqual([
+      "create dev-app-1",
+      "create dev-join-app-1",
+      "create dev-member-app-1",
+      "create dev-ready-app-1",
+    ]);
+  });
+
+  it("replaces an instance targeted with --replace and every command tied to its id", async () => {
+    const preview = await run({ mode: "preview", replace: ["app-0"] });
+    expect(changes(preview.plan)).toEqual([
+      "replace dev-app-0",
+      "replace dev-join-app-0",
+      "replace dev-member-app-0",
+      "replace dev-ready-app-0",
+    ]);
+  });
+
+  it("stops and starts an instance in place for a new instance type", async () => {
+    const config = devConfig({
+      workerPools: [
+        { name: "infra", count: 1, labels: { type: "low-memory" } },
+        { name: "app", count: 2, instanceType: "t3.large" },
+      ],
+    });
+    const preview = await run({ mode: "preview" }, config);
+    expect(changes(preview.plan)).toEqual(expect.arrayContaining(["update dev-app-0", "update dev-app-1"]));
+    expect(changes(preview.plan, "replace")).toEqual([]);
+    expect(preview.plan.find((l) => l.name === "dev-app-0")!.changed).toContain("instanceType");
+  });
+
+  it("known defect (issue 10): rotating the SSH key replaces every instance, the first manager with it, so the swarm is initialised anew", async () => {
+    const keyed = (n: number) =>
+      devConfig({ sshPublicKey: `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey${n}`, sshPrivateKey: `private-${n}` });
+    const one = await run({ secretKeys: ["sshPrivateKey"] }, keyed(1));
+    expect(changes(one.plan, "replace")).toContain("replace dev-manager-0");
+    const rotate = await run({ mode: "preview", secretKeys: ["sshPrivateKey"] }, keyed(2));
+    expect(changes(rotate.plan, "replace")).toEqual(
+      expect.arrayContaining(["replace dev-ssh", "replace dev-manager-0", "replace dev-init"]),
+    );
+  });
+
+  it("warns about a pending create left by an interrupted run, keeps it, and creates the resource again", async () => {
+    const state = loadState(stateFile, "dev");
+    const urn = state.resources.find((r) => r.name === "dev-member-app-1")!.urn;
+    state.resources = state.resources.filter((r) => r.urn !== urn);
+    state.pending_operations = [
+      { type: "creating", resource: { urn, type: "command:remote:Command", name: "dev-member-app-1", inputs: {} } },
+    ];
+    saveState(stateFile, state);
+    const next = await run(
+      {},
+      devConfig({ sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey1", sshPrivateKey: "private-1" }),
+    );
+    expect(next.warnings.join("\n")).toContain(
+      `Attempting to deploy or update resources with 1 pending operations from previous deployment.\n  * ${urn}, interrupted while creating`,
+    );
+    expect(changes(next.plan)).toEqual(["create dev-member-app-1"]);
+    expect(loadState(stateFile, "dev").pending_operations).toHaveLength(1);
+  });
+
+  it("known defect (issue 10): destroy revokes the admin SSH rule in its first wave, before the remove and membership steps dial the manager", async () => {
+    const plan = (await run({ mode: "destroy-preview" })).plan;
+    const wave = (name: string) => plan.find((l) => l.op === "delete" && l.name === name)!.wave!;
+    // Nothing depends on the rule resources, so their deletes go first; `remove` waits for
+    // `deploy`, the memberships for both. On AWS a revoked rule refuses new SSH connections.
+    expect(wave("dev-ingress-ssh-0")).toBe(0);
+    expect(wave("dev-remove")).toBeGreaterThan(0);
+    expect(wave("dev-member-app-0")).toBeGreaterThan(0);
+  });
+
+  it("destroys everything and leaves an empty state", async () => {
+    const before = loadState(stateFile, "dev").resources.length;
+    const destroyed = await run({ mode: "destroy" });
+    expect(destroyed.plan.every((l) => l.op === "delete")).toBe(true);
+    expect(destroyed.plan.length).toBe(before);
+    expect(loadState(stateFile, "dev").resources).toEqual([]);
+    expect(emptyState("dev").resources).toEqual([]);
+  });
+});
+
+describe("the unlock key with autolock, offline", () => {
+  it("is fetched by a command with additionalSecretOutputs and logging none, and stored only encrypted", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "engine-autolock-"));
+    const stateFile = path.join(dir, "dev.json");
+    const result = await runProgram({ stack: "dev", config: devConfig({ swarm: { autolock: true } }), stateFile });
+    expect(result.ok).toBe(true);
+    const unlock = result.resources.find((r) => r.name === "dev-unlock-key")!;
+    expect(unlock.options!.additionalSecretOutputs).toContain("stdout");
+    expect(unlock.inputs.logging).toBe("none");
+    const text = fs.readFileSync(stateFile, "utf8");
+    expect(text).not.toContain("SWMKEY-1-offline");
+    expect(loadState(stateFile, "dev").resources.find((r) => r.name === "dev-unlock-key")!.outputs.stdout.value).toBe(
+      "SWMKEY-1-offline",
+    );
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

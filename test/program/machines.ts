@@ -1,0 +1,90 @@
+/**
+ * Instances are machines: the engine creates, stops/starts and deletes instances through this
+ * interface only, on top of the harness's machine verbs (test/harness/hosts.ts).
+ *
+ * - create: a host no instance holds yet, if the harness was brought up with spare ones
+ *   (`upHosts(n)`), else a fresh one (`addHost`); private and public address as on AWS.
+ * - stop/start (instance type change): `powerOff`, then `powerOn` with a new public address.
+ * - delete (terminate): `powerOff` (every process ends, the link goes), then `removeHost`.
+ * - security groups: `applyFirewall` replaces the host's ingress filter.
+ */
+import {
+  addHost,
+  applyFirewall,
+  fault as hostFault,
+  FaultKind,
+  FirewallRule as HostFirewallRule,
+  HarnessInfo,
+  powerOff,
+  powerOn,
+  readHarnessInfo,
+  removeHost,
+} from "../harness/hosts";
+import { FirewallRule } from "./engine/firewall";
+
+export interface Machine {
+  host: string;
+  privateIp: string;
+  publicIp: string;
+}
+
+export interface Machines {
+  create(label: string): Promise<Machine>;
+  /** Stop, modify, start: on AWS the public address changes (no Elastic IP). */
+  stopStart(host: string): Promise<Machine>;
+  destroy(host: string): Promise<void>;
+  applyFirewall(host: string, rules: FirewallRule[]): Promise<void>;
+}
+
+export type FaultVerb = FaultKind;
+
+/** The hosts API wants numbers; a rule without ports (all traffic, ESP) means any (-1). */
+export function toHostRules(rules: FirewallRule[]): HostFirewallRule[] {
+  return rules.map((r) => ({
+    protocol: r.protocol,
+    fromPort: r.fromPort ?? -1,
+    toPort: r.toPort ?? -1,
+    sources: r.sources,
+  }));
+}
+
+/**
+ * @param inUse hosts held by instances in the state (live or waiting for their delete)
+ * @param retired hosts of deleted instances, never handed out again
+ */
+export function harnessMachines(id: number, inUse: () => string[], retired: () => string[]): Machines {
+  const info = (): HarnessInfo => {
+    const found = readHarnessInfo(id);
+    if (!found) throw new Error(`harness ${id} is not up`);
+    return found;
+  };
+  // Instances are created in parallel: a spare host is claimed before anything is awaited.
+  const claimed = new Set<string>();
+  return {
+    async create() {
+      const taken = new Set([...inUse(), ...retired(), ...claimed]);
+      const spare = info().hosts.find((h) => !taken.has(h.name) && h.state === "running");
+      if (spare) claimed.add(spare.name);
+      const host = spare ?? (await addHost(id));
+      return { host: host.name, privateIp: host.privateIp, publicIp: host.publicIp };
+    },
+    async stopStart(name) {
+      await powerOff(id, name);
+      const host = await powerOn(id, name, { newPublicIp: true });
+      return { host: host.name, privateIp: host.privateIp, publicIp: host.publicIp };
+    },
+    async destroy(name) {
+      if (!info().hosts.some((h) => h.name === name)) return; // already terminated
+      await powerOff(id, name).catch(() => undefined); // a stopped instance terminates too
+      await removeHost(id, name);
+    },
+    async applyFirewall(name, rules) {
+      await applyFirewall(id, name, toHostRules(rules));
+    },
+  };
+}
+
+/** A fault on demand on the host that plays a node. */
+export function fault(id: number, host: string, verb: FaultVerb): Promise<void> {
+  return hostFault(id, host, verb);
+}
