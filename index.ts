@@ -39,6 +39,7 @@ export = async () => {
         userData: plan.userData,
         clusterName: name,
         tags: plan.tags,
+        reachableThrough: [network, ...security.rules],
       }).nodes,
   );
   const swarm = new SwarmCluster(name, {

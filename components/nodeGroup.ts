@@ -16,6 +16,13 @@ export interface NodeGroupArgs {
   userData: string;
   clusterName: string;
   tags: Record<string, string>;
+  /**
+   * What makes a node reachable: the security-group rules (SSH, swarm ports) and the routes. Every
+   * instance depends on them, so the engine creates them first (user data can reach the package
+   * mirrors at first boot) and deletes them last: every remote command depends on an instance, so
+   * on `pulumi destroy` each delete step still gets through before its SSH rule is revoked.
+   */
+  reachableThrough: pulumi.Resource[];
 }
 
 /** A planned node and the instance made for it: kept together so nothing matches them up by position. */
@@ -67,6 +74,8 @@ export class NodeGroup extends pulumi.ComponentResource {
       },
       {
         parent: this,
+        // Created after, and deleted before, what makes the node reachable (see NodeGroupArgs).
+        dependsOn: args.reachableThrough,
         // User data runs only at first boot, and the AMI lookup follows Canonical's releases:
         // neither may silently replace a live swarm node (replacing the first manager would
         // re-create the swarm). New and explicitly replaced nodes pick both up; see README.

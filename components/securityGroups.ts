@@ -15,6 +15,11 @@ export interface SecurityGroupsArgs {
 export class SecurityGroups extends pulumi.ComponentResource {
   public readonly clusterGroupId: pulumi.Output<string>;
   public readonly gatewayGroupId: pulumi.Output<string>;
+  /**
+   * Every rule. They are children of their group, so depending on this component does not reach
+   * them: what must outlive the rules (the instances) depends on these.
+   */
+  public readonly rules: pulumi.Resource[];
 
   constructor(name: string, args: SecurityGroupsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aws-swarm:network:SecurityGroups", name, {}, opts);
@@ -35,7 +40,7 @@ export class SecurityGroups extends pulumi.ComponentResource {
       gateway: group("gateway", "Docker Swarm gateway nodes: the public gateway port"),
     };
 
-    for (const rule of args.rules) {
+    this.rules = args.rules.map((rule) => {
       const ruleArgs = {
         securityGroupId: groups[rule.group].id,
         ipProtocol: rule.protocol,
@@ -47,12 +52,11 @@ export class SecurityGroups extends pulumi.ComponentResource {
         tags: { ...args.tags, Name: `${name}-${rule.key}` },
       };
       const ruleName = `${name}-${rule.direction}-${rule.key}`;
-      if (rule.direction === "ingress") {
-        new aws.vpc.SecurityGroupIngressRule(ruleName, ruleArgs, { parent: groups[rule.group] });
-      } else {
-        new aws.vpc.SecurityGroupEgressRule(ruleName, ruleArgs, { parent: groups[rule.group] });
-      }
-    }
+      const ruleOpts = { parent: groups[rule.group] };
+      return rule.direction === "ingress"
+        ? new aws.vpc.SecurityGroupIngressRule(ruleName, ruleArgs, ruleOpts)
+        : new aws.vpc.SecurityGroupEgressRule(ruleName, ruleArgs, ruleOpts);
+    });
     this.clusterGroupId = groups.cluster.id;
     this.gatewayGroupId = groups.gateway.id;
 

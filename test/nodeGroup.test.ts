@@ -43,6 +43,7 @@ function group(name: string, nodes: NodePlan[], extra: Partial<NodeGroupArgs> = 
     userData: "#!/bin/bash\n",
     clusterName: "t",
     tags: { cluster: "t" },
+    reachableThrough: [],
     ...extra,
   });
 }

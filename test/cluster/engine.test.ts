@@ -196,8 +196,7 @@ describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
     expect(await eventually(hasHost, (ready) => ready)).toBe(true);
   });
 
-  // A real `cluster:destroy` would hang on the known defect shown in test/engine/runs.test.ts
-  // (issue 10: the admin SSH rule goes in the first wave); the preview runs nothing.
+  // The real destroy of a cluster is test/cluster/program.test.ts's last dev scenario.
   it("cluster:destroy --preview-only plans a delete for every resource and runs nothing", async () => {
     const stateFile = stateFileOf(HARNESS, "dev");
     const before = fs.readFileSync(stateFile, "utf8");

@@ -156,14 +156,19 @@ describe("the engine model, offline, over a series of runs of the dev config", (
     expect(loadState(stateFile, "dev").pending_operations).toHaveLength(1);
   });
 
-  it("known defect (issue 10): destroy revokes the admin SSH rule in its first wave, before the remove and membership steps dial the manager", async () => {
+  it("destroy revokes the admin SSH rule and removes the routes only after every step that dials a node", async () => {
     const plan = (await run({ mode: "destroy-preview" })).plan;
-    const wave = (name: string) => plan.find((l) => l.op === "delete" && l.name === name)!.wave!;
-    // Nothing depends on the rule resources, so their deletes go first; `remove` waits for
-    // `deploy`, the memberships for both. On AWS a revoked rule refuses new SSH connections.
-    expect(wave("dev-ingress-ssh-0")).toBe(0);
-    expect(wave("dev-remove")).toBeGreaterThan(0);
-    expect(wave("dev-member-app-0")).toBeGreaterThan(0);
+    const deletes = plan.filter((l) => l.op === "delete");
+    const commands = deletes.filter((l) => l.type === "command:remote:Command");
+    expect(commands.map((l) => l.name)).toEqual(expect.arrayContaining(["dev-remove", "dev-member-app-0"]));
+    // Instances depend on the rules and routes; every command depends on an instance.
+    const lastCommandWave = Math.max(...commands.map((l) => l.wave!));
+    const rules = deletes.filter((l) => l.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
+    expect(rules.map((l) => l.name)).toContain("dev-ingress-ssh-0");
+    rules.forEach((l) => expect(l.wave!).toBeGreaterThan(lastCommandWave));
+    const routes = deletes.filter((l) => /RouteTableAssociation|ec2\/route:Route/.test(l.type));
+    expect(routes.length).toBeGreaterThan(0);
+    routes.forEach((l) => expect(l.wave!).toBeGreaterThan(lastCommandWave));
   });
 
   it("destroys everything and leaves an empty state", async () => {
