@@ -183,6 +183,22 @@ describe("command ordering, with commands that take time", () => {
     );
   });
 
+  it("boots every instance only after every security-group rule and route-table association exists", () => {
+    const reachability = prod.resources.filter((r) =>
+      [
+        INGRESS,
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+        "aws:ec2/routeTableAssociation:RouteTableAssociation",
+      ].includes(r.type),
+    );
+    expect(reachability.map((r) => r.type)).toEqual(
+      expect.arrayContaining([INGRESS, "aws:ec2/routeTableAssociation:RouteTableAssociation"]),
+    );
+    for (const instance of ofType(prod, INSTANCE)) {
+      expect(instance.dependencies).toEqual(expect.arrayContaining(reachability.map((r) => r.urn)));
+    }
+  });
+
   it("puts three managers in three AZs", () => {
     const subnets = ["prod-manager-0", "prod-manager-1", "prod-manager-2"].map((n) => named(prod, n).inputs.subnetId);
     expect(new Set(subnets).size).toBe(3);
