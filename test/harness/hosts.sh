@@ -407,6 +407,25 @@ ensure_builder() {
   flock -u 9
 }
 
+# debootstrap_tmp RELEASE PACKAGES: a minbase Debian RELEASE with PACKAGES in a new directory
+# under the cache, as DIR/root, apt caches emptied; prints DIR. The caller holds the debootstrap
+# lock and moves DIR into place, so a half-built tree is never taken for a finished one.
+debootstrap_tmp() {
+  local release=$1 pkgs=$2 tmp
+  tmp=$(mktemp -d "$CACHE/debootstrap.XXXXXX")
+  log "debootstrap $release ($pkgs) from $MIRROR; takes a few minutes once"
+  # Private mount + pid namespaces: debootstrap's /proc etc. mounts and any daemon a postinst
+  # starts vanish with it, even if it is interrupted.
+  if ! unshare --mount --pid --fork --propagation private \
+    debootstrap --variant=minbase --include="$pkgs" "$release" "$tmp/root" "$MIRROR" >"$tmp.log" 2>&1; then
+    tail -20 "$tmp.log" >&2
+    rm -rf "$tmp"
+    die "debootstrap failed (full log: $tmp.log)"
+  fi
+  rm -rf "$tmp"/root/var/cache/apt/archives/*.deb "$tmp"/root/var/lib/apt/lists/* "$tmp.log"
+  echo "$tmp"
+}
+
 # host_rootfs: with HARNESS_HOST_RELEASE (e.g. trixie), the directory of a debootstrapped Debian
 # of that release whose /usr and /etc the test hosts run (its docker.io, containerd, sshd, …),
 # built once into the cache; without it, nothing (hosts run the machine's).
@@ -418,15 +437,7 @@ host_rootfs() {
   exec 8>"$CACHE/debootstrap.lock"
   flock 8
   if [[ ! -d $dir/root ]]; then
-    tmp=$(mktemp -d "$CACHE/debootstrap.XXXXXX")
-    log "debootstrap $release ($HOST_PKGS) for the hosts; takes a few minutes once"
-    if ! unshare --mount --pid --fork --propagation private \
-      debootstrap --variant=minbase --include="$HOST_PKGS" "$release" "$tmp/root" "$MIRROR" >"$tmp.log" 2>&1; then
-      tail -20 "$tmp.log" >&2
-      rm -rf "$tmp"
-      die "debootstrap failed (full log: $tmp.log)"
-    fi
-    rm -rf "$tmp"/root/var/cache/apt/archives/*.deb "$tmp"/root/var/lib/apt/lists/* "$tmp.log"
+    tmp=$(debootstrap_tmp "$release" "$HOST_PKGS")
     mv "$tmp" "$dir"
   fi
   flock -u 8
@@ -443,20 +454,10 @@ rootfs_tarball() {
   exec 8>"$CACHE/debootstrap.lock"
   flock 8 # harnesses share the tarball; only one builds it
   if [[ ! -s $tar ]]; then
-    tmp=$(mktemp -d "$CACHE/debootstrap.XXXXXX")
-    log "debootstrap $BASE_RELEASE ($BASE_PKGS) from $MIRROR; takes a few minutes once"
-    # Private mount + pid namespaces: debootstrap's /proc etc. mounts and any daemon a postinst
-    # starts vanish with it, even if it is interrupted.
-    if ! unshare --mount --pid --fork --propagation private \
-      debootstrap --variant=minbase --include="$BASE_PKGS" "$BASE_RELEASE" "$tmp/root" "$MIRROR" >"$tmp.log" 2>&1; then
-      tail -20 "$tmp.log" >&2
-      rm -rf "$tmp"
-      die "debootstrap failed (full log: $tmp.log)"
-    fi
-    rm -rf "$tmp"/root/var/cache/apt/archives/*.deb "$tmp"/root/var/lib/apt/lists/*
+    tmp=$(debootstrap_tmp "$BASE_RELEASE" "$BASE_PKGS")
     tar -C "$tmp/root" --numeric-owner -cf "$tmp/rootfs.tar" .
     mv "$tmp/rootfs.tar" "$tar"
-    rm -rf "$tmp" "$tmp.log"
+    rm -rf "$tmp"
   fi
   flock -u 8
   echo "$tar"
