@@ -51,8 +51,6 @@ export interface NodeScriptArgs {
   deleteOnly?: boolean;
   /** The command is replaced, so runs again, when one of these changes. */
   triggers?: pulumi.Input<unknown[]>;
-  /** stdout is a secret: never logged, secret in state. @default false */
-  secret?: boolean;
 }
 
 /** Every command belongs to a component: its parent is part of its URN. */
@@ -72,16 +70,7 @@ export function nodeScript(name: string, args: NodeScriptArgs, opts: NodeScriptO
       // SSH Setenv, which Ubuntu's sshd refuses with a warning.
       addPreviousOutputInEnv: false,
       triggers: args.triggers,
-      logging: args.secret ? "none" : undefined,
     },
-    args.secret ? { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "stdout"] } : opts,
+    opts,
   );
-}
-
-/**
- * The stdout of a node script that prints a secret (a join token, the unlock key): never in the
- * log, encrypted in state, and a secret Output to every consumer even before the engine answers.
- */
-export function secretStdout(name: string, args: NodeScriptArgs, opts: NodeScriptOptions): pulumi.Output<string> {
-  return pulumi.secret(nodeScript(name, { ...args, secret: true }, opts).stdout);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 set -euo pipefail
 
-# swarm-token.sh: reads a secret of the swarm on the first manager.
+# swarm-token.sh: reads a secret of the swarm on a manager (any-manager.sh picks one).
 #
 # Verbs:  worker | manager   stdout: that role's join token (SWMTKN-...)
 #         unlock-key         stdout: the swarm unlock key, empty when autolock is off
@@ -21,7 +21,7 @@ main() {
     worker | manager | unlock-key) ;;
     *) die "usage: bash -s worker|manager|unlock-key (got '${verb}')" ;;
   esac
-  require_manager "tokens can only be read on a manager (run this on the first manager, after swarm-init.sh)"
+  require_manager "tokens are read on a manager"
   local value
   case $verb in
     worker | manager)

@@ -79,3 +79,31 @@ export async function sshRun(target: SshTarget, command: string, stdin?: string)
     delayMs = Math.min(delayMs * 1.5, 5000);
   }
 }
+
+/**
+ * Runs a local.Command's command the way @pulumi/command's local provider does (command.go `run`):
+ * `interpreter` (default `/bin/sh -c`) plus the command, the process environment plus
+ * `environment` (plus the previous stdout unless `addPreviousOutputInEnv` is false), `dir` or the
+ * current directory, stdin piped in.
+ */
+export function localRun(inputs: Record<string, any>, command: string, previousStdout?: string): Promise<SshResult> {
+  const interpreter: string[] = inputs.interpreter?.length ? inputs.interpreter : ["/bin/sh", "-c"];
+  const env: Record<string, string> = { ...(process.env as Record<string, string>), ...(inputs.environment ?? {}) };
+  if (inputs.addPreviousOutputInEnv !== false && previousStdout) {
+    env.PULUMI_COMMAND_STDOUT = previousStdout;
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(interpreter[0], [...interpreter.slice(1), command], {
+      cwd: inputs.dir ?? process.cwd(),
+      env,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? 255, stdout, stderr }));
+    child.stdin.end(inputs.stdin ?? "");
+  });
+}
