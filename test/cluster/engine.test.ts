@@ -129,7 +129,7 @@ describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
     const gone = current.nodeHosts["app-1"];
     const out = await cli("up", "--config", stackFile(base));
     expect(out).toContain("plan: 0 to create, 0 to update, 0 to replace, 4 to delete, ");
-    expect(out).toContain("- delete   command:remote:Command dev-member-app-1");
+    expect(out).toContain("- delete   command:local:Command dev-member-app-1");
     expect(out).toContain("remote commands run: 1");
     expect(await readyNodes(manager)).not.toContain(gone);
     expect(readHarnessInfo(HARNESS)!.hosts.map((h) => h.name)).not.toContain(gone);
