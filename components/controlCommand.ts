@@ -31,8 +31,6 @@ export interface ControlScriptArgs {
   verb?: string;
   /** The script's action on delete; skipped with a warning when no manager answers. @default none: nothing runs */
   deleteVerb?: string;
-  /** Run nothing on create: the command only holds its delete step. @default false */
-  deleteOnly?: boolean;
   /** The command is replaced, so runs again, when one of these changes. */
   triggers?: pulumi.Input<unknown[]>;
   /** stdout is a secret: never logged, secret in state. @default false */
@@ -66,7 +64,7 @@ export function controlScript(
   return new command.local.Command(
     name,
     {
-      create: args.deleteOnly ? undefined : invocation(args.verb, false),
+      create: invocation(args.verb, false),
       delete: args.deleteVerb === undefined ? undefined : invocation(args.deleteVerb, true),
       stdin: args.script,
       environment: {

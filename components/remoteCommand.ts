@@ -47,8 +47,6 @@ export interface NodeScriptArgs {
   verb?: string;
   /** The script's action on delete. @default none: deleting the command runs nothing */
   deleteVerb?: string;
-  /** Run nothing on create: the command only holds its delete step. @default false */
-  deleteOnly?: boolean;
   /** The command is replaced, so runs again, when one of these changes. */
   triggers?: pulumi.Input<unknown[]>;
 }
@@ -63,7 +61,7 @@ export function nodeScript(name: string, args: NodeScriptArgs, opts: NodeScriptO
     name,
     {
       connection: args.connection,
-      create: args.deleteOnly ? undefined : run(args.verb),
+      create: run(args.verb),
       delete: args.deleteVerb === undefined ? undefined : run(args.deleteVerb),
       stdin: args.script,
       // Otherwise the provider sends the previous stdout (a join token, say) to the node through

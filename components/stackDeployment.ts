@@ -74,16 +74,19 @@ export class StackDeployment extends pulumi.ComponentResource {
     // Every command waits for what the component waits for: the formed swarm.
     const options = { parent: this, dependsOn: opts?.dependsOn, customTimeouts: TIMEOUTS };
     const registryAuth = this.registryAuth(name, args, options);
-    // Holds only the delete step, so that replacing the deploy command (new triggers) never
-    // removes the running stack; destroying the component removes it after the deploy command.
+    // Holds the stack's removal apart from the deploy command, so that replacing that one (new
+    // triggers) never removes the running stack. Its create records the stack's name; a renamed
+    // stack updates it, and `adopt` removes the old stack before the new one is deployed (its
+    // gateway needs the published port). A destroy skips the removal: the swarm goes too.
     const swarmWide = { ...options, deletedWith: args.swarm };
     const remove = controlScript(
       `${name}-remove`,
       args.control,
       {
         script: renderScript("deploy-stack", { STACK_NAME: stack.name }),
-        deleteOnly: true,
+        verb: "adopt",
         deleteVerb: "remove",
+        previousStdout: true,
       },
       swarmWide,
     );

@@ -78,13 +78,22 @@ init_swarm() {
   # --autolock): it must go nowhere.
   dk swarm init "${args[@]}" >/dev/null ||
     die "'docker swarm init' failed (message above); check that $ADVERTISE_ADDR is an address of this node"
-  local node_id
-  node_id=$(info '{{.Swarm.NodeID}}')
+  log "swarm created"
+  label_self "$(info '{{.Swarm.NodeID}}')"
+}
+
+# Puts the cluster label on this manager, so the swarm stays recognisable after the node that
+# created it is gone (the label moves to whichever manager runs this step).
+label_self() {
+  local node_id=$1
+  if [[ $(dk node inspect --format "{{index .Spec.Labels \"$CLUSTER_LABEL\"}}" "$node_id") == "$CLUSTER_NAME" ]]; then
+    return 0
+  fi
   # Retried: a node update right after init can race the node's own status update ("update out
   # of sequence").
   retry 5 2 dk node update --label-add "$CLUSTER_LABEL=$CLUSTER_NAME" "$node_id" >/dev/null ||
     die "could not label node $node_id with $CLUSTER_LABEL=$CLUSTER_NAME; label it by hand with 'docker node update --label-add $CLUSTER_LABEL=$CLUSTER_NAME $node_id', then run pulumi up again"
-  log "swarm created; node $node_id labelled $CLUSTER_LABEL=$CLUSTER_NAME"
+  log "node $node_id labelled $CLUSTER_LABEL=$CLUSTER_NAME"
 }
 
 # Brings the mutable settings of an existing swarm to the requested values.
@@ -123,14 +132,18 @@ existing_swarm() {
   status=$(manager_status)
   [[ $status == manager ]] || not_here "$status"
   cluster_id=$(info '{{.Swarm.Cluster.ID}}')
-  label=$(dk node inspect --format "{{index .Spec.Labels \"$CLUSTER_LABEL\"}}" "$node_id")
-  if [[ $label != "$CLUSTER_NAME" ]]; then
-    die "this node already manages swarm $cluster_id, which is not the swarm of cluster '$CLUSTER_NAME' (its node label $CLUSTER_LABEL is '${label:-absent}'). Nothing was changed. If that swarm is no longer needed, run 'docker swarm leave --force' on the node; if it is this cluster's swarm from an interrupted run, label it with 'docker node update --label-add $CLUSTER_LABEL=$CLUSTER_NAME $node_id'; then run pulumi up again"
-  fi
-  if [[ -n ${PREVIOUS_STDOUT:-} && $cluster_id != "$PREVIOUS_STDOUT" ]]; then
-    die "this node manages swarm $cluster_id of cluster '$CLUSTER_NAME', but the cluster's swarm is $PREVIOUS_STDOUT: a second swarm was created by hand. Nothing was changed; keep one of them (see the README, 'When a node dies')"
+  # Ours: the swarm this step created (its id, on a re-run), or one where a node carries the
+  # cluster label (the first run, re-run after an interruption).
+  if [[ -n ${PREVIOUS_STDOUT:-} ]]; then
+    [[ $cluster_id == "$PREVIOUS_STDOUT" ]] ||
+      die "this node manages swarm $cluster_id, but the swarm of cluster '$CLUSTER_NAME' is $PREVIOUS_STDOUT: a second swarm was created by hand. Nothing was changed; keep one of them (see the README, 'When a node dies')"
+  else
+    label=$(dk node ls -q --filter "node.label=$CLUSTER_LABEL=$CLUSTER_NAME")
+    [[ -n $label ]] ||
+      die "this node already manages swarm $cluster_id, which is not the swarm of cluster '$CLUSTER_NAME' (no node has the label $CLUSTER_LABEL=$CLUSTER_NAME). Nothing was changed. If that swarm is no longer needed, run 'docker swarm leave --force' on the node; if it is this cluster's swarm from an interrupted run, label it with 'docker node update --label-add $CLUSTER_LABEL=$CLUSTER_NAME $node_id'; then run pulumi up again"
   fi
   log "node $node_id already manages swarm $cluster_id of cluster '$CLUSTER_NAME'"
+  label_self "$node_id"
   converge_settings
 }
 

@@ -468,7 +468,8 @@ describe("StackDeployment and ImageRepositories (Pulumi mocks)", () => {
     );
 
     const remove = resources.find((r) => r.name === "demo-app-remove")!;
-    expect(remove.inputs.create).toBeUndefined();
+    expect(remove.inputs.create).toBe('bash -c "$AWS_SWARM_ANY_MANAGER" any-manager adopt');
+    expect(remove.inputs.addPreviousOutputInEnv).toBe(true);
     expect(remove.inputs.delete).toBe('bash -c "$AWS_SWARM_ANY_MANAGER" any-manager --or-skip remove');
 
     const auth = resources.find((r) => r.name === "demo-app-registry-auth-0")!;

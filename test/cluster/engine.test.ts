@@ -1,7 +1,7 @@
 /**
  * Day-2 changes on one real cluster, planned by the engine model (test/program/engine) as the
  * Pulumi engine would plan them, and driven partly through the local CLI a user would run:
- * scale up and down, an instance type change, what a stack rename would do, faults on demand,
+ * scale up and down, an instance type change, a stack rename, faults on demand,
  * and `cluster:destroy`. Each run's plan is asserted, and each ends in a healthy swarm.
  */
 import { execFile } from "child_process";
@@ -171,20 +171,20 @@ describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
     current = run;
   });
 
-  it("known defect (issue 10): renaming the compose stack deploys the new stack beside the old one, which nothing removes", async () => {
+  it("renames the compose stack: the old stack is removed before the new one is deployed, and the gateway answers", async () => {
     const config = {
       ...dev,
       workerPools: pools({ count: 1, instanceType: "t3.large" }),
       stack: { ...dev.stack, name: "web" },
     };
-    const preview = await upOnHarness(HARNESS, "dev", config, { mode: "preview" });
-    // `remove` holds the only `docker stack rm`, and it only updates (an update runs nothing).
-    expect(changes(preview.result.plan)).toEqual([
-      "replace dev-deploy",
-      "update dev-registry-auth-0",
-      "update dev-remove",
-    ]);
-    expect(changes(preview.result.plan, "delete")).toEqual([]);
+    const run = await upOnHarness(HARNESS, "dev", config);
+    // `remove` records the stack's name: its update (`adopt`) removes the old stack first.
+    expect(changes(run.result.plan)).toEqual(["replace dev-deploy", "update dev-registry-auth-0", "update dev-remove"]);
+    const stacks = await onHost(HARNESS, manager, "docker stack ls --format '{{.Name}}'");
+    expect(stacks.split("\n")).toEqual(["web"]);
+    const gateway = (run.result.outputs.gatewayUrls as string[])[0];
+    expect(await (await fetch(`${gateway}/hello`)).text()).toContain("service=hello ");
+    current = run;
   });
 
   it("cluster:fault powers a worker off and on; the swarm sees it leave and come back", async () => {

@@ -114,9 +114,10 @@ describe("ha cluster: 3 managers over 3 AZs, 2 workers; any node can die", () =>
       () =>
         timed("ha: manager-0 powered off until the swarm marks it Down", async () => {
           await powerOff(HARNESS, first.nodeHosts["manager-0"]);
+          // While a new leader is elected, `docker node ls` may fail for a moment.
           return eventually(
             90,
-            () => nodeList(watcher),
+            () => nodeList(watcher).catch(() => []),
             (nodes) => nodes.some((n) => n.Hostname === first.nodeHosts["manager-0"] && n.Status === "Down"),
           );
         }),
