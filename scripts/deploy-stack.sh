@@ -91,6 +91,18 @@ deploy_stack() {
   (cd "$dir" && dk "${args[@]}" "$STACK_NAME" >&2) || die "docker stack deploy of $STACK_NAME failed (see above)"
 }
 
+# Tasks of global service $1 running on Ready nodes. `docker service ls` counts the last task of a
+# Down node as running (its node can't say otherwise) but not as desired, so a global service
+# would never look converged while a dead node is still listed (measured: 4/3 after a manager
+# was powered off and replaced; its entry goes at the end of that `pulumi up`).
+running_on_ready_nodes() {
+  local ready
+  ready=$(dk node ls --format '{{.Hostname}} {{.Status}}' | awk '$2 == "Ready" {print $1}')
+  dk service ps --filter desired-state=running --format '{{.Node}} {{.CurrentState}}' "$1" |
+    awk 'NR == FNR {ready[$1] = 1; next} ($1 in ready) && $2 == "Running"' <(printf '%s\n' "$ready") - |
+    wc -l
+}
+
 # Prints "name running desired mode update-state update-started-epoch" per service of the stack.
 service_table() {
   local name mode replicas running desired state started epoch
@@ -99,6 +111,7 @@ service_table() {
     replicas=${replicas%% *}
     running=${replicas%%/*}
     desired=${replicas##*/}
+    if [[ $mode == global ]]; then running=$(running_on_ready_nodes "$name"); fi
     IFS='|' read -r state started < <(dk service inspect "$name" \
       --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}|{{.UpdateStatus.StartedAt}}{{else}}|{{end}}' 2>/dev/null || echo '|')
     epoch=0

@@ -1,13 +1,14 @@
 /**
  * No special manager (issue 10), on a real 3-manager cluster planned by the engine model: the
- * first manager is powered off under load, replaced with `--replace manager-0` while it is still
- * off, and finally the cluster is destroyed with a manager powered off. Request counts and
- * recovery times are printed.
+ * first `up` is killed during the joins and run again, the first manager is powered off under
+ * load, replaced with `--replace manager-0` while it is still off, and finally the cluster is
+ * destroyed with a manager powered off. Request counts and recovery times are printed.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { downHosts, powerOff, upHosts } from "../harness/hosts";
 import { ClusterRun, onHost, readHosts, readStackConfig, stateFileOf, upOnHarness } from "../program/harnessRun";
+import { ProgramKilled } from "../program/runner";
 import { PlanLine } from "../program/engine/steps";
 import { fetchRoundRobin, underLoad } from "../support/load";
 
@@ -80,11 +81,33 @@ describe("ha cluster: 3 managers over 3 AZs, 2 workers; any node can die", () =>
   beforeAll(async () => {
     // Five nodes; the replacement of manager-0 gets a fresh host when the engine creates it.
     await timed("ha: hosts up (5)", () => upHosts(5, HARNESS));
-    first = await timed("ha: pulumi up (3 managers + 2 workers)", () => upOnHarness(HARNESS, "ha", ha));
-    current = first;
   });
   afterAll(async () => {
     await downHosts(HARNESS);
+  });
+
+  it("converges when the first up is killed during the joins and run again: one swarm, no duplicate node", async () => {
+    // Killed while manager-1 joins (after init, with the other joins still to come).
+    const joining = (text: string) =>
+      JSON.parse(text).pending_operations.some((op: any) => op.resource.name === "ha-join-manager-1");
+    await expect(
+      timed("ha: pulumi up, killed during the joins", () => upOnHarness(HARNESS, "ha", ha, { killWhen: joining })),
+    ).rejects.toThrow(ProgramKilled);
+    const pending = JSON.parse(fs.readFileSync(stateFileOf(HARNESS, "ha"), "utf8")).pending_operations;
+    expect(pending.map((op: any) => op.resource.name)).toContain("ha-join-manager-1");
+    first = await timed("ha: pulumi up again", () => upOnHarness(HARNESS, "ha", ha));
+    current = first;
+    expect(first.result.warnings.join("\n")).toContain("pending operations from previous deployment");
+    const nodes = await nodeList(first.nodeHosts["manager-0"]);
+    expect(nodes.map((n) => n.Hostname).sort()).toEqual(Object.values(first.nodeHosts).sort());
+    expect(nodes.some((n) => n.Status === "Down")).toBe(false);
+    const swarmIds = await Promise.all(
+      Object.values(first.nodeHosts).map((host) =>
+        onHost(HARNESS, host, "docker info --format '{{.Swarm.Cluster.ID}}'"),
+      ),
+    );
+    // Workers can't see the cluster id (empty); every manager reports the one swarm.
+    expect(new Set(swarmIds.filter(Boolean))).toEqual(new Set([first.result.outputs.swarmId]));
   });
 
   it("has three reachable managers, one leader, and a gateway answering on every manager", async () => {
@@ -156,7 +179,9 @@ describe("ha cluster: 3 managers over 3 AZs, 2 workers; any node can die", () =>
     expect(nodes.some((n) => n.Status === "Down")).toBe(false);
     expect(managerStatuses(nodes)).toEqual(["Leader", "Reachable", "Reachable"]);
     const id = (run.result.outputs.nodeIds as Record<string, string>)["manager-0"];
-    const labels = JSON.parse(await onHost(HARNESS, fresh, `docker node inspect --format '{{json .Spec.Labels}}' ${id}`));
+    const labels = JSON.parse(
+      await onHost(HARNESS, fresh, `docker node inspect --format '{{json .Spec.Labels}}' ${id}`),
+    );
     expect(labels).toMatchObject({ role: "manager", "aws-swarm.gateway": "true" });
     expect(labels.az).toMatch(/^us-east-1[a-d]$/);
     expect(await (await fetch(`${(run.result.outputs.gatewayUrls as string[])[0]}/hello`)).text()).toContain(
