@@ -69,7 +69,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
     const ready = this.ready(nodes);
     const init = this.init(ready, args);
     this.swarm = init;
-    const secrets = this.tokens(init, args.settings.autolock);
+    const secrets = this.tokens(init, args.settings);
     this.joinTokens = secrets.joinTokens;
     this.unlockKey = secrets.unlockKey;
     const joins = this.joins(nodes, init, secrets.joinTokens);
@@ -113,18 +113,28 @@ export class SwarmCluster extends pulumi.ComponentResource {
     );
   }
 
-  /** 3. tokens: the join tokens (and the unlock key) as secrets, read on any manager. */
-  private tokens(init: command.local.Command, autolock: boolean): Secrets {
+  /**
+   * 3. tokens: the join tokens (and the unlock key) as secrets, read on any manager. Raising
+   * `swarm.tokenGeneration` replaces the rotation step, which rotates both tokens, and with it
+   * the reads, which fetch the new ones.
+   */
+  private tokens(init: command.local.Command, settings: SwarmSettings): Secrets {
+    const rotation = controlScript(
+      `${this.prefix}-token-rotation`,
+      this.control,
+      { script: renderToken(settings.tokenGeneration), verb: "rotate", triggers: [settings.tokenGeneration] },
+      { parent: this, dependsOn: [init], deletedWith: init },
+    );
     const read = (name: string, verb: SwarmSecret) =>
       secretControlStdout(
         `${this.prefix}-${name}`,
         this.control,
-        { script: renderToken(), verb, triggers: [init.stdout] },
-        { parent: this, dependsOn: [init], deletedWith: init },
+        { script: renderToken(), verb, triggers: [init.stdout, rotation.stdout] },
+        { parent: this, dependsOn: [rotation], deletedWith: init },
       );
     return {
       joinTokens: { worker: read("token-worker", "worker"), manager: read("token-manager", "manager") },
-      unlockKey: autolock ? read("unlock-key", "unlock-key") : undefined,
+      unlockKey: settings.autolock ? read("unlock-key", "unlock-key") : undefined,
     };
   }
 

@@ -37,9 +37,9 @@ export function renderInit(clusterName: string, settings: SwarmSettings): string
   });
 }
 
-/** Takes no parameters: the verb (a SwarmSecret) says which secret to print. */
-export function renderToken(): string {
-  return renderScript("swarm-token");
+/** The verb (a SwarmSecret, or `rotate`) says what to do; the generation is what `rotate` records. */
+export function renderToken(generation?: number): string {
+  return renderScript("swarm-token", generation === undefined ? {} : { TOKEN_GENERATION: String(generation) });
 }
 
 export interface JoinParameters {

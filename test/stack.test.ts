@@ -418,6 +418,7 @@ describe("StackDeployment and ImageRepositories (Pulumi mocks)", () => {
           encryptOverlay: false,
           certExpiry: "2160h",
           defaultAddrPool: "10.128.0.0/12",
+          tokenGeneration: 0,
         },
       },
       projectRoot: ROOT,

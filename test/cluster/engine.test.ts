@@ -187,6 +187,28 @@ describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
     current = run;
   });
 
+  it("rotates the join tokens (swarm.tokenGeneration 0 → 1): new tokens, the joins re-run with them, every node stays", async () => {
+    const before = await onHost(HARNESS, manager, "docker swarm join-token -q worker");
+    const config = {
+      ...dev,
+      workerPools: pools({ count: 1, instanceType: "t3.large" }),
+      stack: { ...dev.stack, name: "web" },
+      swarm: { ...dev.swarm, tokenGeneration: 1 },
+    };
+    const run = await upOnHarness(HARNESS, "dev", config);
+    expect(changes(run.result.plan, "replace")).toEqual([
+      "replace dev-token-manager",
+      "replace dev-token-rotation",
+      "replace dev-token-worker",
+    ]);
+    expect(changes(run.result.plan, "update").sort()).toEqual(
+      ["update dev-join-app-0", "update dev-join-infra-0", "update dev-join-manager-0"].sort(),
+    );
+    expect(await onHost(HARNESS, manager, "docker swarm join-token -q worker")).not.toBe(before);
+    expect(await readyNodes(manager)).toEqual(Object.values(run.nodeHosts).sort());
+    current = run;
+  });
+
   it("cluster:fault powers a worker off and on; the swarm sees it leave and come back", async () => {
     const host = current.nodeHosts["infra-0"];
     expect(await cli("fault", "--node", "infra-0", "poweroff")).toContain(`infra-0 (${host}): poweroff`);

@@ -103,7 +103,7 @@ describe("ha cluster: 3 managers over 3 AZs, 2 workers; any node can die", () =>
     expect(nodes.some((n) => n.Status === "Down")).toBe(false);
     const swarmIds = await Promise.all(
       Object.values(first.nodeHosts).map((host) =>
-        onHost(HARNESS, host, "docker info --format '{{.Swarm.Cluster.ID}}'"),
+        onHost(HARNESS, host, "docker info --format '{{if .Swarm.Cluster}}{{.Swarm.Cluster.ID}}{{end}}'"),
       ),
     );
     // Workers can't see the cluster id (empty); every manager reports the one swarm.

@@ -126,6 +126,19 @@ describe("the engine model, offline, over a series of runs of the dev config", (
     expect(preview.plan.find((l) => l.name === "dev-app-0")!.changed).toContain("instanceType");
   });
 
+  it("rotates the join tokens when swarm.tokenGeneration is raised: the rotation and both reads are replaced, nothing else", async () => {
+    const rotated = await run({}, devConfig({ swarm: { tokenGeneration: 1 } }));
+    expect(changes(rotated.plan, "replace")).toEqual([
+      "replace dev-token-manager",
+      "replace dev-token-rotation",
+      "replace dev-token-worker",
+    ]);
+    // Offline the tokens read are the same text, so no join sees a new one; on real hosts the
+    // joins update with the new tokens (test/cluster/engine.test.ts).
+    expect(changes(rotated.plan)).toEqual(changes(rotated.plan, "replace"));
+    await run();
+  });
+
   it("known defect (issue 10): rotating the SSH key replaces every instance (keyName forces a new one); the swarm step is only updated, never created anew", async () => {
     const keyed = (n: number) =>
       devConfig({ sshPublicKey: `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey${n}`, sshPrivateKey: `private-${n}` });

@@ -21,7 +21,9 @@ export function nodeKeyOf(instanceName: string, cluster: string): string {
 }
 
 /** Made-up stdout for a command, by the role in its name, so the graph can be walked offline. */
-function offlineStdout(name: string, verbLine: string): string {
+function offlineStdout(name: string, verbLine: string, stdin = ""): string {
+  // swarm-token.sh rotate prints the generation it ran for.
+  if (name.endsWith("-token-rotation")) return /^export TOKEN_GENERATION='(\d+)'$/m.exec(stdin)?.[1] ?? "";
   if (name.includes("-token-")) return `SWMTKN-1-offline-${verbLine.split(" ").pop()}`;
   if (name.endsWith("-unlock-key")) return "SWMKEY-1-offline";
   if (name.includes("-join-")) return `node-${name.split("-join-")[1]}`;
@@ -226,7 +228,7 @@ export class ProgramMocks implements Provider {
       if (this.job.commandDelayMs) {
         await new Promise((r) => setTimeout(r, this.job.commandDelayMs));
       }
-      return { stdout: offlineStdout(name, script), stderr: "" };
+      return { stdout: offlineStdout(name, script, inputs.stdin), stderr: "" };
     }
     // A local command runs here, on the runner, like `pulumi up` on the user's machine.
     const result =
