@@ -218,6 +218,21 @@ describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
     expect(await eventually(hasHost, (ready) => ready)).toBe(true);
   });
 
+  it("cluster:fault reboot of a worker and of the manager: both are Ready again without a pulumi up", async () => {
+    const all = Object.values(current.nodeHosts).sort();
+    for (const key of ["app-0", "manager-0"]) {
+      const started = Date.now();
+      expect(await cli("fault", "--node", key, "reboot")).toContain(`${key} (${current.nodeHosts[key]}): reboot`);
+      // Right after the manager's own reboot its API may not answer yet.
+      const ready = await eventually(
+        () => readyNodes(manager).catch(() => []),
+        (nodes) => nodes.join() === all.join(),
+      );
+      console.log(`reboot of ${key}: every node Ready again after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      expect(ready).toEqual(all);
+    }
+  });
+
   // The real destroy of a cluster is test/cluster/program.test.ts's last dev scenario.
   it("cluster:destroy --preview-only plans a delete for every resource and runs nothing", async () => {
     const stateFile = stateFileOf(HARNESS, "dev");

@@ -11,6 +11,7 @@ import { ClusterRun, onHost, readHosts, readStackConfig, stateFileOf, upOnHarnes
 import { ProgramKilled } from "../program/runner";
 import { PlanLine } from "../program/engine/steps";
 import { fetchRoundRobin, underLoad } from "../support/load";
+import { nodeList as listNodes, NodeRow } from "../support/nodes";
 
 const HARNESS = 7;
 const dev = readStackConfig(path.join(__dirname, "..", "..", "Pulumi.dev.yaml"));
@@ -26,20 +27,7 @@ const ha = {
   ],
 };
 
-interface NodeRow {
-  ID: string;
-  Hostname: string;
-  Status: string;
-  ManagerStatus: string;
-}
-
-async function nodeList(host: string): Promise<NodeRow[]> {
-  const out = await onHost(HARNESS, host, "docker node ls --format '{{json .}}'");
-  return out
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line));
-}
+const nodeList = (host: string) => listNodes(HARNESS, host);
 
 const managerStatuses = (nodes: NodeRow[]) =>
   nodes

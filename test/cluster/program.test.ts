@@ -10,25 +10,12 @@ import { downHosts, upHosts } from "../harness/hosts";
 import { onHost, readHosts, readStackConfig, stateFileOf, upOnHarness } from "../program/harnessRun";
 import { PlanLine } from "../program/engine/steps";
 import { fetchRoundRobin, underLoad } from "../support/load";
+import { nodeList as listNodes } from "../support/nodes";
 
 const HARNESS = 1;
 const dev = readStackConfig(path.join(__dirname, "..", "..", "Pulumi.dev.yaml"));
 
-interface NodeRow {
-  ID: string;
-  Hostname: string;
-  Status: string;
-  Availability: string;
-  ManagerStatus: string;
-}
-
-async function nodeList(host: string): Promise<NodeRow[]> {
-  const out = await onHost(HARNESS, host, "docker node ls --format '{{json .}}'");
-  return out
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line));
-}
+const nodeList = (host: string) => listNodes(HARNESS, host);
 
 async function labelsOf(host: string, nodeId: string): Promise<Record<string, string>> {
   return JSON.parse(await onHost(HARNESS, host, `docker node inspect --format '{{json .Spec.Labels}}' ${nodeId}`));

@@ -1,4 +1,4 @@
-import { spawn } from "child_process";
+import { ChildProcessWithoutNullStreams, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -50,8 +50,12 @@ function sshOnce(target: SshTarget, command: string, stdin: string | undefined):
     args.push("-i", keyFileFor(target.privateKey), "-o", "IdentitiesOnly=yes");
   }
   args.push(`${target.user ?? "root"}@${target.host}`, command);
+  return collect(spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] }), stdin);
+}
+
+/** Feeds `stdin` to a spawned process and resolves with its exit code and output. */
+function collect(child: ChildProcessWithoutNullStreams, stdin: string | undefined): Promise<SshResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));
@@ -92,18 +96,10 @@ export function localRun(inputs: Record<string, any>, command: string, previousS
   if (inputs.addPreviousOutputInEnv !== false && previousStdout) {
     env.PULUMI_COMMAND_STDOUT = previousStdout;
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn(interpreter[0], [...interpreter.slice(1), command], {
-      cwd: inputs.dir ?? process.cwd(),
-      env,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? 255, stdout, stderr }));
-    child.stdin.end(inputs.stdin ?? "");
+  const child = spawn(interpreter[0], [...interpreter.slice(1), command], {
+    cwd: inputs.dir ?? process.cwd(),
+    env,
+    stdio: ["pipe", "pipe", "pipe"],
   });
+  return collect(child, inputs.stdin);
 }
