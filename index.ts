@@ -25,7 +25,7 @@ export = async () => {
     config.sshPublicKey && sshPrivateKey ? { publicKey: config.sshPublicKey, privateKey: sshPrivateKey } : undefined;
   const access = new NodeAccess(name, { sshKey, tags: plan.tags });
   const amis = new NodeAmis(config.ami);
-  // The plan lists the managers' group first, so the first node is the manager that initialises the swarm.
+  // The plan lists the managers first; any of them may create the swarm (SwarmCluster).
   const nodes = plan.groups.flatMap(
     (group) =>
       new NodeGroup(`${name}-${group.name}`, {
@@ -59,8 +59,9 @@ export = async () => {
   const stack = new StackDeployment(
     name,
     {
-      connection: swarm.managerConnection,
-      managerConnections: swarm.managerConnections,
+      control: swarm.control,
+      swarm: swarm.swarm,
+      managers: swarm.managers,
       config,
       projectRoot: __dirname,
       imageVariables: images.imageVariables,

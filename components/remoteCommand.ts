@@ -47,12 +47,8 @@ export interface NodeScriptArgs {
   verb?: string;
   /** The script's action on delete. @default none: deleting the command runs nothing */
   deleteVerb?: string;
-  /** Run nothing on create: the command only holds its delete step. @default false */
-  deleteOnly?: boolean;
   /** The command is replaced, so runs again, when one of these changes. */
   triggers?: pulumi.Input<unknown[]>;
-  /** stdout is a secret: never logged, secret in state. @default false */
-  secret?: boolean;
 }
 
 /** Every command belongs to a component: its parent is part of its URN. */
@@ -65,23 +61,14 @@ export function nodeScript(name: string, args: NodeScriptArgs, opts: NodeScriptO
     name,
     {
       connection: args.connection,
-      create: args.deleteOnly ? undefined : run(args.verb),
+      create: run(args.verb),
       delete: args.deleteVerb === undefined ? undefined : run(args.deleteVerb),
       stdin: args.script,
       // Otherwise the provider sends the previous stdout (a join token, say) to the node through
       // SSH Setenv, which Ubuntu's sshd refuses with a warning.
       addPreviousOutputInEnv: false,
       triggers: args.triggers,
-      logging: args.secret ? "none" : undefined,
     },
-    args.secret ? { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "stdout"] } : opts,
+    opts,
   );
-}
-
-/**
- * The stdout of a node script that prints a secret (a join token, the unlock key): never in the
- * log, encrypted in state, and a secret Output to every consumer even before the engine answers.
- */
-export function secretStdout(name: string, args: NodeScriptArgs, opts: NodeScriptOptions): pulumi.Output<string> {
-  return pulumi.secret(nodeScript(name, { ...args, secret: true }, opts).stdout);
 }

@@ -6,13 +6,22 @@ import { registryAuthEnv, registryOf } from "../lib/images";
 import { renderScript } from "../lib/scripts";
 import { gatewayUrls, planStack } from "../lib/stack";
 import { ClusterConfig } from "../lib/types";
+import { ControlPlane, controlScript } from "./controlCommand";
 import { Connection, nodeScript, NodeScriptOptions } from "./remoteCommand";
 
-export interface StackDeploymentArgs {
-  /** The first manager: the stack is deployed (and removed) from there. */
+/** A manager's instance and the connection to it. */
+export interface ManagerNode {
+  instance: pulumi.Resource;
   connection: pulumi.Input<Connection>;
-  /** Every manager, for the registry-auth timer. @default [connection] */
-  managerConnections?: pulumi.Input<Connection>[];
+}
+
+export interface StackDeploymentArgs {
+  /** The stack is deployed (and removed) from any manager. */
+  control: ControlPlane;
+  /** The swarm (SwarmCluster.swarm): when it goes too (destroy), `docker stack rm` is skipped. */
+  swarm: pulumi.Resource;
+  /** Every manager, for the registry-auth timer on each. */
+  managers: ManagerNode[];
   config: Pick<ClusterConfig, "stack" | "gateway" | "swarm">;
   /** Directory `stack.file` is relative to. */
   projectRoot: string;
@@ -35,7 +44,7 @@ export interface StackDeploymentArgs {
 const TIMEOUTS = { create: "30m", update: "30m", delete: "15m" };
 
 /**
- * Deploys `stack.file` with `docker stack deploy` from the first manager and waits until every
+ * Deploys `stack.file` with `docker stack deploy` from any manager and waits until every
  * service runs (scripts/deploy-stack.sh). It deploys again exactly when the compose file, the
  * generated haproxy.cfg, an image or a variable changes (content hashes in `triggers`); removing
  * the component runs `docker stack rm`.
@@ -65,22 +74,26 @@ export class StackDeployment extends pulumi.ComponentResource {
     // Every command waits for what the component waits for: the formed swarm.
     const options = { parent: this, dependsOn: opts?.dependsOn, customTimeouts: TIMEOUTS };
     const registryAuth = this.registryAuth(name, args, options);
-    // Holds only the delete step, so that replacing the deploy command (new triggers) never
-    // removes the running stack; destroying the component removes it after the deploy command.
-    const remove = nodeScript(
+    // Holds the stack's removal apart from the deploy command, so that replacing that one (new
+    // triggers) never removes the running stack. Its create records the stack's name; a renamed
+    // stack updates it, and `adopt` removes the old stack before the new one is deployed (its
+    // gateway needs the published port). A destroy skips the removal: the swarm goes too.
+    const swarmWide = { ...options, deletedWith: args.swarm };
+    const remove = controlScript(
       `${name}-remove`,
+      args.control,
       {
-        connection: args.connection,
         script: renderScript("deploy-stack", { STACK_NAME: stack.name }),
-        deleteOnly: true,
+        verb: "adopt",
         deleteVerb: "remove",
+        previousStdout: true,
       },
-      options,
+      swarmWide,
     );
-    const deploy = nodeScript(
+    const deploy = controlScript(
       `${name}-deploy`,
+      args.control,
       {
-        connection: args.connection,
         script: plan.apply((p) => renderScript("deploy-stack", p.env)),
         verb: "deploy",
         triggers: [
@@ -90,7 +103,7 @@ export class StackDeployment extends pulumi.ComponentResource {
           plan.apply((p) => p.hashes.variables),
         ],
       },
-      { ...options, dependsOn: [remove, ...registryAuth] },
+      { ...swarmWide, dependsOn: [remove, ...registryAuth] },
     );
 
     this.gatewayUrls = pulumi.output(args.gatewayAddresses).apply((addresses) => gatewayUrls(addresses, gateway.port));
@@ -109,12 +122,12 @@ export class StackDeployment extends pulumi.ComponentResource {
     const script = pulumi
       .output(args.registryUrl)
       .apply((url) => renderScript("registry-auth", registryAuthEnv(registryOf(url), args.config.stack.name)));
-    const connections = args.managerConnections ?? [args.connection];
-    return connections.map((connection, index) =>
+    return args.managers.map(({ instance, connection }, index) =>
       nodeScript(
         `${name}-registry-auth-${index}`,
         { connection, script, verb: "install", deleteVerb: "remove" },
-        options,
+        // A manager that is deleted takes its timer with it: nothing to reach.
+        { ...options, deletedWith: instance },
       ),
     );
   }

@@ -2,12 +2,13 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderInit, renderJoin, renderMember, renderReady, renderToken, SwarmSecret } from "../lib/swarm";
 import { SwarmSettings } from "../lib/types";
+import { ControlPlane, controlPlaneOf, controlScript, secretControlStdout } from "./controlCommand";
 import { NodeInstance } from "./nodeGroup";
-import { Connection, connectionTo, nodeScript, secretStdout } from "./remoteCommand";
+import { Connection, connectionTo, nodeScript } from "./remoteCommand";
 
 export interface SwarmClusterArgs {
   clusterName: string;
-  /** Managers first: the first node initialises the swarm. */
+  /** Managers first. */
   nodes: NodeInstance[];
   sshUser: string;
   /** Secret. */
@@ -26,16 +27,22 @@ interface Secrets {
 }
 
 /**
- * Turns running instances into one swarm with remote commands, in the steps of the README's "How
- * the swarm is formed", one private method each: ready, init, tokens, joins, membership. Commands
- * that need the swarm's view (tokens, labels, removal) run on the first manager.
+ * Turns running instances into one swarm, in the steps of the README's "How the swarm is formed",
+ * one private method each: ready, init, tokens, joins, membership. A node's own steps (ready,
+ * join) are remote commands on that node, skipped when its instance is deleted in the same run.
+ * Swarm-wide steps (init, tokens, labels, removal) run on whichever manager can run them
+ * (components/controlCommand.ts), and their deletes are skipped when the swarm itself goes.
  */
 export class SwarmCluster extends pulumi.ComponentResource {
   public readonly swarmId: pulumi.Output<string>;
-  public readonly managerConnection: pulumi.Output<Connection>;
-  public readonly managerConnections: pulumi.Output<Connection>[];
+  /** Where swarm-wide steps run: any manager. */
+  public readonly control: ControlPlane;
+  /** The step that created the swarm: swarm-wide deletes are `deletedWith` it. */
+  public readonly swarm: pulumi.Resource;
+  /** Every manager with the connection to it. */
+  public readonly managers: { instance: NodeInstance["instance"]; connection: pulumi.Output<Connection> }[];
   /** Every node joined and labelled: what a stack deployment waits for. */
-  public readonly members: command.remote.Command[];
+  public readonly members: command.local.Command[];
   /** Swarm node id per node key (`manager-0`, `app-1`, …). */
   public readonly nodeIds: pulumi.Output<Record<string, string>>;
   /** Secrets. */
@@ -47,22 +54,26 @@ export class SwarmCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: SwarmClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aws-swarm:swarm:SwarmCluster", name, {}, opts);
-    if (args.nodes.length === 0 || args.nodes[0].plan.role !== "manager") {
-      throw new Error("SwarmCluster needs at least one node, the first of them a manager");
+    if (!args.nodes.some((node) => node.plan.role === "manager")) {
+      throw new Error("SwarmCluster needs at least one manager");
     }
     this.prefix = name;
     const login = { user: args.sshUser, privateKey: args.privateKey };
     const nodes: Node[] = args.nodes.map((node) => ({ ...node, connection: connectionTo(node.instance, login) }));
-    this.managerConnection = nodes[0].connection;
-    this.managerConnections = nodes.filter(({ plan }) => plan.role === "manager").map(({ connection }) => connection);
+    this.managers = nodes.filter(({ plan }) => plan.role === "manager");
+    this.control = controlPlaneOf(
+      this.managers.map((m) => m.instance),
+      login,
+    );
 
     const ready = this.ready(nodes);
-    const init = this.init(nodes[0], ready, args);
-    const secrets = this.tokens(init, args.settings.autolock);
+    const init = this.init(ready, args);
+    this.swarm = init;
+    const secrets = this.tokens(init, args.settings);
     this.joinTokens = secrets.joinTokens;
     this.unlockKey = secrets.unlockKey;
     const joins = this.joins(nodes, init, secrets.joinTokens);
-    this.members = this.membership(nodes, joins);
+    this.members = this.membership(nodes, joins, init);
 
     this.swarmId = init.stdout;
     this.nodeIds = pulumi
@@ -83,32 +94,47 @@ export class SwarmCluster extends pulumi.ComponentResource {
         `${this.prefix}-ready-${plan.key}`,
         { connection, script: renderReady(), triggers: [instance.id] },
         // Boot, the dial retries and wait-ready.sh's own bounded wait, with room to spare.
-        { parent: this, customTimeouts: { create: "20m", update: "20m" } },
+        { parent: this, customTimeouts: { create: "20m", update: "20m" }, deletedWith: instance },
       ),
     );
   }
 
-  /** 2. init: the first manager creates the swarm once every node is ready; stdout is its id. */
-  private init(first: Node, ready: command.remote.Command[], args: SwarmClusterArgs): command.remote.Command {
-    const script = first.instance.privateIp.apply((ip) => renderInit(args.clusterName, ip, args.settings));
-    return nodeScript(
+  /**
+   * 2. init: once every node is ready, the first manager that answers creates the swarm, once
+   * ever; stdout is its id. On a re-run (the managers changed) the previous id tells swarm-init.sh
+   * that the swarm exists: a manager outside it is skipped, never made to init a second swarm.
+   */
+  private init(ready: command.remote.Command[], args: SwarmClusterArgs): command.local.Command {
+    return controlScript(
       `${this.prefix}-init`,
-      { connection: first.connection, script, triggers: [first.instance.id] },
+      this.control,
+      { script: renderInit(args.clusterName, args.settings), previousStdout: true },
       { parent: this, dependsOn: ready },
     );
   }
 
-  /** 3. tokens: the join tokens (and the unlock key) as secrets, read on the first manager. */
-  private tokens(init: command.remote.Command, autolock: boolean): Secrets {
+  /**
+   * 3. tokens: the join tokens (and the unlock key) as secrets, read on any manager. Raising
+   * `swarm.tokenGeneration` replaces the rotation step, which rotates both tokens, and with it
+   * the reads, which fetch the new ones.
+   */
+  private tokens(init: command.local.Command, settings: SwarmSettings): Secrets {
+    const rotation = controlScript(
+      `${this.prefix}-token-rotation`,
+      this.control,
+      { script: renderToken(settings.tokenGeneration), verb: "rotate", triggers: [settings.tokenGeneration] },
+      { parent: this, dependsOn: [init], deletedWith: init },
+    );
     const read = (name: string, verb: SwarmSecret) =>
-      secretStdout(
+      secretControlStdout(
         `${this.prefix}-${name}`,
-        { connection: this.managerConnection, script: renderToken(), verb, triggers: [init.stdout] },
-        { parent: this, dependsOn: [init] },
+        this.control,
+        { script: renderToken(), verb, triggers: [init.stdout, rotation.stdout] },
+        { parent: this, dependsOn: [rotation], deletedWith: init },
       );
     return {
       joinTokens: { worker: read("token-worker", "worker"), manager: read("token-manager", "manager") },
-      unlockKey: autolock ? read("unlock-key", "unlock-key") : undefined,
+      unlockKey: settings.autolock ? read("unlock-key", "unlock-key") : undefined,
     };
   }
 
@@ -116,7 +142,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
    * 4. joins: the other managers one at a time, so the raft quorum only ever grows by one member,
    * and all workers at once. stdout is the node's swarm id.
    */
-  private joins(nodes: Node[], init: command.remote.Command, tokens: Secrets["joinTokens"]): command.remote.Command[] {
+  private joins(nodes: Node[], init: command.local.Command, tokens: Secrets["joinTokens"]): command.remote.Command[] {
     // Every manager, not only the first: a join must not depend on one particular manager.
     const managerAddrs = pulumi.all(nodes.filter((n) => n.plan.role === "manager").map((n) => n.instance.privateIp));
     let previousManager: pulumi.Resource = init;
@@ -129,7 +155,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
       const join = nodeScript(
         `${this.prefix}-join-${plan.key}`,
         { connection, script, triggers: [instance.id] },
-        { parent: this, dependsOn: plan.role === "manager" ? [previousManager] : [init] },
+        { parent: this, dependsOn: plan.role === "manager" ? [previousManager] : [init], deletedWith: instance },
       );
       if (plan.role === "manager") {
         previousManager = join;
@@ -139,16 +165,17 @@ export class SwarmCluster extends pulumi.ComponentResource {
   }
 
   /**
-   * 5. membership: from the first manager, label each node once it joined; deleting the command
-   * drains, demotes and removes the node, so a node that is dead already can't block it.
+   * 5. membership: from any manager, label each node once it joined; deleting the command drains,
+   * demotes and removes the node (from another manager), so a replaced node leaves no Down entry.
+   * When the whole swarm goes (destroy), the removals are skipped.
    */
-  private membership(nodes: Node[], joins: command.remote.Command[]): command.remote.Command[] {
+  private membership(nodes: Node[], joins: command.remote.Command[], init: pulumi.Resource): command.local.Command[] {
     return nodes.map(({ plan }, index) => {
       const nodeId = joins[index].stdout;
-      return nodeScript(
+      return controlScript(
         `${this.prefix}-member-${plan.key}`,
+        this.control,
         {
-          connection: this.managerConnection,
           script: nodeId.apply((id) => renderMember(id, plan.labels)),
           verb: "apply",
           deleteVerb: "remove",
@@ -156,7 +183,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
           // a label change only re-runs `apply`.
           triggers: [nodeId],
         },
-        { parent: this, dependsOn: [joins[index]] },
+        { parent: this, dependsOn: [joins[index]], deletedWith: init },
       );
     });
   }

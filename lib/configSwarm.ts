@@ -17,6 +17,7 @@ import {
   DEFAULT_STACK_FILE,
   DEFAULT_STACK_NAME,
   DEFAULT_TASK_HISTORY_LIMIT,
+  DEFAULT_TOKEN_GENERATION,
 } from "./defaults";
 import { imageVariableName } from "./images";
 import { SSH_PORT, SWARM_GOSSIP_PORT, SWARM_MANAGEMENT_PORT, SWARM_VXLAN_PORT } from "./securityRules";
@@ -46,7 +47,7 @@ export function parseSwarm(
   key: string,
   vpcCidr: string | undefined,
 ): SwarmSettings | undefined {
-  const fields = ["taskHistoryLimit", "autolock", "encryptOverlay", "certExpiry", "defaultAddrPool"];
+  const fields = ["taskHistoryLimit", "autolock", "encryptOverlay", "certExpiry", "defaultAddrPool", "tokenGeneration"];
   const obj = v.object(value ?? {}, key, fields);
   if (obj === undefined) {
     return undefined;
@@ -62,6 +63,9 @@ export function parseSwarm(
     ),
     certExpiry: v.optional(obj.certExpiry, at("certExpiry"), DEFAULT_CERT_EXPIRY, (x, p) => parseCertExpiry(v, x, p)),
     defaultAddrPool: parseAddrPool(v, obj.defaultAddrPool, at("defaultAddrPool"), vpcCidr),
+    tokenGeneration: v.optional(obj.tokenGeneration, at("tokenGeneration"), DEFAULT_TOKEN_GENERATION, (x, p) =>
+      v.integer(x, p, 0),
+    ),
   });
 }
 

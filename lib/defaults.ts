@@ -16,6 +16,8 @@ export const DEFAULT_VOLUME_SIZE = 20;
 /** Swarm's own default is 5; 2 keeps a rollback target without filling disks with dead tasks. */
 export const DEFAULT_TASK_HISTORY_LIMIT = 2;
 export const DEFAULT_AUTOLOCK = false;
+/** Raise it to rotate both join tokens (after a token leaked, or on a schedule). */
+export const DEFAULT_TOKEN_GENERATION = 0;
 export const DEFAULT_ENCRYPT_OVERLAY = false;
 /** Docker's own default node-certificate validity (90 days). */
 export const DEFAULT_CERT_EXPIRY = "2160h";

@@ -25,10 +25,10 @@ export function renderReady(): string {
   return renderScript("wait-ready", { READY_TIMEOUT: String(READY_TIMEOUT_SECONDS) });
 }
 
-export function renderInit(clusterName: string, advertiseAddr: string, settings: SwarmSettings): string {
+/** The address to advertise is the private address of the manager it runs on (CONTROL_ADDR). */
+export function renderInit(clusterName: string, settings: SwarmSettings): string {
   return renderScript("swarm-init", {
     CLUSTER_NAME: clusterName,
-    ADVERTISE_ADDR: advertiseAddr,
     TASK_HISTORY_LIMIT: String(settings.taskHistoryLimit),
     AUTOLOCK: String(settings.autolock),
     CERT_EXPIRY: settings.certExpiry,
@@ -37,9 +37,9 @@ export function renderInit(clusterName: string, advertiseAddr: string, settings:
   });
 }
 
-/** Takes no parameters: the verb (a SwarmSecret) says which secret to print. */
-export function renderToken(): string {
-  return renderScript("swarm-token");
+/** The verb (a SwarmSecret, or `rotate`) says what to do; the generation is what `rotate` records. */
+export function renderToken(generation?: number): string {
+  return renderScript("swarm-token", generation === undefined ? {} : { TOKEN_GENERATION: String(generation) });
 }
 
 export interface JoinParameters {

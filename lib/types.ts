@@ -35,6 +35,8 @@ export interface SwarmSettings {
   certExpiry: string;
   /** Address pool for overlay networks; must not overlap the VPC. @default DEFAULT_ADDR_POOL */
   defaultAddrPool: string;
+  /** Raised by the user to rotate both join tokens. @default DEFAULT_TOKEN_GENERATION */
+  tokenGeneration: number;
 }
 
 export interface GatewayRoute {

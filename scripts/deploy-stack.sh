@@ -5,6 +5,9 @@ set -euo pipefail
 #
 # Verbs:  (none) | deploy   write the files, `docker stack deploy`, wait for convergence
 #         remove            `docker stack rm` and wait until its networks are gone
+#         adopt             record STACK_NAME as the stack this cluster runs; when PREVIOUS_STDOUT
+#                           (set by any-manager.sh on a re-run) names another stack, remove that
+#                           one first: a renamed stack never leaves the old one running
 # Env:    STACK_NAME        stack name (`docker stack deploy ... <name>`)
 #         COMPOSE_B64       base64 of the compose file
 #         FILES_B64         optional; lines "<file-name> <base64 content>": files the compose file
@@ -14,7 +17,8 @@ set -euo pipefail
 #         CONVERGE_TIMEOUT  seconds to wait for every service to run its tasks (default 600)
 # stdout: one line of JSON, e.g.
 #         {"stack":"app","converged":true,"seconds":21,"services":{"app_hello":{"running":2,"desired":2}}}
-# Run as: sudo bash -s [deploy|remove]   (script on stdin, rendered by lib/scripts.ts)
+#         adopt: {"stack":"app"}
+# Run as: sudo bash -s [deploy|remove|adopt]   (script on stdin, rendered by lib/scripts.ts)
 #
 # Idempotent: deploying the same files again changes nothing and returns once the stack runs.
 # On timeout or a rolled-back update it exits 1 and names each failing service with its latest
@@ -87,6 +91,18 @@ deploy_stack() {
   (cd "$dir" && dk "${args[@]}" "$STACK_NAME" >&2) || die "docker stack deploy of $STACK_NAME failed (see above)"
 }
 
+# Tasks of global service $1 running on Ready nodes. `docker service ls` counts the last task of a
+# Down node as running (its node can't say otherwise) but not as desired, so a global service
+# would never look converged while a dead node is still listed (measured: 4/3 after a manager
+# was powered off and replaced; its entry goes at the end of that `pulumi up`).
+running_on_ready_nodes() {
+  local ready
+  ready=$(dk node ls --format '{{.Hostname}} {{.Status}}' | awk '$2 == "Ready" {print $1}')
+  dk service ps --filter desired-state=running --format '{{.Node}} {{.CurrentState}}' "$1" |
+    awk 'NR == FNR {ready[$1] = 1; next} ($1 in ready) && $2 == "Running"' <(printf '%s\n' "$ready") - |
+    wc -l
+}
+
 # Prints "name running desired mode update-state update-started-epoch" per service of the stack.
 service_table() {
   local name mode replicas running desired state started epoch
@@ -95,6 +111,7 @@ service_table() {
     replicas=${replicas%% *}
     running=${replicas%%/*}
     desired=${replicas##*/}
+    if [[ $mode == global ]]; then running=$(running_on_ready_nodes "$name"); fi
     IFS='|' read -r state started < <(dk service inspect "$name" \
       --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}|{{.UpdateStatus.StartedAt}}{{else}}|{{end}}' 2>/dev/null || echo '|')
     epoch=0
@@ -229,34 +246,48 @@ deploy() {
   prune_configs
 }
 
-remove() {
-  require_env STACK_NAME
-  local state deadline
-  state=$(info '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unreachable)
-  if [[ $state != active ]]; then
-    log "swarm is '$state' on this node: nothing to remove"
-    printf '{"stack":"%s","removed":true}\n' "$STACK_NAME"
-    return 0
-  fi
-  take_lock
-  dk stack rm "$STACK_NAME" >&2 || log "docker stack rm $STACK_NAME failed; checking what is left"
+# `docker stack rm` of stack $1, waiting until its services and networks are gone.
+remove_stack() {
+  local stack=$1 deadline
+  dk stack rm "$stack" >&2 || log "docker stack rm $stack failed; checking what is left"
   deadline=$(($(date +%s) + REMOVE_TIMEOUT))
-  while [[ -n $(dk network ls -q --filter "label=com.docker.stack.namespace=$STACK_NAME") ||
-    -n $(dk service ls -q --filter "label=com.docker.stack.namespace=$STACK_NAME") ]]; do
-    (($(date +%s) < deadline)) || die "stack $STACK_NAME still has services or networks after ${REMOVE_TIMEOUT}s"
+  while [[ -n $(dk network ls -q --filter "label=com.docker.stack.namespace=$stack") ||
+    -n $(dk service ls -q --filter "label=com.docker.stack.namespace=$stack") ]]; do
+    (($(date +%s) < deadline)) || die "stack $stack still has services or networks after ${REMOVE_TIMEOUT}s"
     sleep "$POLL_SECONDS"
     # A network still attached to a stopping task can't go on the first try.
-    dk stack rm "$STACK_NAME" >/dev/null 2>&1 || true
+    dk stack rm "$stack" >/dev/null 2>&1 || true
   done
-  rm -rf "${STATE_ROOT:?}/$STACK_NAME"
+  rm -rf "${STATE_ROOT:?}/$stack"
+}
+
+remove() {
+  require_env STACK_NAME
+  # A manager outside the swarm tries the next one; with none left, the delete step is skipped.
+  require_manager "stacks are removed from a manager"
+  take_lock
+  remove_stack "$STACK_NAME"
   printf '{"stack":"%s","removed":true}\n' "$STACK_NAME"
+}
+
+adopt() {
+  require_env STACK_NAME
+  require_manager "stacks are removed from a manager"
+  local previous=""
+  if [[ ${PREVIOUS_STDOUT:-} =~ \"stack\":\"([^\"]+)\" ]]; then previous=${BASH_REMATCH[1]}; fi
+  if [[ -n $previous && $previous != "$STACK_NAME" ]]; then
+    log "the stack was renamed from $previous to $STACK_NAME: removing $previous"
+    remove_stack "$previous"
+  fi
+  printf '{"stack":"%s"}\n' "$STACK_NAME"
 }
 
 main() {
   case ${1:-deploy} in
     deploy) deploy ;;
     remove) remove ;;
-    *) die "usage: bash -s [deploy|remove] (got '$1')" ;;
+    adopt) adopt ;;
+    *) die "usage: bash -s [deploy|remove|adopt] (got '$1')" ;;
   esac
 }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 set -euo pipefail
 
-# node-member.sh: runs on the FIRST MANAGER, once per other node, and manages that node's swarm
-# membership from the manager's side.
+# node-member.sh: runs on a manager (any-manager.sh picks one), once per node, and manages that
+# node's swarm membership from the managers' side.
 #
 # Verbs:
 #   apply   wait until NODE_ID is listed and Ready, then converge its labels; stdout: NODE_ID
@@ -121,7 +121,7 @@ converge_labels() {
 
 apply() {
   parse_labels
-  require_manager "node-member.sh must run on the first manager"
+  require_manager "labels are set from a manager"
   seconds_env READY_TIMEOUT 120
   local timeout=$READY_TIMEOUT deadline=$((SECONDS + READY_TIMEOUT))
   until node_ready; do
@@ -154,16 +154,9 @@ busy_tasks() {
 }
 
 remove() {
-  local status
-  status=$(manager_status)
-  [[ $status != locked ]] || die "$(locked_hint)"
-  if [[ $status != manager ]]; then
-    log "warning: $status; cannot remove node $NODE_ID from here, skipping"
-    return 0
-  fi
+  require_manager "nodes are removed from a manager"
   if [[ $NODE_ID == "$(info '{{.Swarm.NodeID}}')" ]]; then
-    log "node $NODE_ID is this node (the first manager), which is never removed this way; skipping"
-    return 0
+    not_here "node $NODE_ID is this manager; another manager removes it"
   fi
   if ! node_listed; then
     log "node $NODE_ID is not in the swarm (already removed); nothing to do"

@@ -60,6 +60,7 @@ const base: ClusterConfig = {
     encryptOverlay: true,
     certExpiry: "2160h",
     defaultAddrPool: "10.128.0.0/12",
+    tokenGeneration: 0,
   },
   stack: { name: "app", file: "stacks/app.yml", variables: {} },
   gateway: { port: 80, publicCidrs: ["0.0.0.0/0"], routes: [], placement: "infra" },

@@ -5,6 +5,9 @@ import { isSecretValue, ProgramResult, unwrapSecrets } from "./program/types";
 const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
 const INSTANCE = "aws:ec2/instance:Instance";
 const COMMAND = "command:remote:Command";
+/** Swarm-wide steps: local commands that run scripts/any-manager.sh. */
+const CONTROL = "command:local:Command";
+const onAnyManager = (verb: string) => `bash -c "$AWS_SWARM_ANY_MANAGER" any-manager ${verb}`;
 
 describe("the dev cluster, offline", () => {
   let dev: ProgramResult;
@@ -93,7 +96,7 @@ describe("the dev cluster, offline", () => {
 
   it("fetches join tokens without logging them and passes them only inside secret inputs", () => {
     for (const role of ["worker", "manager"]) {
-      expect(named(dev, `dev-token-${role}`).inputs).toMatchObject({ logging: "none", create: `sudo bash -s ${role}` });
+      expect(named(dev, `dev-token-${role}`).inputs).toMatchObject({ logging: "none", create: onAnyManager(role) });
     }
     const joins = ofType(dev, COMMAND).filter((r) => r.name.includes("-join-"));
     expect(joins).toHaveLength(4);
@@ -106,16 +109,16 @@ describe("the dev cluster, offline", () => {
 
   it("labels every node from its pool plus the automatic labels, and can remove every node", () => {
     const member = unwrapSecrets(named(dev, "dev-member-infra-0").inputs);
-    expect(member.create).toBe("sudo bash -s apply");
-    expect(member.delete).toBe("sudo bash -s remove");
+    expect(member.create).toBe(onAnyManager("apply"));
+    expect(member.delete).toBe(onAnyManager("--or-skip remove"));
     expect(member.stdin).toContain("export NODE_ID='node-infra-0'");
     expect(member.stdin).toContain(
       "export LABELS='az=us-east-1a\ninstance-type=t3.small\npool=infra\nrole=worker\ntype=low-memory'",
     );
     const managerLabels = unwrapSecrets(named(dev, "dev-member-manager-0").inputs).stdin;
     expect(managerLabels).toContain("aws-swarm.gateway=true");
-    const members = ofType(dev, COMMAND).filter((r) => r.name.includes("-member-"));
-    expect(members.map((m) => m.inputs.delete)).toEqual(members.map(() => "sudo bash -s remove"));
+    const members = ofType(dev, CONTROL).filter((r) => r.name.includes("-member-"));
+    expect(members.map((m) => m.inputs.delete)).toEqual(members.map(() => onAnyManager("--or-skip remove")));
   });
 
   it("ties node commands to their instance so a replaced instance rejoins", () => {
@@ -136,7 +139,7 @@ describe("command ordering, with commands that take time", () => {
     });
     if (!prod.ok) throw new Error(prod.error);
   });
-  const commands = () => ofType(prod, COMMAND);
+  const commands = () => [...ofType(prod, COMMAND), ...ofType(prod, CONTROL)];
 
   it("initialises once, after every node is ready and before any join", () => {
     const init = named(prod, "prod-init");
@@ -229,7 +232,7 @@ describe("autolock", () => {
     expect(result.outputs.swarmUnlockKey).toBe("SWMKEY-1-offline");
     expect(named(result, "dev-unlock-key").inputs).toMatchObject({
       logging: "none",
-      create: "sudo bash -s unlock-key",
+      create: onAnyManager("unlock-key"),
     });
     expect(unwrapSecrets(named(result, "dev-init").inputs.stdin)).toContain("export AUTOLOCK='true'");
   });

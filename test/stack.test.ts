@@ -16,6 +16,7 @@ import {
   variablesHash,
 } from "../lib/stack";
 import { GatewayConfig, StackConfig } from "../lib/types";
+import { unwrapSecrets } from "./program/types";
 
 const ROOT = path.join(__dirname, "..");
 const APP_YML = fs.readFileSync(path.join(ROOT, "stacks", "app.yml"), "utf8");
@@ -350,7 +351,7 @@ describe("StackDeployment and ImageRepositories (Pulumi mocks)", () => {
         newResource(args) {
           resources.push({ type: args.type, name: args.name, inputs: args.inputs });
           const extra: Record<string, unknown> = {};
-          if (args.type === "command:remote:Command") {
+          if (args.type === "command:local:Command") {
             extra.stdout = args.name.endsWith("-deploy") ? '{"stack":"app","converged":true}' : "";
           }
           if (args.type === "aws:ecr/repository:Repository") {
@@ -389,6 +390,12 @@ describe("StackDeployment and ImageRepositories (Pulumi mocks)", () => {
     const { ImageRepositories } = await import("../components/imageRepositories");
     const { StackDeployment } = await import("../components/stackDeployment");
     const connection = { host: "203.0.113.10", user: "ubuntu", privateKey: "KEY" };
+    const stub = (name: string) => new pulumi.ComponentResource("test:index:Stub", name, {});
+    const swarm = stub("swarm");
+    const control = {
+      managers: pulumi.output("203.0.113.10=10.0.0.10 203.0.113.11=10.0.0.11"),
+      login: { user: "ubuntu", privateKey: "KEY" },
+    };
     // WHEN
     const images = new ImageRepositories("demo", {
       images: [{ name: "echo", context: "services/echo", dockerfile: "Dockerfile" }],
@@ -396,8 +403,12 @@ describe("StackDeployment and ImageRepositories (Pulumi mocks)", () => {
       repositoryPrefix: "demo",
     });
     const stack = new StackDeployment("demo-app", {
-      connection,
-      managerConnections: [connection, { ...connection, host: "203.0.113.11" }],
+      control,
+      swarm,
+      managers: [
+        { instance: stub("manager-0"), connection },
+        { instance: stub("manager-1"), connection: { ...connection, host: "203.0.113.11" } },
+      ],
       config: {
         stack: STACK,
         gateway: GATEWAY,
@@ -407,6 +418,7 @@ describe("StackDeployment and ImageRepositories (Pulumi mocks)", () => {
           encryptOverlay: false,
           certExpiry: "2160h",
           defaultAddrPool: "10.128.0.0/12",
+          tokenGeneration: 0,
         },
       },
       projectRoot: ROOT,
@@ -443,7 +455,13 @@ describe("StackDeployment and ImageRepositories (Pulumi mocks)", () => {
     const deploy = resources.find((r) => r.name === "demo-app-deploy")!;
     expect(names.indexOf("demo-app-deploy")).toBeGreaterThan(names.indexOf("demo-app-remove"));
     expect(names.indexOf("demo-app-deploy")).toBeGreaterThan(names.indexOf("demo-app-registry-auth-1"));
-    expect(deploy.inputs.create).toBe("sudo bash -s deploy");
+    expect(deploy.type).toBe("command:local:Command");
+    expect(deploy.inputs.create).toBe('bash -c "$AWS_SWARM_ANY_MANAGER" any-manager deploy');
+    const environment = unwrapSecrets(deploy.inputs.environment);
+    expect(environment.MANAGERS).toBe("203.0.113.10=10.0.0.10 203.0.113.11=10.0.0.11");
+    // The key reaches the wrapper only through the environment, never the command line.
+    expect(environment.SSH_PRIVATE_KEY).toBe("KEY");
+    expect(deploy.inputs.create).not.toMatch(/KEY/);
     expect(deploy.inputs.delete).toBeUndefined();
     expect(deploy.inputs.triggers).toHaveLength(4);
     expect(deploy.inputs.stdin).toMatch(
@@ -451,8 +469,9 @@ describe("StackDeployment and ImageRepositories (Pulumi mocks)", () => {
     );
 
     const remove = resources.find((r) => r.name === "demo-app-remove")!;
-    expect(remove.inputs.create).toBeUndefined();
-    expect(remove.inputs.delete).toBe("sudo bash -s remove");
+    expect(remove.inputs.create).toBe('bash -c "$AWS_SWARM_ANY_MANAGER" any-manager adopt');
+    expect(remove.inputs.addPreviousOutputInEnv).toBe(true);
+    expect(remove.inputs.delete).toBe('bash -c "$AWS_SWARM_ANY_MANAGER" any-manager --or-skip remove');
 
     const auth = resources.find((r) => r.name === "demo-app-registry-auth-0")!;
     expect(auth.inputs.stdin).toMatch(/^export REGISTRY='123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com'$/m);

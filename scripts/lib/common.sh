@@ -13,6 +13,15 @@ die() {
   exit 1
 }
 
+# Exit status of a swarm-wide step that this manager can't run but another one may:
+# any-manager.sh then tries the next manager.
+readonly EXIT_NOT_HERE=75
+
+not_here() {
+  printf '%s: not here: %s\n' "$ME" "$*" >&2
+  exit "$EXIT_NOT_HERE"
+}
+
 # -------------------------------------------------------------------------------- params
 
 # Dies naming the first of the given variables that is unset or empty.
@@ -49,6 +58,9 @@ manager_status() {
     printf 'this node is not in a swarm (state %s)\n' "$s"
   elif [[ $(info '{{.Swarm.ControlAvailable}}') != true ]]; then
     printf 'this node is a worker, not a manager\n'
+  elif ! dk node ls -q >/dev/null 2>&1; then
+    # A manager cut off from the majority answers `docker info` but no swarm-wide request.
+    printf 'this manager has no quorum (the swarm has no leader it can reach)\n'
   else
     printf 'manager\n'
   fi
@@ -58,12 +70,13 @@ locked_hint() {
   printf '%s' "the swarm on this node is locked (autolock is on and Docker restarted). Unlock it on this node with 'docker swarm unlock', entering the unlock key from 'pulumi stack output --show-secrets swarmUnlockKey', then run pulumi up again"
 }
 
-# Dies unless this node is a manager of an unlocked swarm; $1 says why a manager is needed.
+# Exits "not here" unless this node is a manager of an unlocked swarm with quorum, so that
+# any-manager.sh tries another manager; $1 says why a manager is needed.
 require_manager() {
   local status
   status=$(manager_status)
-  [[ $status != locked ]] || die "$(locked_hint)"
-  [[ $status == manager ]] || die "$status; $1"
+  [[ $status != locked ]] || not_here "$(locked_hint)"
+  [[ $status == manager ]] || not_here "$status; $1"
 }
 
 # ------------------------------------------------------------------------- files, retries

@@ -1,7 +1,7 @@
 /**
  * Day-2 changes on one real cluster, planned by the engine model (test/program/engine) as the
  * Pulumi engine would plan them, and driven partly through the local CLI a user would run:
- * scale up and down, an instance type change, what a stack rename would do, faults on demand,
+ * scale up and down, an instance type change, a stack rename, faults on demand,
  * and `cluster:destroy`. Each run's plan is asserted, and each ends in a healthy swarm.
  */
 import { execFile } from "child_process";
@@ -129,7 +129,7 @@ describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
     const gone = current.nodeHosts["app-1"];
     const out = await cli("up", "--config", stackFile(base));
     expect(out).toContain("plan: 0 to create, 0 to update, 0 to replace, 4 to delete, ");
-    expect(out).toContain("- delete   command:remote:Command dev-member-app-1");
+    expect(out).toContain("- delete   command:local:Command dev-member-app-1");
     expect(out).toContain("remote commands run: 1");
     expect(await readyNodes(manager)).not.toContain(gone);
     expect(readHarnessInfo(HARNESS)!.hosts.map((h) => h.name)).not.toContain(gone);
@@ -171,20 +171,42 @@ describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
     current = run;
   });
 
-  it("known defect (issue 10): renaming the compose stack deploys the new stack beside the old one, which nothing removes", async () => {
+  it("renames the compose stack: the old stack is removed before the new one is deployed, and the gateway answers", async () => {
     const config = {
       ...dev,
       workerPools: pools({ count: 1, instanceType: "t3.large" }),
       stack: { ...dev.stack, name: "web" },
     };
-    const preview = await upOnHarness(HARNESS, "dev", config, { mode: "preview" });
-    // `remove` holds the only `docker stack rm`, and it only updates (an update runs nothing).
-    expect(changes(preview.result.plan)).toEqual([
-      "replace dev-deploy",
-      "update dev-registry-auth-0",
-      "update dev-remove",
+    const run = await upOnHarness(HARNESS, "dev", config);
+    // `remove` records the stack's name: its update (`adopt`) removes the old stack first.
+    expect(changes(run.result.plan)).toEqual(["replace dev-deploy", "update dev-registry-auth-0", "update dev-remove"]);
+    const stacks = await onHost(HARNESS, manager, "docker stack ls --format '{{.Name}}'");
+    expect(stacks.split("\n")).toEqual(["web"]);
+    const gateway = (run.result.outputs.gatewayUrls as string[])[0];
+    expect(await (await fetch(`${gateway}/hello`)).text()).toContain("service=hello ");
+    current = run;
+  });
+
+  it("rotates the join tokens (swarm.tokenGeneration 0 → 1): new tokens, the joins re-run with them, every node stays", async () => {
+    const before = await onHost(HARNESS, manager, "docker swarm join-token -q worker");
+    const config = {
+      ...dev,
+      workerPools: pools({ count: 1, instanceType: "t3.large" }),
+      stack: { ...dev.stack, name: "web" },
+      swarm: { ...dev.swarm, tokenGeneration: 1 },
+    };
+    const run = await upOnHarness(HARNESS, "dev", config);
+    expect(changes(run.result.plan, "replace")).toEqual([
+      "replace dev-token-manager",
+      "replace dev-token-rotation",
+      "replace dev-token-worker",
     ]);
-    expect(changes(preview.result.plan, "delete")).toEqual([]);
+    expect(changes(run.result.plan, "update").sort()).toEqual(
+      ["update dev-join-app-0", "update dev-join-infra-0", "update dev-join-manager-0"].sort(),
+    );
+    expect(await onHost(HARNESS, manager, "docker swarm join-token -q worker")).not.toBe(before);
+    expect(await readyNodes(manager)).toEqual(Object.values(run.nodeHosts).sort());
+    current = run;
   });
 
   it("cluster:fault powers a worker off and on; the swarm sees it leave and come back", async () => {
@@ -194,6 +216,21 @@ describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
     expect(await eventually(hasHost, (ready) => !ready)).toBe(false);
     await cli("fault", "--node", "infra-0", "poweron");
     expect(await eventually(hasHost, (ready) => ready)).toBe(true);
+  });
+
+  it("cluster:fault reboot of a worker and of the manager: both are Ready again without a pulumi up", async () => {
+    const all = Object.values(current.nodeHosts).sort();
+    for (const key of ["app-0", "manager-0"]) {
+      const started = Date.now();
+      expect(await cli("fault", "--node", key, "reboot")).toContain(`${key} (${current.nodeHosts[key]}): reboot`);
+      // Right after the manager's own reboot its API may not answer yet.
+      const ready = await eventually(
+        () => readyNodes(manager).catch(() => []),
+        (nodes) => nodes.join() === all.join(),
+      );
+      console.log(`reboot of ${key}: every node Ready again after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      expect(ready).toEqual(all);
+    }
   });
 
   // The real destroy of a cluster is test/cluster/program.test.ts's last dev scenario.

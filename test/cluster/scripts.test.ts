@@ -319,7 +319,20 @@ describe("node scripts on 1 manager + 3 workers (+1 host of another swarm)", () 
       const key = (await ok(info, "h1", "swarm-token", {}, "unlock-key")).stdout;
       expect(key).toMatch(/^SWMKEY-1-/);
 
-      // After a restart the autolocked manager is locked: every manager-side script says how to unlock.
+      // Once the swarm exists, the previous id is checked: a second swarm is never taken for ours.
+      const again = await ok(
+        info,
+        "h1",
+        "swarm-init",
+        initEnv(info, "h1", { TASK_HISTORY_LIMIT: "2", AUTOLOCK: "true", PREVIOUS_STDOUT: swarmId }),
+      );
+      expect(again.stdout).toBe(swarmId);
+      const other = await script(info, "h1", "swarm-init", initEnv(info, "h1", { PREVIOUS_STDOUT: "x".repeat(25) }));
+      expect(other.code).toBe(1);
+      expect(other.stderr).toContain("a second swarm was created by hand");
+
+      // After a restart the autolocked manager is locked: every manager-side script says how to
+      // unlock, and exits 75 so that any-manager.sh tries another manager.
       await sh(info, "h1", "systemctl restart docker");
       expect(await swarmState(info, "h1")).toBe("locked");
       for (const [name, e, verb] of [
@@ -328,7 +341,7 @@ describe("node scripts on 1 manager + 3 workers (+1 host of another swarm)", () 
         ["node-member", { NODE_ID: ids.h2, LABELS: "" }, "apply"],
       ] as [string, Env, string | undefined][]) {
         const r = await script(info, "h1", name, e, verb);
-        expect(r.code).toBe(1);
+        expect(r.code).toBe(75);
         expect(r.stdout).toBe("");
         expect(r.stderr).toContain("docker swarm unlock");
         expect(r.stderr).toContain("swarmUnlockKey");
@@ -352,6 +365,11 @@ describe("node scripts on 1 manager + 3 workers (+1 host of another swarm)", () 
   it("refuses a node of another swarm with a clear error and leaves it alone", async () => {
     await timed("foreign swarm", async () => {
       await ok(info, "h5", "wait-ready", { READY_TIMEOUT: "60" });
+      // A manager outside the existing swarm (new or replaced) never inits a second one.
+      const fresh = await script(info, "h5", "swarm-init", initEnv(info, "h5", { PREVIOUS_STDOUT: swarmId }));
+      expect(fresh.code).toBe(75);
+      expect(fresh.stderr).toContain(`is not in swarm ${swarmId}`);
+      expect(await swarmState(info, "h5")).toBe("inactive");
       await sh(info, "h5", `docker swarm init --advertise-addr ${privateIp(info, "h5")} >/dev/null`);
       const foreignId = await sh(info, "h5", "docker info --format '{{.Swarm.Cluster.ID}}'");
 
@@ -428,11 +446,13 @@ describe("node scripts on 1 manager + 3 workers (+1 host of another swarm)", () 
 
       console.log(`removed node ${victim} (${ids[victim]}) reports:\n  ${seen.join("\n  ")}`);
 
-      // removing again, removing the manager itself: notes, exit 0
+      // removing again: a note, exit 0; removing the manager it runs on: "not here" (75), so
+      // any-manager.sh has another manager do it
       const again = await ok(info, "h1", "node-member", { NODE_ID: ids[victim], LABELS: "" }, "remove");
       expect(again.stderr).toContain("not in the swarm");
-      const self = await ok(info, "h1", "node-member", { NODE_ID: ids.h1, LABELS: "" }, "remove");
-      expect(self.stderr).toContain("never removed this way");
+      const self = await script(info, "h1", "node-member", { NODE_ID: ids.h1, LABELS: "" }, "remove");
+      expect(self.code).toBe(75);
+      expect(self.stderr).toContain("is this manager; another manager removes it");
       expect(await nodes(info, "h1")).toHaveLength(3);
 
       // the node-side delete step, then the same host joins again (as a replaced instance would)

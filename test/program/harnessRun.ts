@@ -84,6 +84,8 @@ export interface HarnessRunOptions {
   mode?: RunMode;
   /** Node keys, resource names or URNs to replace, like `pulumi up --replace <urn>`. */
   replace?: string[];
+  /** Kill the run (SIGKILL, as a killed `pulumi up`) once the state file's text satisfies this. */
+  killWhen?: (stateText: string) => boolean;
   log?: (line: string) => void;
   /** Return a failed run instead of throwing. */
   allowFailure?: boolean;
@@ -116,11 +118,17 @@ export async function upOnHarness(
       replace: options.replace,
     },
     options.log,
+    options.killWhen && (() => stateNow(id, stack, options.killWhen!)),
   );
   if (!result.ok && !options.allowFailure) {
     throw new Error(`program run failed: ${result.error}`);
   }
   return { result, nodeHosts: result.nodeHosts };
+}
+
+function stateNow(id: number, stack: string, test: (stateText: string) => boolean): boolean {
+  const file = stateFileOf(id, stack);
+  return fs.existsSync(file) && test(fs.readFileSync(file, "utf8"));
 }
 
 /** Runs a shell command on a harness host as its root user. */

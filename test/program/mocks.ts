@@ -5,7 +5,7 @@ import { firewallRules } from "./engine/firewall";
 import { StateResource } from "./engine/state";
 import { Registration } from "./engine/steps";
 import { Machines } from "./machines";
-import { sshRun } from "./ssh";
+import { localRun, sshRun } from "./ssh";
 import { ProgramJob, unwrapSecrets } from "./types";
 
 const FAKE_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb2ZmbGluZS1tb2Nr\n-----END OPENSSH PRIVATE KEY-----";
@@ -21,7 +21,9 @@ export function nodeKeyOf(instanceName: string, cluster: string): string {
 }
 
 /** Made-up stdout for a command, by the role in its name, so the graph can be walked offline. */
-function offlineStdout(name: string, verbLine: string): string {
+function offlineStdout(name: string, verbLine: string, stdin = ""): string {
+  // swarm-token.sh rotate prints the generation it ran for.
+  if (name.endsWith("-token-rotation")) return /^export TOKEN_GENERATION='(\d+)'$/m.exec(stdin)?.[1] ?? "";
   if (name.includes("-token-")) return `SWMTKN-1-offline-${verbLine.split(" ").pop()}`;
   if (name.endsWith("-unlock-key")) return "SWMKEY-1-offline";
   if (name.includes("-join-")) return `node-${name.split("-join-")[1]}`;
@@ -35,7 +37,7 @@ function offlineStdout(name: string, verbLine: string): string {
  * commands run for real over SSH when a harness is given, and only when the engine's step says so.
  */
 export class ProgramMocks implements Provider {
-  /** Remote command scripts that ran: create, update and delete. */
+  /** Command scripts that ran (remote and local): create, update and delete. */
   public commandsRun = 0;
   private readonly harness?: HarnessInfo;
   private readonly cluster: string;
@@ -86,11 +88,15 @@ export class ProgramMocks implements Provider {
   ): Promise<ProviderResult> {
     const keep = { id: old.id, machine: old.machine };
     switch (reg.type) {
-      case "command:remote:Command": {
+      case "command:remote:Command":
+      case "command:local:Command": {
         // commandController.go Update: `update` if set, else `create`; neither → nothing runs.
         const plain = unwrapSecrets(inputs);
         const script = plain.update ?? plain.create;
-        const run = script ? await this.runCommand(reg.name, plain, script) : { stdout: "", stderr: "" };
+        const previous = unwrapSecrets(old.outputs).stdout;
+        const run = script
+          ? await this.runCommand(reg.name, reg.type, plain, script, previous)
+          : { stdout: "", stderr: "" };
         return { ...keep, outputs: { ...inputs, ...run } };
       }
       case "aws:ec2/instance:Instance": {
@@ -113,10 +119,10 @@ export class ProgramMocks implements Provider {
 
   /** Delete with the STORED inputs, as the provider does: old connection, old script, old stdin. */
   async delete(old: StateResource): Promise<void> {
-    if (old.type === "command:remote:Command") {
+    if (old.type === "command:remote:Command" || old.type === "command:local:Command") {
       const plain = unwrapSecrets(old.inputs);
       if (plain.delete) {
-        await this.runCommand(old.name, plain, plain.delete);
+        await this.runCommand(old.name, old.type, plain, plain.delete, unwrapSecrets(old.outputs).stdout);
       }
     } else if (old.type === "aws:ec2/instance:Instance" && old.machine && this.machines) {
       await this.machines.destroy(old.machine);
@@ -153,7 +159,8 @@ export class ProgramMocks implements Provider {
       case "aws:ec2/instance:Instance":
         return this.instance(name, previous);
       case "command:remote:Command":
-        return inputs.create ? this.runCommand(name, inputs, inputs.create) : { stdout: "", stderr: "" };
+      case "command:local:Command":
+        return inputs.create ? this.runCommand(name, reg.type, inputs, inputs.create) : { stdout: "", stderr: "" };
       case "tls:index/privateKey:PrivateKey":
         return {
           publicKeyOpenssh: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOfflineMockKey",
@@ -211,17 +218,23 @@ export class ProgramMocks implements Provider {
 
   private async runCommand(
     name: string,
+    type: string,
     inputs: Record<string, any>,
     script: string,
+    previousStdout?: string,
   ): Promise<{ stdout: string; stderr: string }> {
     this.commandsRun++;
     if (!this.harness) {
       if (this.job.commandDelayMs) {
         await new Promise((r) => setTimeout(r, this.job.commandDelayMs));
       }
-      return { stdout: offlineStdout(name, script), stderr: "" };
+      return { stdout: offlineStdout(name, script, inputs.stdin), stderr: "" };
     }
-    const result = await sshRun(inputs.connection, script, inputs.stdin);
+    // A local command runs here, on the runner, like `pulumi up` on the user's machine.
+    const result =
+      type === "command:local:Command"
+        ? await localRun(inputs, script, previousStdout)
+        : await sshRun(inputs.connection, script, inputs.stdin);
     const trim = (text: string) => text.replace(/\n$/, "");
     if (result.code !== 0) {
       throw new Error(

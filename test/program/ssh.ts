@@ -1,4 +1,4 @@
-import { spawn } from "child_process";
+import { ChildProcessWithoutNullStreams, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -50,8 +50,12 @@ function sshOnce(target: SshTarget, command: string, stdin: string | undefined):
     args.push("-i", keyFileFor(target.privateKey), "-o", "IdentitiesOnly=yes");
   }
   args.push(`${target.user ?? "root"}@${target.host}`, command);
+  return collect(spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] }), stdin);
+}
+
+/** Feeds `stdin` to a spawned process and resolves with its exit code and output. */
+function collect(child: ChildProcessWithoutNullStreams, stdin: string | undefined): Promise<SshResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));
@@ -78,4 +82,24 @@ export async function sshRun(target: SshTarget, command: string, stdin?: string)
     await new Promise((r) => setTimeout(r, delayMs));
     delayMs = Math.min(delayMs * 1.5, 5000);
   }
+}
+
+/**
+ * Runs a local.Command's command the way @pulumi/command's local provider does (command.go `run`):
+ * `interpreter` (default `/bin/sh -c`) plus the command, the process environment plus
+ * `environment` (plus the previous stdout unless `addPreviousOutputInEnv` is false), `dir` or the
+ * current directory, stdin piped in.
+ */
+export function localRun(inputs: Record<string, any>, command: string, previousStdout?: string): Promise<SshResult> {
+  const interpreter: string[] = inputs.interpreter?.length ? inputs.interpreter : ["/bin/sh", "-c"];
+  const env: Record<string, string> = { ...(process.env as Record<string, string>), ...(inputs.environment ?? {}) };
+  if (inputs.addPreviousOutputInEnv !== false && previousStdout) {
+    env.PULUMI_COMMAND_STDOUT = previousStdout;
+  }
+  const child = spawn(interpreter[0], [...interpreter.slice(1), command], {
+    cwd: inputs.dir ?? process.cwd(),
+    env,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  return collect(child, inputs.stdin);
 }

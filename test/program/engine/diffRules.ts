@@ -30,6 +30,11 @@ export const DIFF_RULES: Record<string, DiffRule> = {
     replace: ["triggers"],
     source: "pulumi-command schema.json (triggers: replaceOnChanges); commandController.go Update → update ?? create",
   },
+  "command:local:Command": {
+    replace: ["triggers"],
+    source:
+      "pulumi-command schema.json (triggers: replaceOnChanges); local/commandController.go Update → update ?? create, run with PULUMI_COMMAND_STDOUT",
+  },
   "aws:ec2/instance:Instance": {
     // instanceType, vpcSecurityGroupIds, tags, iamInstanceProfile, metadataOptions, rootBlockDevice
     // size/type: in place (instanceType = stop, ModifyInstanceAttribute, start: a new public IP).

@@ -118,7 +118,7 @@ export class Engine {
       throw new Error(`Duplicate resource URN '${reg.urn}'; try giving it a unique name`);
     }
     this.registered.add(reg.urn);
-    const old = this.live.get(reg.urn);
+    const old = this.live.get(reg.urn) ?? this.aliased(reg);
     const step = planStep(old, reg, Boolean(old && reg.custom && this.options.replace?.(reg)));
     this.plan.push({
       op: step.op,
@@ -144,6 +144,18 @@ export class Engine {
       await this.provider.afterStep(this.resources());
     }
     return { id: result.id, outputs, step };
+  }
+
+  /**
+   * An old resource under one of the aliases becomes this one (renamed, re-typed or re-parented):
+   * it is diffed against the new registration instead of being deleted at the end.
+   */
+  private aliased(reg: Registration): StateResource | undefined {
+    const urn = (reg.aliases ?? []).find((alias) => this.live.has(alias) && !this.registered.has(alias));
+    if (urn === undefined) return undefined;
+    const old = this.live.get(urn)!;
+    this.live.delete(urn);
+    return old;
   }
 
   private async perform(step: Step, reg: Registration, old: StateResource | undefined): Promise<ProviderResult> {

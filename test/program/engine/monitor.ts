@@ -51,12 +51,23 @@ export class EngineMonitor extends MockMonitor {
     });
   }
 
+  /** The SDK sends alias specs (MockMonitor supports "aliasSpecs"); unset parts are this resource's own. */
+  private aliasUrns(req: any): string[] {
+    return req.getAliasesList().map((alias: any) => {
+      if (alias.hasUrn()) return alias.getUrn();
+      const spec = alias.getSpec();
+      const parent = spec.getNoparent() ? "" : spec.getParenturn() || req.getParent();
+      return (this as any).newUrn(parent, spec.getType() || req.getType(), spec.getName() || req.getName());
+    });
+  }
+
   readRegistration(req: any): Registration {
     const propertyDependencies: Record<string, string[]> = {};
     req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
       propertyDependencies[key] = deps.getUrnsList();
     });
     return {
+      aliases: this.aliasUrns(req),
       urn: (this as any).newUrn(req.getParent(), req.getType(), req.getName()),
       type: req.getType(),
       name: req.getName(),

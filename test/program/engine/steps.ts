@@ -17,6 +17,8 @@ export interface Registration {
   dependencies: string[];
   propertyDependencies: Record<string, string[]>;
   options: ResourceOptions;
+  /** URNs this resource had before (`aliases`): an old resource there is this one, not a delete. */
+  aliases?: string[];
 }
 
 export interface Step {
