@@ -170,13 +170,15 @@ export class SwarmCluster extends pulumi.ComponentResource {
    * When the whole swarm goes (destroy), the removals are skipped.
    */
   private membership(nodes: Node[], joins: command.remote.Command[], init: pulumi.Resource): command.local.Command[] {
-    return nodes.map(({ plan }, index) => {
+    return nodes.map(({ plan, instance }, index) => {
       const nodeId = joins[index].stdout;
+      // The instance type label says what the node runs, which may lag the config (lib/drift.ts).
+      const labels = instance.instanceType.apply((type) => ({ ...plan.labels, "instance-type": type }));
       return controlScript(
         `${this.prefix}-member-${plan.key}`,
         this.control,
         {
-          script: nodeId.apply((id) => renderMember(id, plan.labels)),
+          script: pulumi.all([nodeId, labels]).apply(([id, actual]) => renderMember(id, actual)),
           verb: "apply",
           deleteVerb: "remove",
           // A new node id (a replaced instance) creates a new member and removes the old one;

@@ -1,7 +1,7 @@
 /**
  * Day-2 changes on one real cluster, planned by the engine model (test/program/engine) as the
  * Pulumi engine would plan them, and driven partly through the local CLI a user would run:
- * scale up and down, an instance type change, a stack rename, faults on demand,
+ * scale up and down, an instance type change (refused, then rolled), a stack rename, faults on demand,
  * and `cluster:destroy`. Each run's plan is asserted, and each ends in a healthy swarm.
  */
 import { execFile } from "child_process";
@@ -135,28 +135,22 @@ describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
     expect(readHarnessInfo(HARNESS)!.hosts.map((h) => h.name)).not.toContain(gone);
   });
 
-  it("changes an instance type in place: a stop/start with a new public IP, so the node's commands update, nothing is replaced", async () => {
-    const before = readHarnessInfo(HARNESS)!.hosts.find((h) => h.name === current.nodeHosts["app-0"])!;
+  it("refuses an instance type change in place (a warning with the --replace procedure); following it rolls the node", async () => {
     const config = { ...dev, workerPools: pools({ count: 1, instanceType: "t3.large" }) };
-    // The preview can't know the new address (the provider's plan keeps publicIp): 2 updates.
-    const preview = await upOnHarness(HARNESS, "dev", config, { mode: "preview" });
-    expect(changes(preview.result.plan)).toEqual(["update dev-app-0", "update dev-member-app-0"]);
-    const run = await upOnHarness(HARNESS, "dev", config);
-    // The up sees it: ready and join dial the new address (update = their create again, idempotent).
-    expect(changes(run.result.plan)).toEqual([
-      "update dev-app-0",
-      "update dev-join-app-0",
-      "update dev-member-app-0",
-      "update dev-ready-app-0",
+    const refused = await upOnHarness(HARNESS, "dev", config);
+    expect(changes(refused.result.plan)).toEqual([]);
+    expect(refused.result.commandsRun).toBe(0);
+    const warning = refused.result.warnings.find((w) => w.includes("app-0 runs t3.small, the config says t3.large"));
+    expect(warning).toContain("pulumi up --replace");
+    const run = await upOnHarness(HARNESS, "dev", config, { replace: ["app-0"] });
+    expect(changes(run.result.plan, "replace")).toEqual([
+      "replace dev-app-0",
+      "replace dev-join-app-0",
+      "replace dev-member-app-0",
+      "replace dev-ready-app-0",
     ]);
-    expect(run.result.plan.find((l) => l.name === "dev-app-0")!.changed).toContain("instanceType");
-    expect(run.result.commandsRun).toBe(3);
-    const after = readHarnessInfo(HARNESS)!.hosts.find((h) => h.name === run.nodeHosts["app-0"])!;
-    expect(after.name).toBe(before.name);
-    expect(after.publicIp).not.toBe(before.publicIp);
-    expect(after.privateIp).toBe(before.privateIp);
+    expect(run.result.warnings.join("\n")).not.toContain("the instance type is not changed in place");
     const ids = run.result.outputs.nodeIds as Record<string, string>;
-    expect(ids["app-0"]).toBe((current.result.outputs.nodeIds as Record<string, string>)["app-0"]);
     const labels = JSON.parse(
       await onHost(HARNESS, manager, `docker node inspect --format '{{json .Spec.Labels}}' ${ids["app-0"]}`),
     );

@@ -113,7 +113,7 @@ describe("the engine model, offline, over a series of runs of the dev config", (
     ]);
   });
 
-  it("stops and starts an instance in place for a new instance type", async () => {
+  it("never changes an instance type in place: no step for the instances, a warning per node with the --replace procedure", async () => {
     const config = devConfig({
       workerPools: [
         { name: "infra", count: 1, labels: { type: "low-memory" } },
@@ -121,9 +121,12 @@ describe("the engine model, offline, over a series of runs of the dev config", (
       ],
     });
     const preview = await run({ mode: "preview" }, config);
-    expect(changes(preview.plan)).toEqual(expect.arrayContaining(["update dev-app-0", "update dev-app-1"]));
-    expect(changes(preview.plan, "replace")).toEqual([]);
-    expect(preview.plan.find((l) => l.name === "dev-app-0")!.changed).toContain("instanceType");
+    expect(changes(preview.plan)).toEqual([]);
+    const warnings = preview.warnings.filter((w) => w.includes("the instance type is not changed in place"));
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(
+      /app-0 runs t3\.small, the config says t3\.large: .*every node of the pool would stop at once.*pulumi up --replace 'urn:pulumi:dev::aws-swarm::[^']*dev-app-0'/,
+    );
   });
 
   it("rotates the join tokens when swarm.tokenGeneration is raised: the rotation and both reads are replaced, nothing else", async () => {

@@ -77,6 +77,18 @@ async function main() {
   const mocks = new ProgramMocks(job, machines);
   engine.provider = mocks;
   const monitor = new EngineMonitor(engine, (args) => mocks.call(args));
+  // Under mocks there is no engine to take the program's `pulumi.log.warn`: the SDK writes it to
+  // console.warn, where the result keeps it as the CLI would show it.
+  const consoleWarn = console.warn.bind(console);
+  console.warn = (...args: unknown[]) => {
+    warnings.push(
+      args
+        .map(String)
+        .join(" ")
+        .replace(/^warning: \[runtime\] /, "warning: "),
+    );
+    consoleWarn(...args);
+  };
   setConfig(job);
   installMonitor(monitor, PROJECT, job.stack, mode === "preview");
 
