@@ -92,9 +92,10 @@ export class NodeGroup extends pulumi.ComponentResource {
         dependsOn: args.reachableThrough,
         // User data runs only at first boot, and the AMI lookup follows Canonical's releases:
         // neither may silently replace a live swarm node. A new instance type would stop and
-        // start every node of the group at once (lib/drift.ts). New and explicitly replaced
-        // nodes pick all three up; see README.
-        ignoreChanges: ["ami", "userData", "instanceType"],
+        // start every node of the group at once (lib/drift.ts). A new key pair is rolled onto
+        // running nodes by a command (SwarmCluster's ready step). New and explicitly replaced
+        // nodes pick all four up; see README.
+        ignoreChanges: ["ami", "userData", "instanceType", "keyName"],
       },
     );
   }
