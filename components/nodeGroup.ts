@@ -43,13 +43,13 @@ export class NodeGroup extends pulumi.ComponentResource {
     this.nodes = args.nodes.map((plan) => ({ plan, instance: this.instance(name, plan, args) }));
     for (const { plan, instance } of this.nodes) {
       // The type is ignored on existing nodes (see below): say so, with the way to roll them.
-      pulumi.all([instance.instanceType, instance.urn]).apply(([actual, urn]) => {
+      pulumi.all([instance.instanceType, instance.id]).apply(([actual, instanceId]) => {
         const warning = instanceTypeWarning({
           nodeKey: plan.key,
           role: plan.role,
           actual,
           configured: plan.instanceType,
-          urn,
+          instanceId,
         });
         if (warning) pulumi.log.warn(warning, instance);
       });
@@ -93,8 +93,8 @@ export class NodeGroup extends pulumi.ComponentResource {
         // User data runs only at first boot, and the AMI lookup follows Canonical's releases:
         // neither may silently replace a live swarm node. A new instance type would stop and
         // start every node of the group at once (lib/drift.ts). A new key pair is rolled onto
-        // running nodes by a command (SwarmCluster's ready step). New and explicitly replaced
-        // nodes pick all four up; see README.
+        // running nodes by a command (SwarmCluster's ready step). New nodes pick all four up; a
+        // `--replace`d one keeps the recorded values (the engine applies ignoreChanges to it too).
         ignoreChanges: ["ami", "userData", "instanceType", "keyName"],
       },
     );

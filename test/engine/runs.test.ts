@@ -116,7 +116,7 @@ describe("the engine model, offline, over a series of runs of the dev config", (
     ]);
   });
 
-  it("never changes an instance type in place: no step for the instances, a warning per node with the --replace procedure", async () => {
+  it("never changes an instance type: no step for the instances, a warning per node pointing to the procedure", async () => {
     const config = devConfig({
       workerPools: [
         { name: "infra", count: 1, labels: { type: "low-memory" } },
@@ -128,7 +128,7 @@ describe("the engine model, offline, over a series of runs of the dev config", (
     const warnings = preview.warnings.filter((w) => w.includes("the instance type is not changed in place"));
     expect(warnings).toHaveLength(2);
     expect(warnings[0]).toMatch(
-      /app-0 runs t3\.small, the config says t3\.large: .*every node of the pool would stop at once.*pulumi up --replace 'urn:pulumi:dev::aws-swarm::[^']*dev-app-0'/,
+      /^warning: app-0 \(i-\w+\) runs t3\.small, the config says t3\.large: .*every node of the pool would stop at once.*"Changing an instance type"/,
     );
   });
 
