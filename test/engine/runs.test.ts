@@ -125,7 +125,7 @@ describe("the engine model, offline, over a series of runs of the dev config", (
     });
     const preview = await run({ mode: "preview" }, config);
     expect(changes(preview.plan)).toEqual([]);
-    const warnings = preview.warnings.filter((w) => w.includes("the instance type is not changed in place"));
+    const warnings = preview.warnings.filter((w) => w.includes("the instance type is not changed by pulumi up"));
     expect(warnings).toHaveLength(2);
     expect(warnings[0]).toMatch(
       /^warning: app-0 \(i-\w+\) runs t3\.small, the config says t3\.large: .*every node of the pool would stop at once.*"Changing an instance type"/,
