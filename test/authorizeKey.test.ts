@@ -3,24 +3,14 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { renderScript } from "../lib/scripts";
+import { FAKE_SSH_PROLOGUE } from "./support/fakeSsh";
 
 /**
  * scripts/authorize-key.sh with real ED25519 keys and a stand-in `ssh` on PATH: each host is a
  * home directory whose ~/.ssh/authorized_keys decides, as sshd does, whether a key gets in; the
  * remote command then runs with HOME set to it. The real login is exercised by the cluster suites.
  */
-const FAKE_SSH = `#!/usr/bin/env bash
-set -euo pipefail
-key="" host="" remote=""
-while (($#)); do
-  case $1 in
-    -i) key=$2; shift 2 ;;
-    -o|-p) shift 2 ;;
-    *@*) host=\${1#*@}; remote=$2; break ;;
-    *) shift ;;
-  esac
-done
-printf 'args=%s\\n' "$*" >>"$SSH_LOG"
+const FAKE_SSH = `${FAKE_SSH_PROLOGUE}printf 'args=%s\\n' "$*" >>"$SSH_LOG"
 id=$(ssh-keygen -y -f "$key" | awk '{print $1" "$2}')
 if ! grep -qF -- "$id" "$HOMES/$host/.ssh/authorized_keys" 2>/dev/null; then
   echo "$USER@$host: Permission denied (publickey)." >&2
