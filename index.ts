@@ -47,6 +47,7 @@ export = async () => {
     nodes,
     sshUser: config.sshUser,
     privateKey: access.privateKey,
+    publicKey: access.publicKey,
     settings: config.swarm,
   });
   const images = new ImageRepositories(name, {

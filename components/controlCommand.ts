@@ -81,6 +81,41 @@ export function controlScript(
   );
 }
 
+/**
+ * A node's first step: makes it trust the cluster's current SSH key (scripts/authorize-key.sh),
+ * logging in with the key it trusted before when the key was rotated. Its stdout, a secret, is
+ * that trusted key: the next rotation reads it back as PULUMI_COMMAND_STDOUT.
+ */
+export function authorizeKey(
+  name: string,
+  node: { instance: aws.ec2.Instance; login: NodeLogin; publicKey: pulumi.Input<string> },
+  opts: NodeScriptOptions,
+): command.local.Command {
+  return new command.local.Command(
+    name,
+    {
+      create: 'bash -c "$AWS_SWARM_AUTHORIZE_KEY" authorize-key',
+      environment: {
+        AWS_SWARM_AUTHORIZE_KEY: renderScript("authorize-key"),
+        HOST: node.instance.publicIp,
+        SSH_USER: node.login.user,
+        SSH_PRIVATE_KEY: pulumi.secret(node.login.privateKey),
+        SSH_PUBLIC_KEY: node.publicKey,
+      },
+      addPreviousOutputInEnv: true,
+      logging: "none",
+      triggers: [node.instance.id],
+    },
+    {
+      ...opts,
+      additionalSecretOutputs: ["stdout"],
+      deletedWith: node.instance,
+      // A booting instance refuses SSH for a minute or two (the script waits up to 10).
+      customTimeouts: { create: "15m", update: "15m" },
+    },
+  );
+}
+
 /** The stdout of a swarm-wide step that prints a secret (a join token, the unlock key). */
 export function secretControlStdout(
   name: string,

@@ -13,6 +13,8 @@ export class NodeAccess extends pulumi.ComponentResource {
   public readonly keyName: pulumi.Output<string>;
   /** Secret. The key the remote commands use; exported when generated here. */
   public readonly privateKey: pulumi.Output<string>;
+  /** The public half, as in authorized_keys: rolled onto running nodes (SwarmCluster). */
+  public readonly publicKey: pulumi.Output<string>;
   public readonly keyGenerated: boolean;
   public readonly instanceProfileName: pulumi.Output<string>;
 
@@ -53,6 +55,7 @@ export class NodeAccess extends pulumi.ComponentResource {
     const profile = new aws.iam.InstanceProfile(`${name}-node`, { role: role.name, tags: args.tags }, { parent: this });
 
     this.keyName = keyPair.keyName;
+    this.publicKey = pulumi.output(publicKey);
     this.instanceProfileName = profile.name;
 
     this.registerOutputs({

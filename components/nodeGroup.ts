@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { instanceTypeWarning } from "../lib/drift";
 import { NodePlan } from "../lib/plan";
 
 export interface NodeGroupArgs {
@@ -40,6 +41,19 @@ export class NodeGroup extends pulumi.ComponentResource {
     super("aws-swarm:nodes:NodeGroup", name, {}, opts);
 
     this.nodes = args.nodes.map((plan) => ({ plan, instance: this.instance(name, plan, args) }));
+    for (const { plan, instance } of this.nodes) {
+      // The type is ignored on existing nodes (see below): say so, with the way to roll them.
+      pulumi.all([instance.instanceType, instance.id]).apply(([actual, instanceId]) => {
+        const warning = instanceTypeWarning({
+          nodeKey: plan.key,
+          role: plan.role,
+          actual,
+          configured: plan.instanceType,
+          instanceId,
+        });
+        if (warning) pulumi.log.warn(warning, instance);
+      });
+    }
 
     this.registerOutputs({ instanceIds: this.nodes.map((node) => node.instance.id) });
   }
@@ -77,9 +91,11 @@ export class NodeGroup extends pulumi.ComponentResource {
         // Created after, and deleted before, what makes the node reachable (see NodeGroupArgs).
         dependsOn: args.reachableThrough,
         // User data runs only at first boot, and the AMI lookup follows Canonical's releases:
-        // neither may silently replace a live swarm node (replacing the first manager would
-        // re-create the swarm). New and explicitly replaced nodes pick both up; see README.
-        ignoreChanges: ["ami", "userData"],
+        // neither may silently replace a live swarm node. A new instance type would stop and
+        // start every node of the group at once (lib/drift.ts). A new key pair is rolled onto
+        // running nodes by a command (SwarmCluster's ready step). New nodes pick all four up; a
+        // `--replace`d one keeps the recorded values (the engine applies ignoreChanges to it too).
+        ignoreChanges: ["ami", "userData", "instanceType", "keyName"],
       },
     );
   }

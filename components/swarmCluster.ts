@@ -2,9 +2,9 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderInit, renderJoin, renderMember, renderReady, renderToken, SwarmSecret } from "../lib/swarm";
 import { SwarmSettings } from "../lib/types";
-import { ControlPlane, controlPlaneOf, controlScript, secretControlStdout } from "./controlCommand";
+import { authorizeKey, ControlPlane, controlPlaneOf, controlScript, secretControlStdout } from "./controlCommand";
 import { NodeInstance } from "./nodeGroup";
-import { Connection, connectionTo, nodeScript } from "./remoteCommand";
+import { Connection, connectionTo, nodeScript, NodeLogin } from "./remoteCommand";
 
 export interface SwarmClusterArgs {
   clusterName: string;
@@ -13,6 +13,8 @@ export interface SwarmClusterArgs {
   sshUser: string;
   /** Secret. */
   privateKey: pulumi.Input<string>;
+  /** The public half of `privateKey`, rolled onto running nodes when the key changes. */
+  publicKey: pulumi.Input<string>;
   settings: SwarmSettings;
 }
 
@@ -66,7 +68,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
       login,
     );
 
-    const ready = this.ready(nodes);
+    const ready = this.ready(nodes, login, args.publicKey);
     const init = this.init(ready, args);
     this.swarm = init;
     const secrets = this.tokens(init, args.settings);
@@ -87,16 +89,29 @@ export class SwarmCluster extends pulumi.ComponentResource {
     });
   }
 
-  /** 1. ready: every node has booted and answers `docker info`. */
-  private ready(nodes: Node[]): command.remote.Command[] {
-    return nodes.map(({ plan, instance, connection }) =>
-      nodeScript(
+  /**
+   * 1. ready: every node trusts the current SSH key (a rotated key is rolled by a command, never
+   * by replacing instances), has booted and answers `docker info`.
+   */
+  private ready(nodes: Node[], login: NodeLogin, publicKey: pulumi.Input<string>): command.remote.Command[] {
+    return nodes.map(({ plan, instance, connection }) => {
+      const authorized = authorizeKey(
+        `${this.prefix}-authorize-${plan.key}`,
+        { instance, login, publicKey },
+        { parent: this },
+      );
+      return nodeScript(
         `${this.prefix}-ready-${plan.key}`,
         { connection, script: renderReady(), triggers: [instance.id] },
         // Boot, the dial retries and wait-ready.sh's own bounded wait, with room to spare.
-        { parent: this, customTimeouts: { create: "20m", update: "20m" }, deletedWith: instance },
-      ),
-    );
+        {
+          parent: this,
+          dependsOn: [authorized],
+          customTimeouts: { create: "20m", update: "20m" },
+          deletedWith: instance,
+        },
+      );
+    });
   }
 
   /**
@@ -170,13 +185,15 @@ export class SwarmCluster extends pulumi.ComponentResource {
    * When the whole swarm goes (destroy), the removals are skipped.
    */
   private membership(nodes: Node[], joins: command.remote.Command[], init: pulumi.Resource): command.local.Command[] {
-    return nodes.map(({ plan }, index) => {
+    return nodes.map(({ plan, instance }, index) => {
       const nodeId = joins[index].stdout;
+      // The instance type label says what the node runs, which may lag the config (lib/drift.ts).
+      const labels = instance.instanceType.apply((type) => ({ ...plan.labels, "instance-type": type }));
       return controlScript(
         `${this.prefix}-member-${plan.key}`,
         this.control,
         {
-          script: nodeId.apply((id) => renderMember(id, plan.labels)),
+          script: pulumi.all([nodeId, labels]).apply(([id, actual]) => renderMember(id, actual)),
           verb: "apply",
           deleteVerb: "remove",
           // A new node id (a replaced instance) creates a new member and removes the old one;

@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { renderScript } from "../lib/scripts";
+import { FAKE_SSH_PROLOGUE } from "./support/fakeSsh";
 
 /**
  * scripts/any-manager.sh with a stand-in `ssh` on PATH: the stand-in logs its arguments and the
@@ -10,18 +11,7 @@ import { renderScript } from "../lib/scripts";
  * runs the piped script with bash for the others, with FAKE_HOST set, so that a node script can
  * behave per manager. The real dial is exercised by the cluster suites.
  */
-const FAKE_SSH = `#!/usr/bin/env bash
-set -euo pipefail
-key="" host="" remote=""
-while (($#)); do
-  case $1 in
-    -i) key=$2; shift 2 ;;
-    -o|-p) shift 2 ;;
-    *@*) host=\${1#*@}; remote=$2; break ;;
-    *) shift ;;
-  esac
-done
-{
+const FAKE_SSH = `${FAKE_SSH_PROLOGUE}{
   printf 'host=%s remote=%s key_mode=%s key=%s args=%s\\n' "$host" "$remote" "$(stat -c %a "$key")" "$(cat "$key")" "$*"
   printf 'keyfile=%s\\n' "$key"
 } >>"$SSH_LOG"

@@ -219,8 +219,8 @@ describe("scale", () => {
       return result.resources.length;
     };
     const [three, thirty] = [await count(3), await count(30)];
-    // An instance and three commands (ready, join, member) per worker, nothing else.
-    expect((thirty - three) / 27).toBe(4);
+    // An instance and four commands (authorize, ready, join, member) per worker, nothing else.
+    expect((thirty - three) / 27).toBe(5);
   });
 });
 

@@ -1,10 +1,10 @@
 /**
  * Day-2 changes on one real cluster, planned by the engine model (test/program/engine) as the
  * Pulumi engine would plan them, and driven partly through the local CLI a user would run:
- * scale up and down, an instance type change, a stack rename, faults on demand,
+ * scale up and down, an instance type change (refused), a stack rename, faults on demand,
  * and `cluster:destroy`. Each run's plan is asserted, and each ends in a healthy swarm.
  */
-import { execFile } from "child_process";
+import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -12,10 +12,22 @@ import { stringify } from "yaml";
 import { downHosts, readHarnessInfo, upHosts } from "../harness/hosts";
 import { PlanLine } from "../program/engine/steps";
 import { ClusterRun, onHost, readStackConfig, stateFileOf, upOnHarness } from "../program/harnessRun";
+import { sshRun } from "../program/ssh";
 
 const HARNESS = 6;
 const ROOT = path.resolve(__dirname, "..", "..");
-const dev = readStackConfig(path.join(ROOT, "Pulumi.dev.yaml"));
+
+/** A new ED25519 key pair, as a user would bring it in `sshPublicKey` / `sshPrivateKey`. */
+function keyPair(name: string): { sshPublicKey: string; sshPrivateKey: string } {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "engine-key-")), name);
+  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", file]);
+  return { sshPublicKey: fs.readFileSync(`${file}.pub`, "utf8").trim(), sshPrivateKey: fs.readFileSync(file, "utf8") };
+}
+// The cluster's own key (the hosts trust it like an EC2 key pair, next to the harness's key),
+// and the one it is rotated to.
+const KEY_A = keyPair("key-a");
+const KEY_B = keyPair("key-b");
+const dev: Record<string, any> = { ...readStackConfig(path.join(ROOT, "Pulumi.dev.yaml")), ...KEY_A };
 const pools = (app: Record<string, unknown>) => [dev.workerPools[0], { ...dev.workerPools[1], ...app }];
 // The dev stack with one app node: three nodes, and spares for what the day-2 runs add.
 const base = { ...dev, workerPools: pools({ count: 1 }) };
@@ -93,7 +105,7 @@ describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
     const state = fs.readFileSync(stateFileOf(HARNESS, "dev"), "utf8");
     const workerToken = await onHost(HARNESS, manager, "docker swarm join-token -q worker");
     const managerToken = await onHost(HARNESS, manager, "docker swarm join-token -q manager");
-    const privateKey = fs.readFileSync(readHarnessInfo(HARNESS)!.privateKeyPath, "utf8");
+    const privateKey = KEY_A.sshPrivateKey;
     const keyBody = privateKey.split("\n")[1];
     expect(workerToken).toMatch(/^SWMTKN-1-/);
     for (const secret of [workerToken, managerToken, keyBody]) {
@@ -111,64 +123,40 @@ describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
     ]);
   });
 
-  it("scales a pool up: creates the node's instance and its three commands, and it joins", async () => {
+  it("scales a pool up: creates the node's instance and its four commands, and it joins", async () => {
     const config = { ...dev, workerPools: pools({ count: 2 }) };
     const run = await upOnHarness(HARNESS, "dev", config);
     expect(changes(run.result.plan)).toEqual([
       "create dev-app-1",
+      "create dev-authorize-app-1",
       "create dev-join-app-1",
       "create dev-member-app-1",
       "create dev-ready-app-1",
     ]);
-    expect(run.result.commandsRun).toBe(3);
+    expect(run.result.commandsRun).toBe(4);
     expect(await readyNodes(manager)).toEqual(Object.values(run.nodeHosts).sort());
     current = run;
   });
 
-  it("scales it down again through cluster:up: four deletes, only the membership removal runs, the instance is terminated", async () => {
+  it("scales it down again through cluster:up: five deletes, only the membership removal runs, the instance is terminated", async () => {
     const gone = current.nodeHosts["app-1"];
     const out = await cli("up", "--config", stackFile(base));
-    expect(out).toContain("plan: 0 to create, 0 to update, 0 to replace, 4 to delete, ");
+    expect(out).toContain("plan: 0 to create, 0 to update, 0 to replace, 5 to delete, ");
     expect(out).toContain("- delete   command:local:Command dev-member-app-1");
     expect(out).toContain("remote commands run: 1");
     expect(await readyNodes(manager)).not.toContain(gone);
     expect(readHarnessInfo(HARNESS)!.hosts.map((h) => h.name)).not.toContain(gone);
   });
 
-  it("changes an instance type in place: a stop/start with a new public IP, so the node's commands update, nothing is replaced", async () => {
-    const before = readHarnessInfo(HARNESS)!.hosts.find((h) => h.name === current.nodeHosts["app-0"])!;
+  it("refuses an instance type change (all nodes of a pool would stop at once): nothing runs, a warning names the node and the procedure", async () => {
     const config = { ...dev, workerPools: pools({ count: 1, instanceType: "t3.large" }) };
-    // The preview can't know the new address (the provider's plan keeps publicIp): 2 updates.
-    const preview = await upOnHarness(HARNESS, "dev", config, { mode: "preview" });
-    expect(changes(preview.result.plan)).toEqual(["update dev-app-0", "update dev-member-app-0"]);
-    const run = await upOnHarness(HARNESS, "dev", config);
-    // The up sees it: ready and join dial the new address (update = their create again, idempotent).
-    expect(changes(run.result.plan)).toEqual([
-      "update dev-app-0",
-      "update dev-join-app-0",
-      "update dev-member-app-0",
-      "update dev-ready-app-0",
-    ]);
-    expect(run.result.plan.find((l) => l.name === "dev-app-0")!.changed).toContain("instanceType");
-    expect(run.result.commandsRun).toBe(3);
-    const after = readHarnessInfo(HARNESS)!.hosts.find((h) => h.name === run.nodeHosts["app-0"])!;
-    expect(after.name).toBe(before.name);
-    expect(after.publicIp).not.toBe(before.publicIp);
-    expect(after.privateIp).toBe(before.privateIp);
-    const ids = run.result.outputs.nodeIds as Record<string, string>;
-    expect(ids["app-0"]).toBe((current.result.outputs.nodeIds as Record<string, string>)["app-0"]);
-    const labels = JSON.parse(
-      await onHost(HARNESS, manager, `docker node inspect --format '{{json .Spec.Labels}}' ${ids["app-0"]}`),
-    );
-    expect(labels["instance-type"]).toBe("t3.large");
-    const all = Object.values(run.nodeHosts).sort();
-    expect(
-      await eventually(
-        () => readyNodes(manager),
-        (ready) => ready.join() === all.join(),
-      ),
-    ).toEqual(all);
-    current = run;
+    const refused = await upOnHarness(HARNESS, "dev", config);
+    expect(changes(refused.result.plan)).toEqual([]);
+    expect(refused.result.commandsRun).toBe(0);
+    const warning = refused.result.warnings.find((w) => w.includes("app-0 (i-"));
+    expect(warning).toContain("runs t3.small, the config says t3.large");
+    expect(warning).toContain('"Changing an instance type"');
+    current = refused;
   });
 
   it("renames the compose stack: the old stack is removed before the new one is deployed, and the gateway answers", async () => {
@@ -206,6 +194,37 @@ describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
     );
     expect(await onHost(HARNESS, manager, "docker swarm join-token -q worker")).not.toBe(before);
     expect(await readyNodes(manager)).toEqual(Object.values(run.nodeHosts).sort());
+    current = run;
+  });
+
+  it("rotates the SSH key without replacing an instance: every node trusts the new key and refuses the old one", async () => {
+    const config = {
+      ...dev,
+      ...KEY_B,
+      workerPools: pools({ count: 1, instanceType: "t3.large" }),
+      stack: { ...dev.stack, name: "web" },
+      swarm: { ...dev.swarm, tokenGeneration: 1 },
+    };
+    const run = await upOnHarness(HARNESS, "dev", config);
+    expect(changes(run.result.plan, "replace")).toEqual(["replace dev-ssh"]);
+    expect(changes(run.result.plan, "create")).toEqual([]);
+    expect(changes(run.result.plan, "update")).toEqual(
+      expect.arrayContaining([
+        "update dev-authorize-app-0",
+        "update dev-authorize-infra-0",
+        "update dev-authorize-manager-0",
+      ]),
+    );
+    const hosts = readHarnessInfo(HARNESS)!.hosts.filter((h) => Object.values(run.nodeHosts).includes(h.name));
+    expect(hosts).toHaveLength(3);
+    for (const host of hosts) {
+      const login = (key: string) =>
+        sshRun({ host: host.publicIp, user: "root", privateKey: key, dialErrorLimit: 1 }, "true");
+      expect((await login(KEY_B.sshPrivateKey)).code).toBe(0);
+      expect((await login(KEY_A.sshPrivateKey)).stderr).toMatch(/Permission denied/);
+    }
+    expect(await readyNodes(manager)).toEqual(Object.values(run.nodeHosts).sort());
+    expect(fs.readFileSync(stateFileOf(HARNESS, "dev"), "utf8")).not.toContain(KEY_B.sshPrivateKey.split("\n")[1]);
     current = run;
   });
 

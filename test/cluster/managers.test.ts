@@ -156,7 +156,13 @@ describe("ha cluster: 3 managers over 3 AZs, 2 workers; any node can die", () =>
     console.log(`ha: requests during the replacement: ${traffic.sent} sent, ${traffic.failed} failed`, traffic.errors);
     expect(run.result.outputs.swarmId).toBe(first.result.outputs.swarmId);
     expect(changes(run.result.plan, "replace")).toEqual(
-      expect.arrayContaining(["ha-join-manager-0", "ha-manager-0", "ha-member-manager-0", "ha-ready-manager-0"]),
+      expect.arrayContaining([
+        "ha-authorize-manager-0",
+        "ha-join-manager-0",
+        "ha-manager-0",
+        "ha-member-manager-0",
+        "ha-ready-manager-0",
+      ]),
     );
     expect(changes(run.result.plan, "create")).toEqual([]);
     expect(run.result.plan.find((l) => l.name === "ha-init")!.op).toBe("update");

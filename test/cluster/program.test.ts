@@ -132,6 +132,7 @@ describe("dev cluster from Pulumi.dev.yaml: 1 manager, infra(1, type=low-memory)
     // The label change above is undone for app-0 too (dev's own labels again).
     expect(changes(after.result.plan, "delete")).toEqual([
       "delete dev-app-1",
+      "delete dev-authorize-app-1",
       "delete dev-join-app-1",
       "delete dev-member-app-1",
       "delete dev-ready-app-1",
@@ -152,6 +153,7 @@ describe("dev cluster from Pulumi.dev.yaml: 1 manager, infra(1, type=low-memory)
     );
     expect(changes(replaced.result.plan)).toEqual([
       "replace dev-app-0",
+      "replace dev-authorize-app-0",
       "replace dev-join-app-0",
       "replace dev-member-app-0",
       "replace dev-ready-app-0",

@@ -76,7 +76,7 @@ describe("the engine model, offline, over a series of runs of the dev config", (
     await run();
   });
 
-  it("previews a scale-down as four deletes and runs only the membership removal", async () => {
+  it("previews a scale-down as five deletes and runs only the membership removal", async () => {
     const config = devConfig({
       workerPools: [
         { name: "infra", count: 1, labels: { type: "low-memory" } },
@@ -86,6 +86,7 @@ describe("the engine model, offline, over a series of runs of the dev config", (
     const preview = await run({ mode: "preview" }, config);
     expect(changes(preview.plan)).toEqual([
       "delete dev-app-1",
+      "delete dev-authorize-app-1",
       "delete dev-join-app-1",
       "delete dev-member-app-1",
       "delete dev-ready-app-1",
@@ -97,6 +98,7 @@ describe("the engine model, offline, over a series of runs of the dev config", (
     const up = await run();
     expect(changes(up.plan)).toEqual([
       "create dev-app-1",
+      "create dev-authorize-app-1",
       "create dev-join-app-1",
       "create dev-member-app-1",
       "create dev-ready-app-1",
@@ -107,13 +109,14 @@ describe("the engine model, offline, over a series of runs of the dev config", (
     const preview = await run({ mode: "preview", replace: ["app-0"] });
     expect(changes(preview.plan)).toEqual([
       "replace dev-app-0",
+      "replace dev-authorize-app-0",
       "replace dev-join-app-0",
       "replace dev-member-app-0",
       "replace dev-ready-app-0",
     ]);
   });
 
-  it("stops and starts an instance in place for a new instance type", async () => {
+  it("never changes an instance type: no step for the instances, a warning per node pointing to the procedure", async () => {
     const config = devConfig({
       workerPools: [
         { name: "infra", count: 1, labels: { type: "low-memory" } },
@@ -121,9 +124,12 @@ describe("the engine model, offline, over a series of runs of the dev config", (
       ],
     });
     const preview = await run({ mode: "preview" }, config);
-    expect(changes(preview.plan)).toEqual(expect.arrayContaining(["update dev-app-0", "update dev-app-1"]));
-    expect(changes(preview.plan, "replace")).toEqual([]);
-    expect(preview.plan.find((l) => l.name === "dev-app-0")!.changed).toContain("instanceType");
+    expect(changes(preview.plan)).toEqual([]);
+    const warnings = preview.warnings.filter((w) => w.includes("the instance type is not changed by pulumi up"));
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(
+      /^warning: app-0 \(i-\w+\) runs t3\.small, the config says t3\.large: .*every node of the pool would stop at once.*"Changing an instance type"/,
+    );
   });
 
   it("rotates the join tokens when swarm.tokenGeneration is raised: the rotation and both reads are replaced, nothing else", async () => {
@@ -139,17 +145,18 @@ describe("the engine model, offline, over a series of runs of the dev config", (
     await run();
   });
 
-  it("known defect (issue 10): rotating the SSH key replaces every instance (keyName forces a new one); the swarm step is only updated, never created anew", async () => {
+  it("rotates the SSH key without replacing an instance: only the key pair is replaced, each node's key step rolls it", async () => {
     const keyed = (n: number) =>
       devConfig({ sshPublicKey: `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey${n}`, sshPrivateKey: `private-${n}` });
-    const one = await run({ secretKeys: ["sshPrivateKey"] }, keyed(1));
-    expect(changes(one.plan, "replace")).toContain("replace dev-manager-0");
+    await run({ secretKeys: ["sshPrivateKey"] }, keyed(1));
     const rotate = await run({ mode: "preview", secretKeys: ["sshPrivateKey"] }, keyed(2));
-    expect(changes(rotate.plan, "replace")).toEqual(
-      expect.arrayContaining(["replace dev-ssh", "replace dev-manager-0"]),
-    );
-    expect(changes(rotate.plan, "replace")).not.toContain("replace dev-init");
-    expect(changes(rotate.plan)).toContain("update dev-init");
+    expect(changes(rotate.plan, "replace")).toEqual(["replace dev-ssh"]);
+    expect(changes(rotate.plan, "create")).toEqual([]);
+    const updates = changes(rotate.plan, "update");
+    for (const node of ["manager-0", "infra-0", "app-0", "app-1"]) {
+      expect(updates).toContain(`update dev-authorize-${node}`);
+    }
+    expect(updates).not.toContain("update dev-manager-0");
   });
 
   it("warns about a pending create left by an interrupted run, keeps it, and creates the resource again", async () => {

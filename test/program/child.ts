@@ -11,7 +11,7 @@ import { EngineMonitor, installMonitor } from "./engine/monitor";
 import { Registration } from "./engine/steps";
 import { harnessMachines } from "./machines";
 import { nodeKeyOf, ProgramMocks } from "./mocks";
-import { ProgramJob, ProgramResult } from "./types";
+import { unwrapSecrets, ProgramJob, ProgramResult } from "./types";
 
 const PROJECT = "aws-swarm";
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -74,9 +74,26 @@ async function main() {
         () => engine.retiredMachines(),
       )
     : undefined;
-  const mocks = new ProgramMocks(job, machines);
+  const mocks = new ProgramMocks(job, machines, (keyName) => {
+    const pair = engine
+      .resources()
+      .find((r) => r.type === "aws:ec2/keyPair:KeyPair" && unwrapSecrets(r.outputs).keyName === keyName);
+    return pair ? unwrapSecrets(pair.inputs).publicKey : undefined;
+  });
   engine.provider = mocks;
   const monitor = new EngineMonitor(engine, (args) => mocks.call(args));
+  // Under mocks there is no engine to take the program's `pulumi.log.warn`: the SDK writes it to
+  // console.warn, where the result keeps it as the CLI would show it.
+  const consoleWarn = console.warn.bind(console);
+  console.warn = (...args: unknown[]) => {
+    warnings.push(
+      args
+        .map(String)
+        .join(" ")
+        .replace(/^warning: \[runtime\] /, "warning: "),
+    );
+    consoleWarn(...args);
+  };
   setConfig(job);
   installMonitor(monitor, PROJECT, job.stack, mode === "preview");
 

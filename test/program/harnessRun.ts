@@ -56,8 +56,10 @@ export function harnessConfig(config: Record<string, any>, hosts: HarnessInfo, s
     ...config,
     stack: { ...(config.stack ?? {}), variables },
     sshUser: hosts.sshUser,
-    sshPublicKey: hosts.publicKey,
-    sshPrivateKey: fs.readFileSync(hosts.privateKeyPath, "utf8"),
+    // A test may bring its own key (the hosts then trust it like an EC2 key pair); by default the
+    // program uses the harness's own.
+    sshPublicKey: config.sshPublicKey ?? hosts.publicKey,
+    sshPrivateKey: config.sshPrivateKey ?? fs.readFileSync(hosts.privateKeyPath, "utf8"),
     adminCidrs: [`${hosts.runnerIp}/32`],
   };
 }

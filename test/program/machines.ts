@@ -19,6 +19,7 @@ import {
   powerOn,
   readHarnessInfo,
   removeHost,
+  sshExec,
 } from "../harness/hosts";
 import { FirewallRule } from "./engine/firewall";
 
@@ -29,7 +30,8 @@ export interface Machine {
 }
 
 export interface Machines {
-  create(label: string): Promise<Machine>;
+  /** With `authorizedKey`, the host trusts it as EC2 installs the key pair at first boot. */
+  create(label: string, authorizedKey?: string): Promise<Machine>;
   /** Stop, modify, start: on AWS the public address changes (no Elastic IP). */
   stopStart(host: string): Promise<Machine>;
   destroy(host: string): Promise<void>;
@@ -61,11 +63,18 @@ export function harnessMachines(id: number, inUse: () => string[], retired: () =
   // Instances are created in parallel: a spare host is claimed before anything is awaited.
   const claimed = new Set<string>();
   return {
-    async create() {
+    async create(_label, authorizedKey) {
       const taken = new Set([...inUse(), ...retired(), ...claimed]);
       const spare = info().hosts.find((h) => !taken.has(h.name) && h.state === "running");
       if (spare) claimed.add(spare.name);
       const host = spare ?? (await addHost(id));
+      if (authorizedKey) {
+        // Next to the harness's own key, which its tooling keeps using.
+        const add =
+          'k=$(cat); grep -qxF -- "$k" ~/.ssh/authorized_keys || printf "%s\\n" "$k" >>~/.ssh/authorized_keys';
+        const result = await sshExec(info(), host.name, add, `${authorizedKey.trim()}\n`);
+        if (result.code !== 0) throw new Error(`${host.name}: could not install the key pair: ${result.stderr}`);
+      }
       return { host: host.name, privateIp: host.privateIp, publicIp: host.publicIp };
     },
     async stopStart(name) {

@@ -45,9 +45,14 @@ export class ProgramMocks implements Provider {
   /** Rules last handed to each host: a step that changes no host's rules costs nothing. */
   private readonly applied = new Map<string, string>();
 
+  /**
+   * @param publicKeyOf the public key of a key pair in the state, by its `keyName`: a new
+   *   instance's host trusts it, as EC2 installs the key pair at first boot
+   */
   constructor(
     private readonly job: ProgramJob,
     private readonly machines?: Machines,
+    private readonly publicKeyOf: (keyName: string) => string | undefined = () => undefined,
   ) {
     if (job.harness) {
       this.harness = readHarnessInfo(job.harness.id);
@@ -157,7 +162,7 @@ export class ProgramMocks implements Provider {
     const name = reg.name;
     switch (reg.type) {
       case "aws:ec2/instance:Instance":
-        return this.instance(name, previous);
+        return this.instance(name, previous, this.publicKeyOf(String(inputs.keyName)));
       case "command:remote:Command":
       case "command:local:Command":
         return inputs.create ? this.runCommand(name, reg.type, inputs, inputs.create) : { stdout: "", stderr: "" };
@@ -184,7 +189,7 @@ export class ProgramMocks implements Provider {
   }
 
   /** A new instance: a fresh machine; its id differs from the one it replaces. */
-  private async instance(name: string, previous?: StateResource): Promise<Record<string, any>> {
+  private async instance(name: string, previous?: StateResource, publicKey?: string): Promise<Record<string, any>> {
     const id = `i-${shortHash(`${name}#${previous?.id ?? ""}`)}`;
     if (!this.machines) {
       const octets = Buffer.from(shortHash(id), "hex");
@@ -194,7 +199,7 @@ export class ProgramMocks implements Provider {
         privateIp: `10.0.${octets[2]}.${(octets[3] % 250) + 1}`,
       };
     }
-    const machine = await this.machines.create(nodeKeyOf(name, this.cluster));
+    const machine = await this.machines.create(nodeKeyOf(name, this.cluster), publicKey);
     return { id, publicIp: machine.publicIp, privateIp: machine.privateIp, machine: machine.host };
   }
 
