@@ -45,6 +45,40 @@ function invocation(verb: string | undefined, orSkip: boolean): string {
   return words.filter(Boolean).join(" ");
 }
 
+/** What scripts/any-manager.sh needs: itself, the managers and the login (the key a secret). */
+function controlEnvironment(plane: ControlPlane) {
+  return {
+    AWS_SWARM_ANY_MANAGER: renderScript("any-manager"),
+    MANAGERS: plane.managers,
+    SSH_USER: plane.login.user,
+    SSH_PRIVATE_KEY: pulumi.secret(plane.login.privateKey),
+  };
+}
+
+/**
+ * A read-only swarm-wide check run on every `pulumi up` and preview: an invoke, not a resource,
+ * so it keeps nothing in the state; when no manager answers it is skipped with a warning and
+ * stdout is empty. Not secret: the caller passes only what a check may print.
+ */
+export function controlCheck(
+  plane: ControlPlane,
+  args: { script: string; verb: string },
+  opts: pulumi.InvokeOutputOptions,
+): pulumi.Output<string> {
+  const run = command.local.runOutput(
+    {
+      command: invocation(args.verb, true),
+      stdin: args.script,
+      environment: controlEnvironment(plane),
+      addPreviousOutputInEnv: false,
+      logging: "none",
+    },
+    opts,
+  );
+  // The key in the environment makes the whole result secret; node-health.sh prints no secret.
+  return pulumi.unsecret(run.stdout);
+}
+
 /** A swarm-wide step: runs a node script on the first manager that can run it. */
 export function controlScript(
   name: string,
@@ -67,12 +101,7 @@ export function controlScript(
       create: invocation(args.verb, false),
       delete: args.deleteVerb === undefined ? undefined : invocation(args.deleteVerb, true),
       stdin: args.script,
-      environment: {
-        AWS_SWARM_ANY_MANAGER: renderScript("any-manager"),
-        MANAGERS: plane.managers,
-        SSH_USER: plane.login.user,
-        SSH_PRIVATE_KEY: pulumi.secret(plane.login.privateKey),
-      },
+      environment: controlEnvironment(plane),
       addPreviousOutputInEnv: args.previousStdout ?? false,
       triggers: args.triggers,
       logging: args.secret ? "none" : undefined,

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DownNode } from "../lib/nodeHealth";
 import { ClusterConfig } from "../lib/types";
 import { NodeAccess } from "./nodeAccess";
 import { NodeInstance } from "./nodeGroup";
@@ -14,6 +15,17 @@ export interface ClusterParts {
   stack: StackDeployment;
 }
 
+/** A Down node in `stackStatus.down`. */
+function downEntry(node: DownNode) {
+  return {
+    node: node.nodeKey ?? node.id,
+    nodeId: node.id,
+    instanceId: node.instanceId,
+    hostname: node.hostname,
+    downForSeconds: node.seconds,
+  };
+}
+
 /** The stack outputs (README "Outputs"); secrets stay secret because their sources are. */
 export function clusterOutputs({ config, vpcId, access, nodes, swarm, stack }: ClusterParts) {
   const name = config.clusterName;
@@ -25,7 +37,10 @@ export function clusterOutputs({ config, vpcId, access, nodes, swarm, stack }: C
   const firstManagerIp = nodes[0].instance.publicIp;
   return {
     gatewayUrls: stack.gatewayUrls,
-    stackStatus: stack.deployStatus,
+    // The deploy's summary (services → running/desired) and the nodes Down too long.
+    stackStatus: pulumi
+      .all([stack.deployStatus, swarm.downNodes])
+      .apply(([deploy, down]) => ({ ...JSON.parse(deploy), down: down.map(downEntry) })),
     vpcId,
     managerPublicIps: managers.public,
     managerPrivateIps: managers.private,

@@ -1,8 +1,17 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { downNodes, DownNode, KnownNode, nodeDownWarning, parseNodeHealth } from "../lib/nodeHealth";
+import { renderScript } from "../lib/scripts";
 import { renderInit, renderJoin, renderMember, renderReady, renderToken, SwarmSecret } from "../lib/swarm";
 import { SwarmSettings } from "../lib/types";
-import { authorizeKey, ControlPlane, controlPlaneOf, controlScript, secretControlStdout } from "./controlCommand";
+import {
+  authorizeKey,
+  controlCheck,
+  ControlPlane,
+  controlPlaneOf,
+  controlScript,
+  secretControlStdout,
+} from "./controlCommand";
 import { NodeInstance } from "./nodeGroup";
 import { Connection, connectionTo, nodeScript, NodeLogin } from "./remoteCommand";
 
@@ -51,6 +60,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
   public readonly joinTokens: Secrets["joinTokens"];
   /** Secret; set when autolock is on. */
   public readonly unlockKey?: pulumi.Output<string>;
+  /** Nodes Down for longer than `swarm.reportDownAfter`, each also reported as a warning. */
+  public readonly downNodes: pulumi.Output<DownNode[]>;
   /** Every command is named `<prefix>-<step>[-<node key>]`, the prefix being the component's name. */
   private readonly prefix: string;
 
@@ -76,6 +87,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
     this.unlockKey = secrets.unlockKey;
     const joins = this.joins(nodes, init, secrets.joinTokens);
     this.members = this.membership(nodes, joins, init);
+    this.downNodes = this.health(nodes, joins, args.settings.reportDownAfter);
 
     this.swarmId = init.stdout;
     this.nodeIds = pulumi
@@ -86,6 +98,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
       nodeIds: this.nodeIds,
       joinTokens: this.joinTokens,
       unlockKey: this.unlockKey,
+      downNodes: this.downNodes,
     });
   }
 
@@ -202,6 +215,35 @@ export class SwarmCluster extends pulumi.ComponentResource {
         },
         { parent: this, dependsOn: [joins[index]], deletedWith: init },
       );
+    });
+  }
+
+  /**
+   * 6. health: on every run, once every node is a member, the nodes Down for longer than
+   * `swarm.reportDownAfter` are reported (lib/nodeHealth.ts), named by their node key.
+   */
+  private health(nodes: Node[], joins: command.remote.Command[], after: number): pulumi.Output<DownNode[]> {
+    const stdout = controlCheck(
+      this.control,
+      { script: renderScript("node-health"), verb: "down" },
+      { parent: this, dependsOn: this.members },
+    );
+    const known = pulumi
+      .all(nodes.map(({ instance }, i) => pulumi.all([joins[i].stdout, instance.id])))
+      .apply((pairs) => {
+        const byId: Record<string, KnownNode> = {};
+        pairs.forEach(([nodeId, instanceId], i) => (byId[nodeId] = { nodeKey: nodes[i].plan.key, instanceId }));
+        return byId;
+      });
+    return pulumi.all([stdout, known]).apply(([text, byId]) => {
+      const health = parseNodeHealth(text);
+      if (health === undefined) {
+        pulumi.log.warn("node health unknown: no manager could run node-health.sh (README, When a node dies)", this);
+        return [];
+      }
+      const down = downNodes(health, after, byId);
+      down.forEach((node) => pulumi.log.warn(nodeDownWarning(node), this));
+      return down;
     });
   }
 }

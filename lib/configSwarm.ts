@@ -17,6 +17,7 @@ import {
   DEFAULT_STACK_FILE,
   DEFAULT_STACK_NAME,
   DEFAULT_TASK_HISTORY_LIMIT,
+  DEFAULT_REPORT_DOWN_AFTER,
   DEFAULT_TOKEN_GENERATION,
 } from "./defaults";
 import { imageVariableName } from "./images";
@@ -47,7 +48,15 @@ export function parseSwarm(
   key: string,
   vpcCidr: string | undefined,
 ): SwarmSettings | undefined {
-  const fields = ["taskHistoryLimit", "autolock", "encryptOverlay", "certExpiry", "defaultAddrPool", "tokenGeneration"];
+  const fields = [
+    "taskHistoryLimit",
+    "autolock",
+    "encryptOverlay",
+    "certExpiry",
+    "defaultAddrPool",
+    "tokenGeneration",
+    "reportDownAfter",
+  ];
   const obj = v.object(value ?? {}, key, fields);
   if (obj === undefined) {
     return undefined;
@@ -65,6 +74,9 @@ export function parseSwarm(
     defaultAddrPool: parseAddrPool(v, obj.defaultAddrPool, at("defaultAddrPool"), vpcCidr),
     tokenGeneration: v.optional(obj.tokenGeneration, at("tokenGeneration"), DEFAULT_TOKEN_GENERATION, (x, p) =>
       v.integer(x, p, 0),
+    ),
+    reportDownAfter: v.optional(obj.reportDownAfter, at("reportDownAfter"), DEFAULT_REPORT_DOWN_AFTER, (x, p) =>
+      v.integer(x, p, 0, 86400),
     ),
   });
 }

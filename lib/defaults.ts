@@ -19,6 +19,8 @@ export const DEFAULT_AUTOLOCK = false;
 /** Raise it to rotate both join tokens (after a token leaked, or on a schedule). */
 export const DEFAULT_TOKEN_GENERATION = 0;
 export const DEFAULT_ENCRYPT_OVERLAY = false;
+/** Seconds; a reboot takes well under a minute, so a node Down for 5 minutes is really lost. */
+export const DEFAULT_REPORT_DOWN_AFTER = 300;
 /** Docker's own default node-certificate validity (90 days). */
 export const DEFAULT_CERT_EXPIRY = "2160h";
 /** Outside 10.0.0.0/16 and Docker's 10.0.0.0/8 default pool, which would overlap the VPC. */

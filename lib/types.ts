@@ -37,6 +37,8 @@ export interface SwarmSettings {
   defaultAddrPool: string;
   /** Raised by the user to rotate both join tokens. @default DEFAULT_TOKEN_GENERATION */
   tokenGeneration: number;
+  /** Seconds a node is Down before `pulumi up` reports it. @default DEFAULT_REPORT_DOWN_AFTER */
+  reportDownAfter: number;
 }
 
 export interface GatewayRoute {

@@ -61,6 +61,7 @@ const base: ClusterConfig = {
     certExpiry: "2160h",
     defaultAddrPool: "10.128.0.0/12",
     tokenGeneration: 0,
+    reportDownAfter: 300,
   },
   stack: { name: "app", file: "stacks/app.yml", variables: {} },
   gateway: { port: 80, publicCidrs: ["0.0.0.0/0"], routes: [], placement: "infra" },

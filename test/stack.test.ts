@@ -419,6 +419,7 @@ describe("StackDeployment and ImageRepositories (Pulumi mocks)", () => {
           certExpiry: "2160h",
           defaultAddrPool: "10.128.0.0/12",
           tokenGeneration: 0,
+          reportDownAfter: 300,
         },
       },
       projectRoot: ROOT,

@@ -142,6 +142,21 @@ describe("ha cluster: 3 managers over 3 AZs, 2 workers; any node can die", () =>
     expect(traffic.failed).toBe(0);
   });
 
+  it("reports manager-0 as Down on the next preview (swarm.reportDownAfter 0), naming it and what to do; nothing runs", async () => {
+    const preview = await timed("ha: preview with manager-0 Down", () =>
+      upOnHarness(HARNESS, "ha", { ...ha, swarm: { ...dev.swarm, reportDownAfter: 0 } }, { mode: "preview" }),
+    );
+    const reports = preview.result.warnings.filter((w) => w.includes("has been Down for"));
+    console.log(`ha: node health in the preview: ${reports.join(" | ")}`);
+    expect(reports).toHaveLength(1);
+    const managerId = (first.result.outputs.nodeIds as Record<string, string>)["manager-0"];
+    expect(reports[0]).toMatch(new RegExp(`manager-0 \\([^,]+, swarm node ${managerId}\\) has been Down for \\d+ s;`));
+    expect(reports[0]).toContain("pulumi up --replace <the urn of manager-0's instance>");
+    expect(preview.result.plan.every((l) => l.op === "same")).toBe(true);
+    expect(preview.result.commandsRun).toBe(0);
+    expect(preview.result.checksRun).toBe(1);
+  });
+
   it("replaces the dead manager-0 (--replace manager-0): same swarm, three managers, no Down node, labels restored", async () => {
     const survivors = (first.result.outputs.gatewayUrls as string[]).slice(1).map((url) => `${url}/hello`);
     const traffic = await underLoad(
@@ -182,6 +197,8 @@ describe("ha cluster: 3 managers over 3 AZs, 2 workers; any node can die", () =>
       "service=hello ",
     );
     expect(traffic.failed).toBe(0);
+    // The old manager-0's entry was removed, and no node is reported Down.
+    expect((run.result.outputs.stackStatus as { down: unknown[] }).down).toEqual([]);
     current = run;
   });
 

@@ -85,6 +85,8 @@ async function up(args: string[], id: number) {
   printPlan(preview);
   const run = await upOnHarness(id, stack, config, { replace, log: (line) => console.error(line), allowFailure: true });
   console.log(`remote commands run: ${run.result.commandsRun}`);
+  // The program's own warnings (a node Down, an instance type not applied), as `pulumi up` shows them.
+  for (const warning of run.result.warnings) console.log(warning);
   failIfFailed(run);
   const hosts = readHosts(id);
   const outputs = run.result.outputs;

@@ -105,6 +105,7 @@ async function main() {
     durationMs: 0,
     plan: engine.plan,
     commandsRun: 0,
+    checksRun: 0,
     nodeHosts: {},
     warnings,
   };
@@ -119,6 +120,7 @@ async function main() {
       result.error = failed ? `${failed.name}: ${failed.error}` : String((failure as Error)?.message ?? failure);
     }
     result.commandsRun = mocks.commandsRun;
+    result.checksRun = mocks.checksRun;
     const cluster = String(job.config.clusterName ?? job.stack);
     result.nodeHosts = Object.fromEntries(
       engine

@@ -29,6 +29,11 @@ function offlineStdout(name: string, verbLine: string, stdin = ""): string {
   if (name.includes("-join-")) return `node-${name.split("-join-")[1]}`;
   if (name.endsWith("-init")) return "swarm-offline";
   if (name.includes("-ready-")) return "28.0.0";
+  // deploy-stack.sh deploy prints its summary as one line of JSON.
+  if (name.endsWith("-deploy")) {
+    const stack = /^export STACK_NAME='([^']*)'$/m.exec(stdin)?.[1];
+    return JSON.stringify({ stack, converged: true, seconds: 0, services: {} });
+  }
   return "";
 }
 
@@ -39,6 +44,8 @@ function offlineStdout(name: string, verbLine: string, stdin = ""): string {
 export class ProgramMocks implements Provider {
   /** Command scripts that ran (remote and local): create, update and delete. */
   public commandsRun = 0;
+  /** Invokes of `command:local:run`: checks that run on every run, not resource steps. */
+  public checksRun = 0;
   private readonly harness?: HarnessInfo;
   private readonly cluster: string;
   private firewall: Promise<void> = Promise.resolve();
@@ -63,8 +70,10 @@ export class ProgramMocks implements Provider {
     this.cluster = String(job.config.clusterName ?? job.stack);
   }
 
-  call(args: { token: string; inputs: Record<string, any> }): Record<string, any> {
+  async call(args: { token: string; inputs: Record<string, any> }): Promise<Record<string, any>> {
     switch (args.token) {
+      case "command:local:run":
+        return this.runCheck(args.inputs);
       case "aws:index/getAvailabilityZones:getAvailabilityZones":
         return { names: AZS, zoneIds: AZS.map((_, i) => `use1-az${i + 1}`) };
       case "aws:ec2/getAmi:getAmi":
@@ -219,6 +228,24 @@ export class ProgramMocks implements Provider {
       throw new Error(`pushed ${ref}, but the registry has no digest for it (HTTP ${manifest.status})`);
     }
     return { repoDigest: `${this.harness.registry}/${path}@${digest}` };
+  }
+
+  /**
+   * An invoke of `command:local:run` (a read-only check such as node-health.sh) runs on every
+   * `pulumi up` and preview, as the real engine calls invokes on every run; it is not a resource
+   * step, so it is not counted in commandsRun.
+   */
+  private async runCheck(inputs: Record<string, any>): Promise<Record<string, any>> {
+    this.checksRun++;
+    if (!this.harness) {
+      // node-health.sh's answer for a swarm whose nodes are all Ready.
+      return { ...inputs, stdout: "nodes 0", stderr: "" };
+    }
+    const result = await localRun(inputs, inputs.command);
+    if (result.code !== 0) {
+      throw new Error(`Process exited with status ${result.code}: running "${inputs.command}":\n${result.stderr}`);
+    }
+    return { ...inputs, stdout: result.stdout.replace(/\n$/, ""), stderr: result.stderr.replace(/\n$/, "") };
   }
 
   private async runCommand(

@@ -53,9 +53,11 @@ export interface ProgramResult {
   plan: import("./engine/steps").PlanLine[];
   /** Remote commands that ran (create, update and delete scripts). */
   commandsRun: number;
+  /** Checks (`command:local:run` invokes) that ran: they run on every up and preview. */
+  checksRun: number;
   /** Node key → harness host, from the state after the run. */
   nodeHosts: Record<string, string>;
-  /** Warnings the engine printed (pending operations). */
+  /** Warnings printed: the engine's (pending operations) and the program's (pulumi.log.warn). */
   warnings: string[];
 }
 
