@@ -4,7 +4,7 @@
  * scale up and down, an instance type change (refused), a stack rename, faults on demand,
  * and `cluster:destroy`. Each run's plan is asserted, and each ends in a healthy swarm.
  */
-import { execFile, execFileSync } from "child_process";
+import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -13,16 +13,11 @@ import { downHosts, readHarnessInfo, upHosts } from "../harness/hosts";
 import { PlanLine } from "../program/engine/steps";
 import { ClusterRun, onHost, readStackConfig, stateFileOf, upOnHarness } from "../program/harnessRun";
 import { sshRun } from "../program/ssh";
+import { keyPair } from "../support/keys";
 
 const HARNESS = 6;
 const ROOT = path.resolve(__dirname, "..", "..");
 
-/** A new ED25519 key pair, as a user would bring it in `sshPublicKey` / `sshPrivateKey`. */
-function keyPair(name: string): { sshPublicKey: string; sshPrivateKey: string } {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "engine-key-")), name);
-  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", file]);
-  return { sshPublicKey: fs.readFileSync(`${file}.pub`, "utf8").trim(), sshPrivateKey: fs.readFileSync(file, "utf8") };
-}
 // The cluster's own key (the hosts trust it like an EC2 key pair, next to the harness's key),
 // and the one it is rotated to.
 const KEY_A = keyPair("key-a");
