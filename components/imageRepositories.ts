@@ -2,7 +2,7 @@ import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { imageVariableName, lifecyclePolicy, registryOf } from "../lib/images";
+import { imageVariableName, lifecyclePolicy, projectPath, registryOf } from "../lib/images";
 import { ImageConfig } from "../lib/types";
 
 export interface ImageRepositoriesArgs {
@@ -89,8 +89,12 @@ export class ImageRepositories extends pulumi.ComponentResource {
       {
         imageName: pulumi.interpolate`${repository.repositoryUrl}:latest`,
         build: {
-          context: path.resolve(args.projectRoot, image.context),
-          dockerfile: path.resolve(args.projectRoot, image.context, image.dockerfile),
+          // Relative to the project root, where Pulumi runs the program (the provider resolves a
+          // relative context against the working directory and a dockerfile against Pulumi.yaml's
+          // directory, pulumi-docker v4.0.1 notes): an absolute path would differ in another
+          // checkout, and the build input diff would rebuild the image and roll every service.
+          context: projectPath(args.projectRoot, image.context),
+          dockerfile: projectPath(args.projectRoot, path.join(image.context, image.dockerfile)),
           platform,
         },
         registry: {

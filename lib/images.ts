@@ -1,3 +1,4 @@
+import * as path from "path";
 /**
  * Built images and their registry: the stack variable an image publishes, ECR hosts and regions,
  * and the repositories' lifecycle policy. Config validation (which image names may coexist) and
@@ -46,4 +47,20 @@ export function lifecyclePolicy(keep: number): string {
       },
     ],
   });
+}
+
+/**
+ * `file` (relative to the project root, as in config) as a normalised relative POSIX path, the
+ * same in every checkout: `./services/echo/` → `services/echo`. Config validation keeps paths
+ * inside the root; one that escapes it is a program error.
+ */
+export function projectPath(projectRoot: string, file: string): string {
+  const relative = path.relative(projectRoot, path.resolve(projectRoot, file));
+  if (relative === "") {
+    return ".";
+  }
+  if (relative.startsWith("..") || path.isAbsolute(relative)) {
+    throw new Error(`${file} is not inside the project (${projectRoot})`);
+  }
+  return relative.split(path.sep).join("/");
 }

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ecrRegion, imageVariableName, lifecyclePolicy, registryAuthEnv, registryOf } from "../lib/images";
+import { ecrRegion, imageVariableName, lifecyclePolicy, projectPath, registryAuthEnv, registryOf } from "../lib/images";
 import { renderScript } from "../lib/scripts";
 import {
   HAPROXY_FILE,
@@ -111,6 +111,19 @@ describe("names, hashes, encodings", () => {
       "http://203.0.113.1:8080",
       "http://203.0.113.2:8080",
     ]);
+  });
+});
+
+describe("projectPath (image build paths the same in every checkout)", () => {
+  it("normalises a path inside the project to a relative POSIX path", () => {
+    expect(projectPath("/src/a", "./services/echo/")).toBe("services/echo");
+    expect(projectPath("/src/a", "services/echo/../echo/Dockerfile")).toBe("services/echo/Dockerfile");
+    expect(projectPath("/src/a", ".")).toBe(".");
+  });
+
+  it("refuses a path outside the project", () => {
+    expect(() => projectPath("/src/a", "../b")).toThrow("../b is not inside the project (/src/a)");
+    expect(() => projectPath("/src/a", "/etc")).toThrow("/etc is not inside the project");
   });
 });
 
@@ -452,6 +465,9 @@ describe("StackDeployment and ImageRepositories (Pulumi mocks)", () => {
       forceDelete: true,
       imageScanningConfiguration: { scanOnPush: true },
     });
+    // Relative to the project root: another checkout path must not change the build inputs.
+    const image = resources.find((r) => r.name === "demo-echo-image")!;
+    expect(image.inputs.build).toMatchObject({ context: "services/echo", dockerfile: "services/echo/Dockerfile" });
 
     const deploy = resources.find((r) => r.name === "demo-app-deploy")!;
     expect(names.indexOf("demo-app-deploy")).toBeGreaterThan(names.indexOf("demo-app-remove"));
