@@ -19,10 +19,12 @@ export interface NodeLogin {
 }
 
 /**
- * A booting instance refuses SSH for a minute or two: retry the dial for ~5 minutes instead of
- * failing after the provider's default 10 attempts (~8 s).
+ * A node's own steps dial it after authorize-key.sh got in (within 5 minutes of boot), so the
+ * dial only has to outlast a short hiccup: 20 attempts of at most 10 s, about 5 minutes with the
+ * provider's backoff, instead of failing after its default 10 attempts (~8 s). The bound used to
+ * be 60 attempts, ~14 minutes per command for a dead host.
  */
-const DIAL_ERROR_LIMIT = 60;
+const DIAL_ERROR_LIMIT = 20;
 const PER_DIAL_TIMEOUT_SECONDS = 10;
 
 /** Root runs the script read from stdin; a verb, if any, picks the script's action. */

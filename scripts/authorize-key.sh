@@ -13,7 +13,9 @@ set -euo pipefail
 #   SSH_PUBLIC_KEY    its public half, as in authorized_keys
 #   PULUMI_COMMAND_STDOUT  this step's previous stdout: the key the node trusted (secret; set by
 #                     the command provider on an update)
-#   DIAL_TIMEOUT      seconds to keep trying while the node boots (optional, default 600)
+#   DIAL_TIMEOUT      seconds to keep trying while the node boots (optional, default 300: an
+#                     Ubuntu instance answers SSH within 1-2 minutes; a wrong adminCidrs must not
+#                     cost more than a few)
 # Stdout: SSH_PRIVATE_KEY, the key the node now trusts (the step's stdout is a secret, never logged)
 #
 # Logs in with the current key; if the node refuses it, with the previous one, adds the current
@@ -57,7 +59,7 @@ EOF
 
 main() {
   require_env HOST SSH_USER SSH_PRIVATE_KEY SSH_PUBLIC_KEY
-  seconds_env DIAL_TIMEOUT 600
+  seconds_env DIAL_TIMEOUT 300
   WORK=$(mktemp -d)
   # Compared without trailing newlines: the provider trims the one of the previous stdout.
   local current=${SSH_PRIVATE_KEY%$'\n'} previous=${PULUMI_COMMAND_STDOUT:-}
@@ -77,7 +79,7 @@ main() {
       login=$old
       log "$HOST refuses the current key and accepts the previous one: rolling the key"
     elif ((SECONDS >= deadline)); then
-      die "$HOST accepted neither the current nor the previous SSH key within ${DIAL_TIMEOUT}s (is it running, and is port 22 open to this machine?)"
+      die "$HOST accepted neither the current nor the previous SSH key within ${DIAL_TIMEOUT}s (is it running, and does adminCidrs include this machine's public address?)"
     else
       sleep 5
     fi
