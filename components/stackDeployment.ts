@@ -94,13 +94,16 @@ export class StackDeployment extends pulumi.ComponentResource {
       `${name}-deploy`,
       args.control,
       {
-        script: plan.apply((p) => renderScript("deploy-stack", p.env)),
+        // Secret: STACK_VARIABLES may hold values set with `pulumi config set --secret`, which
+        // the config object hands over decrypted; so is a hash of them (a short password could
+        // be guessed from it).
+        script: pulumi.secret(plan.apply((p) => renderScript("deploy-stack", p.env))),
         verb: "deploy",
         triggers: [
           plan.apply((p) => p.hashes.compose),
           plan.apply((p) => p.hashes.haproxy),
           plan.apply((p) => p.hashes.images),
-          plan.apply((p) => p.hashes.variables),
+          pulumi.secret(plan.apply((p) => p.hashes.variables)),
         ],
       },
       { ...swarmWide, dependsOn: [remove, ...registryAuth] },

@@ -180,7 +180,7 @@ describe("command ordering, with commands that take time", () => {
       expect(deploy.startedAt).toBeGreaterThanOrEqual(member.finishedAt!);
     }
     expect(unwrapSecrets(deploy.inputs.stdin)).toMatch(/ECHO_IMAGE=[^\n]*\/prod\/echo@sha256:[0-9a-f]{64}/);
-    expect(deploy.inputs.triggers).toHaveLength(4);
+    expect(unwrapSecrets(deploy.inputs.triggers)).toHaveLength(4);
     expect(prod.outputs.gatewayUrls).toEqual(
       ["prod-manager-0", "prod-manager-1", "prod-manager-2"].map((n) => `http://${named(prod, n).state.publicIp}:80`),
     );

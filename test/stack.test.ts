@@ -480,8 +480,8 @@ describe("StackDeployment and ImageRepositories (Pulumi mocks)", () => {
     expect(environment.SSH_PRIVATE_KEY).toBe("KEY");
     expect(deploy.inputs.create).not.toMatch(/KEY/);
     expect(deploy.inputs.delete).toBeUndefined();
-    expect(deploy.inputs.triggers).toHaveLength(4);
-    expect(deploy.inputs.stdin).toMatch(
+    expect(unwrapSecrets(deploy.inputs.triggers)).toHaveLength(4);
+    expect(unwrapSecrets(deploy.inputs.stdin)).toMatch(
       /^export STACK_VARIABLES='ECHO_IMAGE=123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/demo\/echo@sha256:c+$/m,
     );
 
@@ -492,7 +492,7 @@ describe("StackDeployment and ImageRepositories (Pulumi mocks)", () => {
 
     const auth = resources.find((r) => r.name === "demo-app-registry-auth-0")!;
     expect(auth.inputs.stdin).toMatch(/^export REGISTRY='123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com'$/m);
-    const files = /^export FILES_B64='haproxy\.cfg (\S+)$/m.exec(deploy.inputs.stdin);
+    const files = /^export FILES_B64='haproxy\.cfg (\S+)$/m.exec(unwrapSecrets(deploy.inputs.stdin));
     expect(files).not.toBeNull();
     expect(decode(files![1])).toMatch(/tasks\.app_world:8080/);
   });

@@ -9,7 +9,7 @@ import { devConfig } from "../program/fixtures";
 import { runProgram } from "../program/runner";
 import { emptyState, loadState, saveState } from "../program/engine/state";
 import { PlanLine } from "../program/engine/steps";
-import { ProgramJob, ProgramResult } from "../program/types";
+import { ProgramJob, ProgramResult, SECRET_SIG } from "../program/types";
 
 jest.setTimeout(120_000);
 
@@ -220,6 +220,26 @@ describe("the unlock key with autolock, offline", () => {
     expect(loadState(stateFile, "dev").resources.find((r) => r.name === "dev-unlock-key")!.outputs.stdout.value).toBe(
       "SWMKEY-1-offline",
     );
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("a secret stack variable, offline", () => {
+  it("reaches the deploy step only inside secret inputs and is stored only encrypted", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "engine-secret-var-"));
+    const stateFile = path.join(dir, "dev.json");
+    const value = "s3cret-db-password-7f3a";
+    const config = devConfig({ stack: { name: "app", file: "stacks/app.yml", variables: { DB_PASSWORD: value } } });
+    // `pulumi config set --path stack.variables.DB_PASSWORD … --secret` makes the key secret.
+    const result = await runProgram({ stack: "dev", config, stateFile, secretKeys: ["stack"] });
+    expect(result.ok).toBe(true);
+    const deploy = result.resources.find((r) => r.name === "dev-deploy")!;
+    // The script (which carries STACK_VARIABLES) and the variables' hash in the triggers.
+    expect(deploy.inputs.stdin[SECRET_SIG]).toBeDefined();
+    expect(deploy.inputs.triggers[SECRET_SIG]).toBeDefined();
+    expect(fs.readFileSync(stateFile, "utf8")).not.toContain(value);
+    const stored = loadState(stateFile, "dev").resources.find((r) => r.name === "dev-deploy")!;
+    expect(JSON.stringify(stored.inputs)).toContain(`DB_PASSWORD=${value}`);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
