@@ -1,4 +1,3 @@
-import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { NodeAmis } from "./components/ami";
 import { ImageRepositories } from "./components/imageRepositories";
@@ -10,14 +9,15 @@ import { SecurityGroups } from "./components/securityGroups";
 import { StackDeployment } from "./components/stackDeployment";
 import { SwarmCluster } from "./components/swarmCluster";
 import { planCluster } from "./lib/clusterPlan";
+import { regionFacts } from "./components/region";
+import { instanceTypesOf } from "./lib/region";
 import { loadConfig } from "./lib/config";
 
 export = async () => {
   const { config, sshPrivateKey } = loadConfig();
   const name = config.clusterName;
-  const zones = await aws.getAvailabilityZones({ state: "available" });
-  const plan = planCluster(config, zones.names);
-  plan.warnings.forEach((warning) => pulumi.log.warn(warning));
+  const plan = planCluster(config, await regionFacts(instanceTypesOf(config)));
+  plan.notes.forEach((note) => pulumi.log.info(note));
 
   const network = new Network(name, { cidr: config.vpcCidr, subnets: plan.subnets, tags: plan.tags });
   const security = new SecurityGroups(name, { vpcId: network.vpcId, rules: plan.securityRules, tags: plan.tags });

@@ -4,7 +4,8 @@
  * the nodes' first-boot script and the platform images are built for. The components only render
  * this plan, so the dev and prod stacks can be read and tested as plain values.
  */
-import { Architecture, architectureOf, NodePlan, planNodes, planSubnets, SubnetPlan } from "./plan";
+import { Architecture, NodePlan, planNodes, planSubnets, SubnetPlan } from "./plan";
+import { architecturesOf, checkArchitectureMix, chooseZones, pinZonesHint, RegionFacts } from "./region";
 import { renderScript } from "./scripts";
 import { planSecurityRules, SecurityRule } from "./securityRules";
 import { ClusterConfig } from "./types";
@@ -41,20 +42,27 @@ export interface ClusterPlan {
   userData: string;
   /** What the stack's images are built for. */
   imagePlatform: ImagePlatform;
-  /** Choices that work, but probably not the way the user meant; for `pulumi.log.warn`. */
-  warnings: string[];
+  /** What the program chose by itself and how to fix the choice; for `pulumi.log.info`. */
+  notes: string[];
 }
 
-export function planCluster(config: ClusterConfig, zoneNames: string[]): ClusterPlan {
-  const subnets = planSubnets(config.vpcCidr, chooseZones(config.availabilityZones, zoneNames));
-  const nodes = planNodes(config, subnets);
+/** The plan, or an error naming the config key, before any resource is created. */
+export function planCluster(config: ClusterConfig, region: RegionFacts): ClusterPlan {
+  const zones = chooseZones(config, region);
+  const byType = architecturesOf(config, region);
+  checkArchitectureMix(config, byType);
+  const subnets = planSubnets(
+    config.vpcCidr,
+    zones.map((zone) => zone.name),
+  );
+  const nodes = planNodes(config, subnets, byType);
   const architectures = new Set(nodes.map((node) => node.architecture));
   return {
     tags: { cluster: config.clusterName, "managed-by": "aws-swarm" },
     subnets,
     groups: [config.managers, ...config.workerPools].map((group) => ({
       name: group.name,
-      architecture: architectureOf(group.instanceType),
+      architecture: byType[group.instanceType],
       nodes: nodes.filter((node) => node.pool === group.name),
     })),
     securityRules: planSecurityRules({
@@ -64,25 +72,8 @@ export function planCluster(config: ClusterConfig, zoneNames: string[]): Cluster
       gatewayCidrs: config.gateway.publicCidrs,
     }),
     userData: renderScript("user-data", { DOCKER_VERSION, SSH_USER: config.sshUser, LOG_MAX_SIZE, LOG_MAX_FILE }),
-    // Images are built for one platform only: with a mix, x86_64 wins and the warning says so.
-    imagePlatform: architectures.has("x86_64") ? "linux/amd64" : "linux/arm64",
-    warnings:
-      architectures.size > 1 && config.images.length > 0
-        ? ["nodes mix x86_64 and arm64: images are built for linux/amd64 only"]
-        : [],
+    // A mix with images was refused above; without nodes (all pools at 0) amd64 is as good as any.
+    imagePlatform: architectures.has("arm64") && !architectures.has("x86_64") ? "linux/arm64" : "linux/amd64",
+    notes: [pinZonesHint(config, zones)].filter((note): note is string => note !== undefined),
   };
-}
-
-/**
- * The first `count` of the region's zones. The zone count is only known once the region is asked,
- * so this is the one config check that cannot run in `parseConfig`.
- */
-function chooseZones(count: number, zoneNames: string[]): string[] {
-  if (zoneNames.length < count) {
-    throw new Error(
-      `aws-swarm:availabilityZones is ${count}, but the region offers only ` +
-        `${zoneNames.length} (${zoneNames.join(", ")})`,
-    );
-  }
-  return zoneNames.slice(0, count);
 }

@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   parseAdminCidrs,
   parseAmi,
+  parseAvailabilityZoneIds,
   parseAvailabilityZones,
   parseClusterName,
   parseManagers,
@@ -31,6 +32,7 @@ const TOP_LEVEL_KEYS = {
   clusterName: "string",
   vpcCidr: "string",
   availabilityZones: "json",
+  availabilityZoneIds: "json",
   adminCidrs: "json",
   sshUser: "string",
   sshPublicKey: "string",
@@ -117,7 +119,12 @@ export function parseConfig(raw: Record<string, unknown>, stackName: string, pro
 
   const clusterName = parseClusterName(v, raw.clusterName, stackName);
   const vpcCidr = parseVpcCidr(v, raw.vpcCidr, at("vpcCidr"));
-  const availabilityZones = parseAvailabilityZones(v, raw.availabilityZones, at("availabilityZones"));
+  const zoneIds = parseAvailabilityZoneIds(v, raw.availabilityZoneIds, at("availabilityZoneIds"), {
+    value: raw.availabilityZones,
+    key: at("availabilityZones"),
+  });
+  const availabilityZones =
+    zoneIds?.length ?? parseAvailabilityZones(v, raw.availabilityZones, at("availabilityZones"));
   const adminCidrs = parseAdminCidrs(v, raw.adminCidrs, at("adminCidrs"));
   const sshUser = parseSshUser(v, raw.sshUser, at("sshUser"));
   const sshPublicKey = parseSshKeyPair(v, raw.sshPublicKey, raw.sshPrivateKey);
@@ -127,7 +134,7 @@ export function parseConfig(raw: Record<string, unknown>, stackName: string, pro
   const stack = parseStack(v, raw.stack, at("stack"), projectRoot, raw.images);
   const gateway = parseGateway(v, raw.gateway, at("gateway"), workerPools);
   const images = parseImages(v, raw.images, at("images"), projectRoot);
-  const ami = raw.ami === undefined ? undefined : parseAmi(v, raw.ami, at("ami"), managers, workerPools);
+  const ami = raw.ami === undefined ? undefined : parseAmi(v, raw.ami, at("ami"));
 
   const config = complete({
     clusterName,
@@ -149,5 +156,6 @@ export function parseConfig(raw: Record<string, unknown>, stackName: string, pro
     ...config,
     ...(sshPublicKey !== undefined && { sshPublicKey }),
     ...(ami !== undefined && { ami }),
+    ...(zoneIds !== undefined && { availabilityZoneIds: zoneIds }),
   };
 }

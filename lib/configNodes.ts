@@ -12,7 +12,6 @@ import {
   DEFAULT_VOLUME_SIZE,
   DEFAULT_VPC_CIDR,
 } from "./defaults";
-import { architectureOf } from "./plan";
 import { MANAGER_GROUP_NAME, NAMESPACE, NodeGroupConfig } from "./types";
 import { complete, Validator } from "./validator";
 
@@ -53,6 +52,41 @@ export function parseVpcCidr(v: Validator, value: unknown, key: string): string 
 
 export function parseAvailabilityZones(v: Validator, value: unknown, key: string): number | undefined {
   return v.optional(value, key, DEFAULT_AVAILABILITY_ZONES, (x, p) => v.integer(x, p, 1, MAX_AVAILABILITY_ZONES));
+}
+
+/**
+ * Pinned zone IDs (`use1-az1`): IDs, not names, because names are shuffled per account. With
+ * them, `availabilityZones` is their count (setting both to different values is an error).
+ */
+export function parseAvailabilityZoneIds(
+  v: Validator,
+  value: unknown,
+  key: string,
+  zoneCount: { value: unknown; key: string },
+): string[] | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  const ids = v.list(value, key, (x, p) =>
+    v.pattern(
+      x,
+      p,
+      /^[a-z]{2,5}\d-az\d{1,2}$/,
+      "an availability zone ID like use1-az1 (aws ec2 describe-availability-zones)",
+    ),
+  );
+  if (ids === undefined) {
+    return undefined;
+  }
+  if (ids.length < 1 || ids.length > MAX_AVAILABILITY_ZONES || new Set(ids).size !== ids.length) {
+    v.report(key, `must list 1 to ${MAX_AVAILABILITY_ZONES} different zone IDs, got ${ids.length} (${ids.join(", ")})`);
+    return undefined;
+  }
+  if (zoneCount.value !== undefined && zoneCount.value !== ids.length) {
+    v.report(zoneCount.key, `is ${JSON.stringify(zoneCount.value)}, but ${key} pins ${ids.length} zones; unset it`);
+    return undefined;
+  }
+  return ids;
 }
 
 export function parseSshUser(v: Validator, value: unknown, key: string): string | undefined {
@@ -206,28 +240,7 @@ function labelKeyProblem(labelKey: string): string | undefined {
   return undefined;
 }
 
-/** One AMI serves every node, so all node groups must share its CPU architecture. */
-export function parseAmi(
-  v: Validator,
-  value: unknown,
-  key: string,
-  managers: NodeGroupConfig | undefined,
-  workerPools: NodeGroupConfig[] | undefined,
-): string | undefined {
-  const ami = v.pattern(value, key, /^ami-[0-9a-f]{8,17}$/, "an AMI id like ami-0123456789abcdef0");
-  const groups = [managers, ...(workerPools ?? [])].filter((g): g is NodeGroupConfig => g !== undefined && g.count > 0);
-  const byArch = new Map<string, string[]>();
-  for (const group of groups) {
-    const arch = architectureOf(group.instanceType);
-    byArch.set(arch, [...(byArch.get(arch) ?? []), `${group.name} (${group.instanceType})`]);
-  }
-  if (ami !== undefined && byArch.size > 1) {
-    const mix = [...byArch].map(([arch, names]) => `${arch}: ${names.join(", ")}`).join("; ");
-    v.report(
-      key,
-      `is set, but the nodes mix CPU architectures (${mix}) and one AMI cannot boot both; unset it or use one architecture`,
-    );
-    return undefined;
-  }
-  return ami;
+/** An AMI override; that it suits every node's architecture is checked by lib/region.ts. */
+export function parseAmi(v: Validator, value: unknown, key: string): string | undefined {
+  return v.pattern(value, key, /^ami-[0-9a-f]{8,17}$/, "an AMI id like ami-0123456789abcdef0");
 }

@@ -54,7 +54,12 @@ export const GATEWAY_LABEL = "aws-swarm.gateway";
  * round-robin over the AZs on its own, so three managers land in three AZs and every pool is
  * balanced whatever the sizes of the groups before it.
  */
-export function planNodes(config: ClusterConfig, subnets: SubnetPlan[]): NodePlan[] {
+/** `architectures`: by instance type (lib/region.ts). */
+export function planNodes(
+  config: ClusterConfig,
+  subnets: SubnetPlan[],
+  architectures: Record<string, Architecture>,
+): NodePlan[] {
   const groups: Array<{ role: NodeRole; group: NodeGroupConfig }> = [
     { role: "manager", group: config.managers },
     ...config.workerPools.map((group) => ({ role: "worker" as const, group })),
@@ -83,15 +88,10 @@ export function planNodes(config: ClusterConfig, subnets: SubnetPlan[]): NodePla
         az: subnet.az,
         instanceType: group.instanceType,
         volumeSize: group.volumeSize,
-        architecture: architectureOf(group.instanceType),
+        architecture: architectures[group.instanceType],
         runsGateway,
         labels,
       };
     }),
   );
-}
-
-/** Graviton families carry a `g` after the generation digit: m7g, c7gn, t4g, x2gd, g5g. */
-export function architectureOf(instanceType: string): Architecture {
-  return /^[a-z]+\d+[a-z]*g[a-z]*\./.test(instanceType) ? "arm64" : "x86_64";
 }

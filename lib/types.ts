@@ -88,6 +88,8 @@ export interface ClusterConfig {
   vpcCidr: string;
   /** How many availability zones to spread over. @default DEFAULT_AVAILABILITY_ZONES */
   availabilityZones: number;
+  /** Pinned zone IDs; @default the first `availabilityZones` zones offering every instance type. */
+  availabilityZoneIds?: string[];
   /** CIDRs allowed to SSH to the nodes. Required, no default. */
   adminCidrs: string[];
   /** @default DEFAULT_SSH_USER */

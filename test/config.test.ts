@@ -646,9 +646,19 @@ describe("parseConfig", () => {
       /^aws-swarm:ami must be an AMI id like ami-0123456789abcdef0, got "ubuntu-24\.04"$/,
     ],
     [
-      "one AMI for two architectures",
-      { ami: "ami-0123456789abcdef0", workerPools: [pool({ instanceType: "m7g.large" })] },
-      /^aws-swarm:ami is set, but the nodes mix CPU architectures \(x86_64: manager \(t3\.small\); arm64: app \(m7g\.large\)\)/,
+      "pinned zone IDs that are not zone IDs",
+      { availabilityZoneIds: ["us-east-1a"] },
+      /^aws-swarm:availabilityZoneIds\[0\] must be an availability zone ID like use1-az1/,
+    ],
+    [
+      "a zone ID pinned twice",
+      { availabilityZoneIds: ["use1-az1", "use1-az1"] },
+      /^aws-swarm:availabilityZoneIds must list 1 to 6 different zone IDs, got 2 \(use1-az1, use1-az1\)$/,
+    ],
+    [
+      "a zone count that contradicts the pinned zones",
+      { availabilityZones: 3, availabilityZoneIds: ["use1-az1", "use1-az2"] },
+      /^aws-swarm:availabilityZones is 3, but aws-swarm:availabilityZoneIds pins 2 zones; unset it$/,
     ],
     [
       "bad cluster name",

@@ -29,7 +29,9 @@ const config = {
   workerPools: [{ name: "infra", count: 3, instanceType: "t3.small", volumeSize: 20, labels: {} }],
   gateway: { port: 80, publicCidrs: ["0.0.0.0/0"], routes: [], placement: "infra" },
 } as unknown as ClusterConfig;
-const infra = planNodes(config, planSubnets("10.0.0.0/16", ["a", "b"])).filter((n) => n.pool === "infra");
+const infra = planNodes(config, planSubnets("10.0.0.0/16", ["a", "b"]), { "t3.small": "x86_64" }).filter(
+  (n) => n.pool === "infra",
+);
 
 function group(name: string, nodes: NodePlan[], extra: Partial<NodeGroupArgs> = {}): NodeGroup {
   return new NodeGroup(name, {

@@ -1,5 +1,5 @@
 import { cidrsOverlap, formatCidr, parseCidr, subnetOf } from "../lib/cidr";
-import { architectureOf, planNodes, planSubnets } from "../lib/plan";
+import { planNodes, planSubnets } from "../lib/plan";
 import { planSecurityRules } from "../lib/securityRules";
 import { ClusterConfig } from "../lib/types";
 
@@ -70,7 +70,7 @@ const base: ClusterConfig = {
 
 describe("planNodes", () => {
   const subnets = planSubnets(base.vpcCidr, ["a", "b", "c"]);
-  const nodes = planNodes(base, subnets);
+  const nodes = planNodes(base, subnets, { "t3.small": "x86_64", "m7g.large": "arm64" });
 
   it("lists managers first, then pools in order, with stable keys", () => {
     expect(nodes.map((n) => n.key)).toEqual([
@@ -109,18 +109,6 @@ describe("planNodes", () => {
   it("gives every node the architecture of its instance type", () => {
     expect(nodes.map((n) => n.architecture)).toEqual([...Array(4).fill("x86_64"), ...Array(4).fill("arm64")]);
   });
-});
-
-describe("architectureOf", () => {
-  it.each([
-    ["t3.small", "x86_64"],
-    ["m7g.large", "arm64"],
-    ["c7gn.xlarge", "arm64"],
-    ["t4g.micro", "arm64"],
-    ["g5.xlarge", "x86_64"],
-    ["g5g.xlarge", "arm64"],
-    ["m7i-flex.large", "x86_64"],
-  ])("%s runs %s", (type, arch) => expect(architectureOf(type)).toBe(arch));
 });
 
 describe("planSecurityRules", () => {

@@ -9,7 +9,29 @@ import { localRun, sshRun } from "./ssh";
 import { ProgramJob, unwrapSecrets } from "./types";
 
 const FAKE_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb2ZmbGluZS1tb2Nr\n-----END OPENSSH PRIVATE KEY-----";
-const AZS = ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"];
+/**
+ * us-east-1 as one account sees it: zone names map to zone IDs per account; use1-az3 offers no
+ * t3, m5 or m6i (shared/reference/aws-reality.md), and a Local Zone needs opting in.
+ */
+const ZONES = [
+  { name: "us-east-1a", zoneId: "use1-az4", optIn: "opt-in-not-required" },
+  { name: "us-east-1b", zoneId: "use1-az3", optIn: "opt-in-not-required" },
+  { name: "us-east-1c", zoneId: "use1-az1", optIn: "opt-in-not-required" },
+  { name: "us-east-1d", zoneId: "use1-az2", optIn: "opt-in-not-required" },
+  { name: "us-east-1e", zoneId: "use1-az6", optIn: "opt-in-not-required" },
+  { name: "us-east-1-bos-1a", zoneId: "use1-bos1-az1", optIn: "opted-in" },
+];
+const NOT_IN_USE1_AZ3 = /^(t3|m5|m6i)\./;
+
+/** What EC2 says a type supports: Graviton families (a `g` after the generation, or a1) are arm64. */
+function architecturesOfType(instanceType: string): string[] {
+  if (/^mac/.test(instanceType)) return ["x86_64_mac"];
+  return /^(a1|[a-z]+\d+[a-z]*g[a-z]*)\./.test(instanceType) ? ["arm64"] : ["i386", "x86_64"];
+}
+
+function filterValues(inputs: Record<string, any>, name: string): string[] | undefined {
+  return (inputs.filters ?? []).find((f: { name: string }) => f.name === name)?.values;
+}
 
 function shortHash(text: string): string {
   return crypto.createHash("sha256").update(text).digest("hex").slice(0, 17);
@@ -74,8 +96,20 @@ export class ProgramMocks implements Provider {
     switch (args.token) {
       case "command:local:run":
         return this.runCheck(args.inputs);
-      case "aws:index/getAvailabilityZones:getAvailabilityZones":
-        return { names: AZS, zoneIds: AZS.map((_, i) => `use1-az${i + 1}`) };
+      case "aws:index/getAvailabilityZones:getAvailabilityZones": {
+        const optIn = filterValues(args.inputs, "opt-in-status");
+        const zones = ZONES.filter((z) => !optIn || optIn.includes(z.optIn));
+        return { names: zones.map((z) => z.name), zoneIds: zones.map((z) => z.zoneId) };
+      }
+      case "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings": {
+        const types: string[] = filterValues(args.inputs, "instance-type") ?? [];
+        const pairs = ZONES.flatMap((z) =>
+          types.filter((t) => z.zoneId !== "use1-az3" || !NOT_IN_USE1_AZ3.test(t)).map((t) => [z.zoneId, t]),
+        );
+        return { locations: pairs.map((p) => p[0]), instanceTypes: pairs.map((p) => p[1]), locationTypes: [] };
+      }
+      case "aws:ec2/getInstanceType:getInstanceType":
+        return { supportedArchitectures: architecturesOfType(args.inputs.instanceType) };
       case "aws:ec2/getAmi:getAmi":
         return { id: `ami-${shortHash(JSON.stringify(args.inputs.filters ?? []))}`, architecture: "x86_64" };
       case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
