@@ -3,7 +3,8 @@ set -euo pipefail
 
 # deploy-stack.sh: deploys a compose stack from a swarm manager and waits until it runs.
 #
-# Verbs:  (none) | deploy   write the files, `docker stack deploy`, wait for convergence
+# Verbs:  (none) | deploy   write the files, `docker stack deploy`, wait for convergence, then
+#                           remove the stack's networks no service uses any more (a renamed one)
 #         remove            `docker stack rm` and wait until its networks are gone
 #         adopt             record STACK_NAME as the stack this cluster runs; when PREVIOUS_STDOUT
 #                           (set by any-manager.sh on a re-run) names another stack, remove that
@@ -21,6 +22,7 @@ set -euo pipefail
 # Run as: sudo bash -s [deploy|remove|adopt]   (script on stdin, rendered by lib/scripts.ts)
 #
 # Idempotent: deploying the same files again changes nothing and returns once the stack runs.
+# A network the files no longer use (swarm.encryptOverlay renames it) is removed once converged.
 # On timeout or a rolled-back update it exits 1 and names each failing service with its latest
 # task error (`docker service ps --no-trunc`). Needs no ingress mesh: see stacks/app.yml.
 
@@ -35,6 +37,9 @@ readonly REMOVE_TIMEOUT=180
 readonly LOCK_TIMEOUT=900
 # Gateway config objects (one per routing table) kept for rollbacks; older unused ones go.
 readonly KEEP_CONFIGS=3
+# How long a network no service names may still be held by stopping tasks before it is left for
+# the next deploy (the longest stop_grace_period in stacks/app.yml is 35 s).
+readonly NETWORK_RM_TIMEOUT=90
 
 # Serialises deploys of one stack (a re-run while a previous `pulumi up` is still waiting).
 take_lock() {
@@ -231,6 +236,39 @@ prune_configs() {
     done
 }
 
+# Removes the stack's networks that no service names any more. Docker never changes an existing
+# network, so lib/stack.ts gives a network whose definition changes (swarm.encryptOverlay) another
+# name: `docker stack deploy` creates that one and moves the services onto it, but leaves the old
+# one (its --prune only removes services). A network a service (of any stack) names is never
+# tried; one that a stopping task still holds is retried, and after NETWORK_RM_TIMEOUT left for the
+# next deploy with a warning. Swarm itself refuses to remove a network in use.
+prune_networks() {
+  local services used id name deadline error
+  mapfile -t services < <(dk service ls -q)
+  used=""
+  if ((${#services[@]} > 0)); then
+    # Targets are network IDs once the manager has them; names are matched too, to be safe. A
+    # service removed meanwhile makes inspect fail: its networks are then Swarm's to protect.
+    used=$(dk service inspect --format \
+      '{{range .Spec.TaskTemplate.Networks}}{{println .Target}}{{end}}{{range .Spec.Networks}}{{println .Target}}{{end}}' \
+      "${services[@]}" || true)
+  fi
+  deadline=$(($(date +%s) + NETWORK_RM_TIMEOUT))
+  while read -r id name; do
+    [[ -n $id ]] || continue
+    if grep -qxF -e "$id" -e "$name" <<<"$used"; then continue; fi
+    until error=$(dk network rm "$id" 2>&1 >/dev/null); do
+      [[ -n $(dk network ls -q --filter "id=$id") ]] || break # removed meanwhile
+      if (($(date +%s) >= deadline)); then
+        log "warning: network $name is used by no service but could not be removed (${error}); the next deploy tries again"
+        continue 2
+      fi
+      sleep "$POLL_SECONDS"
+    done
+    log "removed network $name: no service uses it any more"
+  done < <(dk network ls --no-trunc --filter "label=com.docker.stack.namespace=$STACK_NAME" --format '{{.ID}} {{.Name}}')
+}
+
 deploy() {
   require_env STACK_NAME COMPOSE_B64
   seconds_env CONVERGE_TIMEOUT 600
@@ -244,6 +282,7 @@ deploy() {
   deploy_stack "$dir"
   wait_converged "$since" "$timeout" || exit 1
   prune_configs
+  prune_networks
 }
 
 # `docker stack rm` of stack $1, waiting until its services and networks are gone.

@@ -8,6 +8,7 @@ import {
   HAPROXY_FILE,
   contentHash,
   encodeFiles,
+  ENCRYPTED_NETWORK_SUFFIX,
   encryptOverlayNetworks,
   gatewayUrls,
   planStack,
@@ -16,6 +17,7 @@ import {
   variablesHash,
 } from "../lib/stack";
 import { GatewayConfig, StackConfig } from "../lib/types";
+import { parse } from "yaml";
 import { unwrapSecrets } from "./program/types";
 
 const ROOT = path.join(__dirname, "..");
@@ -128,21 +130,33 @@ describe("projectPath (image build paths the same in every checkout)", () => {
 });
 
 describe("encryptOverlayNetworks", () => {
-  test("adds the option to app.yml's network, and docker accepts the result", () => {
+  /** A compose file as Docker's loader reads it (YAML 1.1: `0444` is octal). */
+  const load = (text: string) => parse(text, { version: "1.1" }) as Record<string, Record<string, object>>;
+  const ENCRYPTED = { encrypted: "" };
+
+  test("app.yml: its network gets the option and a new name, nothing else changes, and docker accepts it", () => {
     // WHEN
-    const encrypted = encryptOverlayNetworks(APP_YML);
+    const encrypted = encryptOverlayNetworks(APP_YML, "app");
     // THEN
-    expect(encrypted).toMatch(/\nnetworks:\n(.*\n)*? {2}app:\n {4}driver_opts:\n {6}encrypted: ""\n/);
+    const before = load(APP_YML);
+    expect(load(encrypted)).toEqual({
+      ...before,
+      networks: { app: { ...before.networks.app, driver_opts: ENCRYPTED, name: `app_app${ENCRYPTED_NETWORK_SUFFIX}` } },
+    });
+    // Only lines were added: comments, anchors, quoting and the octal mode are as written.
+    const added = encrypted.split("\n").filter((line) => !APP_YML.split("\n").includes(line));
+    expect(added).toEqual(["    driver_opts:", '      encrypted: ""', "    name: app_app-encrypted"]);
+    expect(encrypted).toContain("mode: 0444");
     const merged = stackConfig(
       { "app.yml": encrypted, [HAPROXY_FILE]: "x" },
       { STACK_NAME: "app", ECHO_IMAGE: "echo:1", GATEWAY_CONFIG_HASH: "abc" },
     );
     expect(merged).toMatch(
-      /networks:\n {2}app:\n {4}driver: overlay\n {4}driver_opts:\n {6}encrypted: ""\n {4}attachable: true/,
+      /networks:\n {2}app:\n {4}name: app_app-encrypted\n {4}driver: overlay\n {4}driver_opts:\n {6}encrypted: ""\n {4}attachable: true/,
     );
   });
 
-  test("existing driver_opts, external and flow-style networks", () => {
+  test("existing driver_opts, external, flow-style, named, already encrypted and non-overlay networks", () => {
     const compose = [
       "services: {}",
       "networks:",
@@ -154,38 +168,114 @@ describe("encryptOverlayNetworks", () => {
       "  shared:",
       "    external: true",
       "  back: {}",
+      "  flow: {driver: overlay, attachable: true}",
+      "  named:",
+      "    name: ${NET_NAME:-mine}",
+      "  mine:",
+      "    driver_opts:",
+      '      encrypted: "yes"',
+      "  local:",
+      "    driver: bridge",
       "volumes: {}",
       "",
     ].join("\n");
-    expect(encryptOverlayNetworks(compose)).toBe(
-      [
-        "services: {}",
-        "networks:",
-        "  # comment",
-        "  front:",
-        "    driver: overlay",
-        "    driver_opts:",
-        '      encrypted: ""',
-        '      com.docker.network.driver.mtu: "1400"',
-        "  shared:",
-        "    external: true",
-        "  back:",
-        "    driver_opts:",
-        '      encrypted: ""',
-        "volumes: {}",
-        "",
-      ].join("\n"),
-    );
+    // WHEN
+    const encrypted = encryptOverlayNetworks(compose, "web");
+    // THEN
+    expect(load(encrypted)).toEqual({
+      services: {},
+      networks: {
+        front: {
+          driver: "overlay",
+          driver_opts: { "com.docker.network.driver.mtu": "1400", ...ENCRYPTED },
+          name: "web_front-encrypted",
+        },
+        shared: { external: true },
+        back: { driver_opts: ENCRYPTED, name: "web_back-encrypted" },
+        flow: { driver: "overlay", attachable: true, driver_opts: ENCRYPTED, name: "web_flow-encrypted" },
+        named: { name: "${NET_NAME:-mine}-encrypted", driver_opts: ENCRYPTED },
+        // Encrypted by the file itself: the same whatever the setting, so neither renamed nor touched.
+        mine: { driver_opts: { encrypted: "yes" } },
+        local: { driver: "bridge" },
+      },
+      volumes: {},
+    });
+    expect(encrypted).toContain("  # comment\n  front:\n");
   });
 
-  test("a file without networks gets an encrypted default network", () => {
-    expect(encryptOverlayNetworks("services: {}\n")).toBe(
-      'services: {}\nnetworks:\n  default:\n    driver: overlay\n    driver_opts:\n      encrypted: ""\n',
-    );
+  test("anchors: an aliased network and one merged with << get their own options; the anchor is untouched", () => {
+    const compose = [
+      "x-net: &net",
+      "  # shared network settings",
+      "  driver: overlay",
+      "  driver_opts:",
+      '    com.docker.network.driver.mtu: "1400"',
+      "services:",
+      "  a:",
+      "    image: x",
+      "    networks: [front, back]",
+      "networks:",
+      "  front: *net",
+      "  back:",
+      "    <<: *net",
+      "    attachable: true",
+      "",
+    ].join("\n");
+    // WHEN
+    const encrypted = encryptOverlayNetworks(compose, "app");
+    // THEN
+    const opts = { "com.docker.network.driver.mtu": "1400", ...ENCRYPTED };
+    expect(load(encrypted)).toEqual({
+      "x-net": { driver: "overlay", driver_opts: { "com.docker.network.driver.mtu": "1400" } },
+      services: { a: { image: "x", networks: ["front", "back"] } },
+      networks: {
+        front: { driver: "overlay", driver_opts: opts, name: "app_front-encrypted" },
+        back: { driver: "overlay", attachable: true, driver_opts: opts, name: "app_back-encrypted" },
+      },
+    });
+    // The anchor stays on its key's line, above the comment, and << stays a merge.
+    expect(encrypted).toMatch(/^x-net: &net\n {2}# shared network settings\n/);
+    expect(encrypted).toContain("    <<: *net\n");
   });
 
-  test("refuses what it can't rewrite", () => {
-    expect(() => encryptOverlayNetworks("networks:\n  app: {driver: overlay}\n")).toThrow(/block style/);
+  test("services on the default network: an encrypted default network is declared, only when one is used", () => {
+    // WHEN no top-level networks at all
+    expect(load(encryptOverlayNetworks("services:\n  a:\n    image: x\n", "app")).networks).toEqual({
+      default: { driver: "overlay", driver_opts: ENCRYPTED, name: "app_default-encrypted" },
+    });
+    // WHEN one service names its networks (long syntax) and another has none
+    const mixed = [
+      "services:",
+      "  a:",
+      "    image: x",
+      "    networks:",
+      "      front:",
+      "        aliases: [web]",
+      "  b:",
+      "    image: y",
+      "networks:",
+      "  front:",
+      "",
+    ].join("\n");
+    const encrypted = load(encryptOverlayNetworks(mixed, "app"));
+    // THEN the services' references are as written; both networks are declared and encrypted.
+    expect(encrypted.services).toEqual(load(mixed).services);
+    expect(encrypted.networks).toEqual({
+      front: { driver_opts: ENCRYPTED, name: "app_front-encrypted" },
+      default: { driver: "overlay", driver_opts: ENCRYPTED, name: "app_default-encrypted" },
+    });
+    // WHEN every service names its networks: no default network appears.
+    const named = "services:\n  a:\n    networks: [front]\nnetworks:\n  front: {}\n";
+    expect(Object.keys(load(encryptOverlayNetworks(named, "app")).networks)).toEqual(["front"]);
+  });
+
+  test("refuses a name that another network already has, and what is not a compose file", () => {
+    const clash = "services: {}\nnetworks:\n  app: {}\n  other:\n    name: web_app-encrypted\n";
+    expect(() => encryptOverlayNetworks(clash, "web")).toThrow(
+      /network other is named web_app-encrypted, the name network app gets/,
+    );
+    expect(() => encryptOverlayNetworks("services: [\n", "web")).toThrow(/^compose file: /);
+    expect(() => encryptOverlayNetworks("- a\n", "web")).toThrow(/top level must be a mapping/);
   });
 });
 
@@ -256,7 +346,12 @@ describe("planStack", () => {
 
     const encrypted = planApp({ encryptOverlay: true });
     expect(encrypted.hashes.compose).not.toBe(base.hashes.compose);
-    expect(decode(encrypted.env.COMPOSE_B64)).toMatch(/encrypted: ""/);
+    expect(parse(decode(encrypted.env.COMPOSE_B64)).networks.app).toMatchObject({
+      driver_opts: { encrypted: "" },
+      name: "app_app-encrypted",
+    });
+    // Off, the file is deployed exactly as written: a cluster that never encrypted sees no change.
+    expect(decode(base.env.COMPOSE_B64)).toBe(APP_YML);
   });
 
   test("the program's own variables win over user variables", () => {

@@ -3,14 +3,17 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { renderScript } from "../../lib/scripts";
-import { planStack } from "../../lib/stack";
+import { parseDocument } from "yaml";
+import { ENCRYPTED_NETWORK_SUFFIX, planStack } from "../../lib/stack";
 import { GatewayConfig, StackConfig } from "../../lib/types";
 import { HarnessInfo, buildImage, downHosts, ensureBaseImage, findHost, sshExec, upHosts } from "../harness/hosts";
 import { underLoad } from "../support/load";
 
 // The stack on a real swarm (test/harness): the gateway routes by Swarm DNS, a scaled-to-zero
 // service answers 503, a rolling update under load loses no request, a broken image rolls back
-// by itself, and old task containers stay within the task history limit.
+// by itself, old task containers stay within the task history limit, and a renamed network (what
+// swarm.encryptOverlay changes; the encryption itself can't run on this kernel) takes every
+// service while the old one is removed.
 //
 //   npx jest --selectProjects cluster test/cluster/stack.test.ts --runInBand
 //
@@ -86,16 +89,31 @@ async function buildEcho(tag: string, args: Record<string, string>): Promise<str
   }
 }
 
-function deployEnv(extra: Record<string, string> = {}): Record<string, string> {
+function deployEnv(extra: Record<string, string> = {}, encryptOverlay = false): Record<string, string> {
   const plan = planStack({
     stack: { ...STACK, variables: { GATEWAY_IMAGE: images.base, GRAFANA_IMAGE: images.v1, ...extra } },
     gateway: GATEWAY,
-    encryptOverlay: false,
+    encryptOverlay,
     compose: fs.readFileSync(path.join(ROOT, STACK.file), "utf8"),
     imageVariables: { ECHO_IMAGE: images.v1 },
     convergeTimeout: 240,
   });
   return plan.env;
+}
+
+/**
+ * The env `swarm.encryptOverlay: true` plans, minus the `encrypted` option itself: this kernel has
+ * no IPsec ESP (CONFIG_INET_ESP unset, no modules; see test/harness/README.md "Limits"), so an
+ * encrypted overlay passes no traffic between hosts here. What is left is what the setting changes
+ * about the deploy: the network's new name.
+ */
+function renamedNetworkEnv(): Record<string, string> {
+  const env = deployEnv({}, true);
+  const doc = parseDocument(Buffer.from(env.COMPOSE_B64, "base64").toString("utf8"), { version: "1.1" });
+  expect(doc.getIn(["networks", "app", "name"])).toBe(`app_app${ENCRYPTED_NETWORK_SUFFIX}`);
+  doc.deleteIn(["networks", "app", "driver_opts"]);
+  const compose = doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+  return { ...env, COMPOSE_B64: Buffer.from(compose).toString("base64") };
 }
 
 /** deploy-stack.sh exactly as the program runs it: `sudo bash -s [verb]`, script on stdin. */
@@ -381,6 +399,84 @@ describe("stack on a real swarm", () => {
     expect(settled.total - settled.old).toBe(3);
     const tasks = await must("h1", "docker service ps app_world --format '{{.Name}}' </dev/null");
     expect(tasks.split("\n").length).toBeLessThanOrEqual(3 * TASK_HISTORY_LIMIT);
+  });
+
+  test("a renamed network (what swarm.encryptOverlay toggles) takes every service, the old one goes; and back", async () => {
+    const stackNetworks = () =>
+      must(
+        "h1",
+        "docker network ls --filter label=com.docker.stack.namespace=app --format '{{.Name}}' </dev/null",
+      ).then((out) => out.split("\n").filter(Boolean).sort());
+    const serviceNetworks = () =>
+      must(
+        "h1",
+        "docker service inspect --format '{{range .Spec.TaskTemplate.Networks}}{{.Target}}{{end}}' " +
+          "app_gateway app_hello app_world app_grafana </dev/null",
+      ).then((out) => [...new Set(out.split("\n"))]);
+    const networkId = (name: string) => must("h1", `docker network inspect --format '{{.Id}}' ${name} </dev/null`);
+    const routesUp = () =>
+      waitFor("/hello and /world answering", 90, async () => {
+        const replies = await Promise.all(["/hello", "/world"].map((p) => get(p)));
+        return replies.every((r) => r.status === 200) ? true : undefined;
+      });
+    /**
+     * Deploys `env` under a small load (4 loops over /hello and /world, 10 ms apart) and reports
+     * when requests failed: with one gateway node (stop-first) and the gateway reaching only tasks
+     * on its own network, the move is not seamless. The routes must answer afterwards.
+     */
+    const toggle = async (label: string, env: Record<string, string>) => {
+      const started = Date.now();
+      const failedAt: number[] = [];
+      const load = await underLoad(
+        async (n) => {
+          await new Promise((r) => setTimeout(r, 10));
+          const reply = await get(n % 2 ? "/hello" : "/world").catch((error: Error) => {
+            failedAt.push(Date.now() - started);
+            throw error;
+          });
+          if (reply.status !== 200) failedAt.push(Date.now() - started);
+          return reply;
+        },
+        () => deployStack("deploy", env),
+        { concurrency: 4, tailMs: 2000 },
+      );
+      if (load.result.code !== 0) throw new Error(`deploy failed (${load.result.code}):\n${load.result.stderr}`);
+      timed(label, started, `script says ${JSON.parse(load.result.stdout).seconds} s`);
+      const failingSeconds = new Set(failedAt.map((ms) => Math.floor(ms / 100))).size / 10;
+      const window = failedAt.length ? `${failedAt[0] / 1000} s – ${failedAt[failedAt.length - 1] / 1000} s` : "none";
+      console.log(
+        `${label}: ${load.sent} requests sent, ${load.failed} failed; failures from ${window} after the deploy ` +
+          `started, in ${failingSeconds} s of it (100 ms slots); errors ${JSON.stringify(load.errors)}`,
+      );
+      await routesUp();
+      return load;
+    };
+    expect(await stackNetworks()).toEqual(["app_app"]);
+
+    // WHEN the network is renamed
+    const on = await toggle("network renamed app_app → app_app-encrypted", renamedNetworkEnv());
+    // THEN every service is on the new network and the old one is gone, from every host.
+    expect(await stackNetworks()).toEqual(["app_app-encrypted"]);
+    expect(await serviceNetworks()).toEqual([await networkId("app_app-encrypted")]);
+    expect(on.result.stderr).toMatch(/removed network app_app: no service uses it any more/);
+    await waitFor("app_app gone from every host", 60, async () => {
+      const lists = await Promise.all(
+        ["h1", "h2", "h3", "h4"].map((h) => must(h, "docker network ls --format '{{.Name}}' </dev/null")),
+      );
+      return lists.every((list) => !list.split("\n").includes("app_app")) ? true : undefined;
+    });
+
+    // WHEN the same files are deployed again: nothing left to remove.
+    const again = await deployStack("deploy", renamedNetworkEnv());
+    expect(again.code).toBe(0);
+    expect(again.stderr).not.toMatch(/removed network/);
+
+    // WHEN renamed back (the setting turned off)
+    const off = await toggle("network renamed back app_app-encrypted → app_app", deployEnv());
+    // THEN
+    expect(await stackNetworks()).toEqual(["app_app"]);
+    expect(off.result.stderr).toMatch(/removed network app_app-encrypted: no service uses it any more/);
+    expect(await serviceNetworks()).toEqual([await networkId("app_app")]);
   });
 
   test("a routing change re-deploys the gateway with a new config object", async () => {
