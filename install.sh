@@ -12,7 +12,7 @@ PACKAGES=(
   util-linux           # nsenter, unshare
   sudo                 # node scripts run as `sudo bash -s`, like on EC2
   docker-registry      # the local registry nodes pull from, standing in for ECR
-  debootstrap          # builds the base image; nothing can be pulled here
+  debootstrap          # the test hosts' Debian trixie userland and the base image; nothing can be pulled here
   haproxy              # `haproxy -c` on generated gateway configs
   shellcheck           # every node script is linted
   systemd              # `systemd-analyze verify` of the units node scripts write (no running systemd needed)

@@ -4,9 +4,10 @@
  * second, so scaling and rolling updates need no gateway reload. Why HAProxy, and why each setting
  * is what it is: docs/stack-and-gateway.md, "Why HAProxy on Swarm DNS".
  *
- * The output must stay valid for HAProxy 2.6 (Debian bookworm, used in the tests) and 3.2 (the
- * `haproxy:3.2` image used on AWS): only directives present in both are used, and the process
- * model comes from the command line (`haproxy -W -db`), not from `master-worker`/`daemon` here.
+ * The output must stay valid for HAProxy 2.6 (Debian bookworm: `haproxy -c` in the unit tests),
+ * 3.0 (Debian trixie: the gateway in the cluster tests) and 3.2 (the `haproxy:3.2` image used on
+ * AWS): only directives present in all are used, and the process model comes from the command
+ * line (`haproxy -W -db`), not from `master-worker`/`daemon` here.
  */
 import { DEFAULT_SERVICE_HEALTH_PATH, DEFAULT_SLOTS, GATEWAY_HEALTH_PATH } from "./defaults";
 import { GatewayRoute } from "./types";

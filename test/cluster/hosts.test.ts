@@ -95,6 +95,15 @@ test("hosts have distinct hostnames and docker daemons, and the ready marker", a
   expect(rows.every((r) => r[2] === "ready")).toBe(true);
 });
 
+test("hosts run the userland of HARNESS_HOST_RELEASE: Debian trixie by default, the machine's with 'machine'", async () => {
+  const wanted = process.env.HARNESS_HOST_RELEASE || "trixie";
+  const codename = (osRelease: string) => /^VERSION_CODENAME=(.*)$/m.exec(osRelease)?.[1];
+  const expected = wanted === "machine" ? codename(fs.readFileSync("/etc/os-release", "utf8")) : wanted;
+  // /etc/os-release links to /usr/lib/os-release: the release of the /usr the host's dockerd and sshd come from.
+  const seen = await Promise.all(["h1", "h2", "h3"].map((h) => on(h, "cat /etc/os-release")));
+  expect(seen.map(codename)).toEqual([expected, expected, expected]);
+});
+
 test("files a host writes are not visible on another host", async () => {
   const token = `probe-${process.pid}-${Date.now()}`;
   await on(

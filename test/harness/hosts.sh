@@ -24,10 +24,11 @@ TAG="aws-swarm-harness-$ID"                   # iptables comment that marks this
 MIRROR=${HARNESS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # python3, not python3-minimal: the latter lacks most of the stdlib (http.server, json, ...).
 BASE_PKGS=haproxy,python3,curl,ca-certificates,procps,tini
-# HARNESS_HOST_RELEASE=trixie: the hosts' own userland (dockerd 26, sshd 10) instead of the machine's.
+# HARNESS_HOST_RELEASE (default trixie: dockerd 26, sshd 10): the Debian release whose userland the
+# hosts run, closer to the nodes' current Docker; `machine` runs this machine's own instead.
 HOST_PKGS=docker.io,docker-cli,containerd,runc,tini,openssh-server,openssh-client,iptables,sudo,iproute2,procps,python3,curl,jq,ca-certificates,kmod
-# HARNESS_BASE_RELEASE=trixie: haproxy 3.0 and python 3.13, closer to what nodes run (README).
-BASE_RELEASE=${HARNESS_BASE_RELEASE:-bookworm}
+# HARNESS_BASE_RELEASE (default trixie: haproxy 3.0, python 3.13, closer to the nodes' haproxy:3.2).
+BASE_RELEASE=${HARNESS_BASE_RELEASE:-trixie}
 [[ $BASE_RELEASE =~ ^[a-z]+$ ]] || { echo "hosts.sh: HARNESS_BASE_RELEASE must be a Debian codename" >&2; exit 2; }
 BASE_REF=$REG/aws-swarm/base:$BASE_RELEASE
 # Directories each host gets a private copy of (bind mounts), and those it sees copy-on-write.
@@ -426,12 +427,12 @@ debootstrap_tmp() {
   echo "$tmp"
 }
 
-# host_rootfs: with HARNESS_HOST_RELEASE (e.g. trixie), the directory of a debootstrapped Debian
-# of that release whose /usr and /etc the test hosts run (its docker.io, containerd, sshd, …),
-# built once into the cache; without it, nothing (hosts run the machine's).
+# host_rootfs: the directory of a debootstrapped Debian HARNESS_HOST_RELEASE (default trixie)
+# whose /usr and /etc the test hosts run (its docker.io, containerd, sshd, …), built once into the
+# cache; with HARNESS_HOST_RELEASE=machine, nothing (hosts run the machine's).
 host_rootfs() {
-  local release=${HARNESS_HOST_RELEASE:-} dir tmp
-  [[ -n $release ]] || return 0
+  local release=${HARNESS_HOST_RELEASE:-trixie} dir tmp
+  [[ $release != machine ]] || return 0
   [[ $release =~ ^[a-z]+$ ]] || die "HARNESS_HOST_RELEASE must be a Debian codename"
   dir=$CACHE/host-$release-$(echo "$release $HOST_PKGS $MIRROR" | sha256sum | cut -c1-12)
   exec 8>"$CACHE/debootstrap.lock"

@@ -199,10 +199,10 @@ export function downHostsSync(id: number = defaultHarnessId()): void {
 
 /**
  * The base image's reference in a harness registry, as `ensureBaseImage` pushes it: Debian
- * `HARNESS_BASE_RELEASE` (default bookworm) with haproxy, python3, curl and tini.
+ * `HARNESS_BASE_RELEASE` (default trixie, as in hosts.sh) with haproxy, python3, curl and tini.
  */
 export function baseImageRef(registry: string): string {
-  return `${registry}/aws-swarm/base:${process.env.HARNESS_BASE_RELEASE ?? "bookworm"}`;
+  return `${registry}/aws-swarm/base:${process.env.HARNESS_BASE_RELEASE || "trixie"}`;
 }
 
 /** Builds (once, cached) and pushes the Debian base image (see baseImageRef); returns its reference. */
