@@ -79,7 +79,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
       login,
     );
 
-    const ready = this.ready(nodes, login, args.publicKey);
+    const ready = this.ready(nodes, login, args.publicKey, args.settings.encryptOverlay);
     const init = this.init(ready, args);
     this.swarm = init;
     const secrets = this.tokens(init, args.settings);
@@ -106,7 +106,12 @@ export class SwarmCluster extends pulumi.ComponentResource {
    * 1. ready: every node trusts the current SSH key (a rotated key is rolled by a command, never
    * by replacing instances), has booted and answers `docker info`.
    */
-  private ready(nodes: Node[], login: NodeLogin, publicKey: pulumi.Input<string>): command.remote.Command[] {
+  private ready(
+    nodes: Node[],
+    login: NodeLogin,
+    publicKey: pulumi.Input<string>,
+    encryptOverlay: boolean,
+  ): command.remote.Command[] {
     return nodes.map(({ plan, instance, connection }) => {
       const authorized = authorizeKey(
         `${this.prefix}-authorize-${plan.key}`,
@@ -115,7 +120,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
       );
       return nodeScript(
         `${this.prefix}-ready-${plan.key}`,
-        { connection, script: renderReady(), triggers: [instance.id] },
+        { connection, script: renderReady(encryptOverlay), triggers: [instance.id] },
         // Boot, the dial retries and wait-ready.sh's own bounded wait, with room to spare.
         {
           parent: this,

@@ -21,8 +21,12 @@ function formatLabels(labels: Record<string, string>): string {
     .join("\n");
 }
 
-export function renderReady(): string {
-  return renderScript("wait-ready", { READY_TIMEOUT: String(READY_TIMEOUT_SECONDS) });
+/** ENCRYPT_OVERLAY is only passed when on, so that a cluster without it sees no change. */
+export function renderReady(encryptOverlay = false): string {
+  return renderScript("wait-ready", {
+    READY_TIMEOUT: String(READY_TIMEOUT_SECONDS),
+    ...(encryptOverlay && { ENCRYPT_OVERLAY: "true" }),
+  });
 }
 
 /** The address to advertise is the private address of the manager it runs on (CONTROL_ADDR). */

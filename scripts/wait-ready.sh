@@ -8,6 +8,8 @@ set -euo pipefail
 # deadline, READY_TIMEOUT seconds from the start.
 #
 # Env:    READY_TIMEOUT  seconds to wait in total (optional, default 600)
+#         ENCRYPT_OVERLAY  `true` (swarm.encryptOverlay): also check that the kernel can do the
+#                        IPsec ESP an encrypted overlay needs (optional, default false)
 # Stdout: the Docker server version, e.g. "27.5.1"
 # Run as: sudo bash -s   (script on stdin, rendered by lib/scripts.ts)
 
@@ -60,11 +62,26 @@ wait_for_docker() {
   printf '%s\n' "$version"
 }
 
+# An encrypted overlay needs ESP with AES-GCM in the kernel. Without it Docker still creates the
+# network and starts its tasks, but can't install the security associations, so tasks on
+# different nodes silently can't talk. The probe installs the kind of SA Docker installs, in a
+# throwaway network namespace, so the node's own state is untouched.
+check_esp() {
+  local key error
+  key=0x$(printf '%040d' 0)
+  if ! error=$(unshare --net ip xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x100 \
+    mode transport aead 'rfc4106(gcm(aes))' "$key" 128 2>&1 </dev/null); then
+    die "swarm.encryptOverlay is on, but this kernel can't do IPsec ESP with AES-GCM ($error): the encrypted overlay would drop all traffic between nodes. Use a kernel with the esp4 and xfrm modules (Ubuntu's generic and aws kernels have them), or turn swarm.encryptOverlay off"
+  fi
+  log "the kernel can do IPsec ESP (AES-GCM) for the encrypted overlay"
+}
+
 main() {
   seconds_env READY_TIMEOUT 600
   DEADLINE=$((SECONDS + READY_TIMEOUT))
   wait_for_cloud_init
   wait_for_marker
+  if [[ ${ENCRYPT_OVERLAY:-false} == true ]]; then check_esp; fi
   log "readiness marker present; waiting for the Docker daemon"
   wait_for_docker
 }

@@ -362,6 +362,13 @@ describe("node scripts on 1 manager + 3 workers (+1 host of another swarm)", () 
     });
   });
 
+  it("wait-ready with swarm.encryptOverlay fails clearly on this kernel, which has no IPsec ESP (harness README)", async () => {
+    const r = await script(info, "h5", "wait-ready", { READY_TIMEOUT: "60", ENCRYPT_OVERLAY: "true" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("swarm.encryptOverlay is on, but this kernel can't do IPsec ESP with AES-GCM");
+    expect(r.stdout).toBe("");
+  });
+
   it("refuses a node of another swarm with a clear error and leaves it alone", async () => {
     await timed("foreign swarm", async () => {
       await ok(info, "h5", "wait-ready", { READY_TIMEOUT: "60" });
