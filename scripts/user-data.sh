@@ -3,8 +3,9 @@ set -euo pipefail
 
 # user-data.sh: EC2 user data; cloud-init runs it as root on the first boot of every node.
 #
-# Installs Docker CE from Docker's apt repository for Ubuntu (Debian works too), pinned to one major version,
-# configures log rotation, starts Docker, lets SSH_USER use it, and finally writes the readiness
+# Installs Docker CE from Docker's apt repository for Ubuntu (Debian works too), pinned to one
+# major version, and the ECR credential helper; configures log rotation, starts Docker, lets
+# SSH_USER use it, and finally writes the readiness
 # marker /var/lib/aws-swarm/ready that wait-ready.sh waits for.
 #
 # Env (rendered in by lib/scripts.ts; user data is stored in plain text, so NEVER a secret here):
@@ -84,6 +85,10 @@ install_docker() {
   add_docker_repository
   apt_get update -q
   apt_get install -y -q docker-ce docker-ce-cli containerd.io docker-buildx-plugin docker-compose-plugin
+  # The ECR credential helper (Ubuntu universe), at first boot on every node with the same
+  # retrying apt_get: a manager that becomes the one running registry-auth.sh later then needs
+  # no apt run, which could hit a busy dpkg lock or a mirror hiccup in the middle of a deploy.
+  apt_get install -y -q --no-install-recommends amazon-ecr-credential-helper
 }
 
 main() {
