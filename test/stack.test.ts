@@ -25,7 +25,7 @@ const APP_YML = fs.readFileSync(path.join(ROOT, "stacks", "app.yml"), "utf8");
 const STACK: StackConfig = {
   name: "app",
   file: "stacks/app.yml",
-  variables: { GRAFANA_IMAGE: "grafana/grafana-oss:13.0.2" },
+  variables: { GRAFANA_IMAGE: "grafana/grafana:13.0.2" },
 };
 const GATEWAY: GatewayConfig = {
   port: 80,
@@ -312,7 +312,7 @@ describe("planStack", () => {
         `ECHO_IMAGE=${IMAGES.ECHO_IMAGE}`,
         `GATEWAY_CONFIG_HASH=${plan.hashes.haproxy}`,
         "GATEWAY_PORT=80",
-        "GRAFANA_IMAGE=grafana/grafana-oss:13.0.2",
+        "GRAFANA_IMAGE=grafana/grafana:13.0.2",
         "STACK_NAME=app",
         "",
       ].join("\n"),
@@ -415,7 +415,7 @@ case "$*" in
   "node ls --format {{.Self}} {{.ManagerStatus}}") printf 'false Reachable\\ntrue Leader\\n' ;;
   "service ls "*) printf 'app_hello\\napp_grafana\\n' ;;
   *"app_hello") [[ $1 == service && $2 == inspect ]] && echo "${registry}/echo@sha256:abc" ;;
-  *"app_grafana") [[ $2 == inspect ]] && echo "grafana/grafana-oss:13.0.2" ;;
+  *"app_grafana") [[ $2 == inspect ]] && echo "grafana/grafana:13.0.2" ;;
 esac
 exit 0
 `,
