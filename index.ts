@@ -40,6 +40,7 @@ export = async () => {
         clusterName: name,
         tags: plan.tags,
         reachableThrough: [network, ...security.rules],
+        detailedMonitoring: config.detailedMonitoring,
       }).nodes,
   );
   const swarm = new SwarmCluster(name, {

@@ -24,6 +24,8 @@ export interface NodeGroupArgs {
    * on `pulumi destroy` each delete step still gets through before its SSH rule is revoked.
    */
   reachableThrough: pulumi.Resource[];
+  /** CloudWatch metrics every minute instead of every five (billed per metric). @default false */
+  detailedMonitoring?: boolean;
 }
 
 /** A planned node and the instance made for it: kept together so nothing matches them up by position. */
@@ -73,6 +75,8 @@ export class NodeGroup extends pulumi.ComponentResource {
         userData: args.userData,
         // IMDSv2 only; one hop keeps containers away from the node's role credentials.
         metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+        // Changed in place by EC2 (Monitor/UnmonitorInstances): no stop, no replacement.
+        monitoring: args.detailedMonitoring ?? false,
         rootBlockDevice: {
           volumeType: "gp3",
           volumeSize: node.volumeSize,

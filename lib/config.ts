@@ -21,6 +21,7 @@ import {
   parseWorkerPools,
 } from "./configNodes";
 import { parseGateway, parseImages, parseStack, parseSwarm } from "./configSwarm";
+import { DEFAULT_DETAILED_MONITORING } from "./defaults";
 import { ClusterConfig, NAMESPACE } from "./types";
 import { complete, Validator } from "./validator";
 
@@ -44,6 +45,7 @@ const TOP_LEVEL_KEYS = {
   gateway: "json",
   images: "json",
   ami: "string",
+  detailedMonitoring: "json",
 } as const;
 type TopLevelKey = keyof typeof TOP_LEVEL_KEYS;
 
@@ -134,6 +136,12 @@ export function parseConfig(raw: Record<string, unknown>, stackName: string, pro
   const stack = parseStack(v, raw.stack, at("stack"), projectRoot, raw.images);
   const gateway = parseGateway(v, raw.gateway, at("gateway"), workerPools);
   const images = parseImages(v, raw.images, at("images"), projectRoot);
+  const detailedMonitoring = v.optional(
+    raw.detailedMonitoring,
+    at("detailedMonitoring"),
+    DEFAULT_DETAILED_MONITORING,
+    (x, p) => v.boolean(x, p),
+  );
   const ami = raw.ami === undefined ? undefined : parseAmi(v, raw.ami, at("ami"));
 
   const config = complete({
@@ -148,6 +156,7 @@ export function parseConfig(raw: Record<string, unknown>, stackName: string, pro
     stack,
     gateway,
     images,
+    detailedMonitoring,
   });
   if (v.problems.length > 0 || config === undefined) {
     throw new ConfigError(v.problems, stackName);

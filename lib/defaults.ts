@@ -9,6 +9,8 @@
 export const DEFAULT_VPC_CIDR = "10.0.0.0/16";
 export const DEFAULT_AVAILABILITY_ZONES = 2;
 export const DEFAULT_SSH_USER = "ubuntu";
+/** Five-minute basic metrics are free; one-minute metrics are billed per instance (prod turns them on). */
+export const DEFAULT_DETAILED_MONITORING = false;
 export const DEFAULT_MANAGER_COUNT = 1;
 export const DEFAULT_INSTANCE_TYPE = "t3.small";
 /** GiB; Docker images and container logs live on the root volume. */

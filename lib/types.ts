@@ -90,6 +90,8 @@ export interface ClusterConfig {
   availabilityZones: number;
   /** Pinned zone IDs; @default the first `availabilityZones` zones offering every instance type. */
   availabilityZoneIds?: string[];
+  /** One-minute CloudWatch metrics for every node. @default DEFAULT_DETAILED_MONITORING */
+  detailedMonitoring: boolean;
   /** CIDRs allowed to SSH to the nodes. Required, no default. */
   adminCidrs: string[];
   /** @default DEFAULT_SSH_USER */

@@ -154,6 +154,7 @@ describe("stack files", () => {
       availabilityZones: 2,
       adminCidrs: ["203.0.113.10/32"],
       sshUser: "ubuntu",
+      detailedMonitoring: false,
       managers: { name: "manager", count: 1, instanceType: "t3.small", volumeSize: 20, labels: {} },
       workerPools: [infra, { name: "app", count: 2, instanceType: "t3.small", volumeSize: 20, labels: {} }],
       swarm: {
@@ -181,6 +182,7 @@ describe("stack files", () => {
       { name: "app", count: 4, instanceType: "m6i.large", volumeSize: 20, labels: {} },
     ]);
     expect(prod.swarm).toMatchObject({ encryptOverlay: true, autolock: false, taskHistoryLimit: 2 });
+    expect(prod.detailedMonitoring).toBe(true);
     expect(prod.gateway).toEqual({ port: 80, publicCidrs: ["0.0.0.0/0"], placement: "managers", routes });
   });
 });
@@ -248,6 +250,7 @@ describe("parseConfig", () => {
       availabilityZones: 2,
       adminCidrs: ADMIN,
       sshUser: "ubuntu",
+      detailedMonitoring: false,
       managers: { name: "manager", count: 1, instanceType: "t3.small", volumeSize: 20, labels: {} },
       workerPools: [],
       swarm: {
@@ -646,6 +649,11 @@ describe("parseConfig", () => {
       /^aws-swarm:ami must be an AMI id like ami-0123456789abcdef0, got "ubuntu-24\.04"$/,
     ],
     [
+      "detailed monitoring as text",
+      { detailedMonitoring: "yes" },
+      /^aws-swarm:detailedMonitoring must be true or false, got "yes"$/,
+    ],
+    [
       "pinned zone IDs that are not zone IDs",
       { availabilityZoneIds: ["us-east-1a"] },
       /^aws-swarm:availabilityZoneIds\[0\] must be an availability zone ID like use1-az1/,
@@ -758,6 +766,7 @@ const CONFIG_DEFAULT: Record<string, DefaultName> = {
   vpcCidr: "DEFAULT_VPC_CIDR",
   availabilityZones: "DEFAULT_AVAILABILITY_ZONES",
   sshUser: "DEFAULT_SSH_USER",
+  detailedMonitoring: "DEFAULT_DETAILED_MONITORING",
   "managers.count": "DEFAULT_MANAGER_COUNT",
   "managers.instanceType": "DEFAULT_INSTANCE_TYPE",
   "managers.volumeSize": "DEFAULT_VOLUME_SIZE",

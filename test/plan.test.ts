@@ -49,6 +49,7 @@ const base: ClusterConfig = {
   availabilityZones: 3,
   adminCidrs: ["198.51.100.0/24"],
   sshUser: "ubuntu",
+  detailedMonitoring: false,
   managers: { name: "manager", count: 3, instanceType: "t3.small", volumeSize: 20, labels: {} },
   workerPools: [
     { name: "infra", count: 1, instanceType: "t3.small", volumeSize: 20, labels: { type: "low-memory" } },

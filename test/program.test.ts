@@ -47,7 +47,7 @@ describe("the dev cluster, offline", () => {
     expect(withGateway).toEqual(["dev-manager-0"]);
   });
 
-  it("builds hardened instances: IMDSv2, encrypted gp3 root, key pair, profile and tags", () => {
+  it("builds hardened instances: IMDSv2, encrypted gp3 root, key pair, profile, tags, basic monitoring", () => {
     const instances = ofType(dev, INSTANCE);
     expect(instances.map((r) => r.name).sort()).toEqual(["dev-app-0", "dev-app-1", "dev-infra-0", "dev-manager-0"]);
     for (const { inputs, name } of instances) {
@@ -55,6 +55,7 @@ describe("the dev cluster, offline", () => {
       expect(inputs.rootBlockDevice).toMatchObject({ encrypted: true, volumeType: "gp3", volumeSize: 20 });
       expect(inputs.keyName).toBeTruthy();
       expect(inputs.iamInstanceProfile).toBeTruthy();
+      expect(inputs.monitoring).toBe(false);
       expect(inputs.tags).toMatchObject({ Name: name, cluster: "dev" });
       expect(inputs.tags.role).toBe(name === "dev-manager-0" ? "manager" : "worker");
     }
@@ -134,7 +135,12 @@ describe("command ordering, with commands that take time", () => {
   beforeAll(async () => {
     prod = await runProgram({
       stack: "prod",
-      config: devConfig({ managers: { count: 3 }, availabilityZones: 3, workerPools: [{ name: "app", count: 4 }] }),
+      config: devConfig({
+        managers: { count: 3 },
+        availabilityZones: 3,
+        workerPools: [{ name: "app", count: 4 }],
+        detailedMonitoring: true,
+      }),
       commandDelayMs: 300,
     });
     if (!prod.ok) throw new Error(prod.error);
@@ -165,6 +171,12 @@ describe("command ordering, with commands that take time", () => {
     const lastStart = Math.max(...workers.map((w) => w.startedAt));
     const firstEnd = Math.min(...workers.map((w) => w.finishedAt!));
     expect(lastStart).toBeLessThan(firstEnd);
+  });
+
+  it("turns on detailed monitoring of every instance when configured", () => {
+    const instances = ofType(prod, INSTANCE);
+    expect(instances).toHaveLength(7);
+    expect(instances.every((r) => r.inputs.monitoring === true)).toBe(true);
   });
 
   it("labels a node only after it joined", () => {
