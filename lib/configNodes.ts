@@ -12,6 +12,7 @@ import {
   DEFAULT_VOLUME_SIZE,
   DEFAULT_VPC_CIDR,
 } from "./defaults";
+import { cidrsOverlap, parseCidr } from "./cidr";
 import { MANAGER_GROUP_NAME, NAMESPACE, NodeGroupConfig } from "./types";
 import { complete, Validator } from "./validator";
 
@@ -100,6 +101,16 @@ export function parseSshUser(v: Validator, value: unknown, key: string): string 
   );
 }
 
+/** TEST-NET-1, -2 and -3 (RFC 5737): addresses reserved for examples, routed nowhere. */
+const DOCUMENTATION_RANGES = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"].map((c) => parseCidr(c)!);
+
+function isDocumentationRange(cidr: string): boolean {
+  const range = parseCidr(cidr);
+  return (
+    range !== undefined && DOCUMENTATION_RANGES.some((doc) => range.prefix >= doc.prefix && cidrsOverlap(range, doc))
+  );
+}
+
 export function parseAdminCidrs(v: Validator, value: unknown, key: string): string[] | undefined {
   if (value === undefined) {
     v.report(
@@ -113,6 +124,16 @@ export function parseAdminCidrs(v: Validator, value: unknown, key: string): stri
     const cidr = v.cidr(x, p);
     if (cidr === "0.0.0.0/0") {
       v.report(p, "must not be 0.0.0.0/0: SSH must not be open to the world; use your own address/32");
+      return undefined;
+    }
+    if (cidr !== undefined && isDocumentationRange(cidr)) {
+      // The shipped stack files carry one as a placeholder: without this, `pulumi up` would
+      // create everything and then spend minutes dialling nodes that drop its SSH packets.
+      v.report(
+        p,
+        `(${cidr}) is a documentation address (RFC 5737) that no machine has, a placeholder: set your own, ` +
+          `pulumi config set --path '${p.replace(/^[^:]*:/, "")}' "$(curl -s https://checkip.amazonaws.com)/32"`,
+      );
       return undefined;
     }
     return cidr;

@@ -22,11 +22,13 @@ const ZONES = region(["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"]);
 
 /** A stack file read and parsed the way the program reads it. */
 function stackConfig(stack: string): ClusterConfig {
-  return parseConfig(readStackConfig(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`)), stack, PROJECT_ROOT);
+  // With the placeholder admin address replaced, as validation tells the user to.
+  const raw = { ...readStackConfig(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`)), adminCidrs: ["81.2.69.160/32"] };
+  return parseConfig(raw, stack, PROJECT_ROOT);
 }
 
 function config(raw: Record<string, unknown>): ClusterConfig {
-  return parseConfig({ adminCidrs: ["198.51.100.0/24"], ...raw }, "t", PROJECT_ROOT);
+  return parseConfig({ adminCidrs: ["81.2.69.0/24"], ...raw }, "t", PROJECT_ROOT);
 }
 
 /**

@@ -7,7 +7,7 @@ import * as defaults from "../lib/defaults";
 import { ClusterConfig } from "../lib/types";
 
 const PROJECT_ROOT = path.resolve(__dirname, "..");
-const ADMIN = ["203.0.113.10/32"];
+const ADMIN = ["81.2.69.160/32"];
 
 // ---------------------------------------------------------------------------------------------
 // A test-only reader for the YAML subset the stack files use: block mappings, block sequences
@@ -143,8 +143,21 @@ describe("stack files", () => {
     { path: "/grafana", service: "grafana", port: 3000 },
   ];
 
-  it("Pulumi.dev.yaml loads: one manager, pools infra and app, three routes", async () => {
-    const config = stackFileConfig("dev");
+  it.each(["dev", "prod"])(
+    "Pulumi.%s.yaml is refused for its placeholder admin address alone, saying how to set yours",
+    async (stack) => {
+      await expect(loadStack(stack, stackFileConfig(stack))).rejects.toThrow(
+        new RegExp(
+          `configuration for stack "${stack}" \\(1 problem\\):\\n {2}- aws-swarm:adminCidrs\\[0\\] \\(203\\.0\\.113\\.10/32\\) ` +
+            "is a documentation address \\(RFC 5737\\) that no machine has, a placeholder: set your own, " +
+            "pulumi config set --path 'adminCidrs\\[0\\]' \"\\$\\(curl -s https://checkip\\.amazonaws\\.com\\)/32\"$",
+        ),
+      );
+    },
+  );
+
+  it("Pulumi.dev.yaml loads once the admin address is set: one manager, pools infra and app, three routes", async () => {
+    const config: Record<string, string> = { ...stackFileConfig("dev"), "aws-swarm:adminCidrs": JSON.stringify(ADMIN) };
     expect(config["aws:region"]).toBe("us-east-1");
     const { config: dev, sshPrivateKey } = await loadStack("dev", config);
     expect(sshPrivateKey).toBeUndefined();
@@ -152,7 +165,7 @@ describe("stack files", () => {
       clusterName: "dev",
       vpcCidr: "10.0.0.0/16",
       availabilityZones: 2,
-      adminCidrs: ["203.0.113.10/32"],
+      adminCidrs: ADMIN,
       sshUser: "ubuntu",
       detailedMonitoring: false,
       managers: { name: "manager", count: 1, instanceType: "t3.small", volumeSize: 20, labels: {} },
@@ -172,8 +185,12 @@ describe("stack files", () => {
     });
   });
 
-  it("Pulumi.prod.yaml loads: three managers over three AZs, larger pools, encrypted overlay", async () => {
-    const { config: prod } = await loadStack("prod", stackFileConfig("prod"));
+  it("Pulumi.prod.yaml loads once the admin address is set: three managers over three AZs, larger pools, encrypted overlay", async () => {
+    const config: Record<string, string> = {
+      ...stackFileConfig("prod"),
+      "aws-swarm:adminCidrs": JSON.stringify(ADMIN),
+    };
+    const { config: prod } = await loadStack("prod", config);
     expect(prod.clusterName).toBe("prod");
     expect(prod.availabilityZones).toBe(3);
     expect(prod.managers).toEqual({ name: "manager", count: 3, instanceType: "t3.medium", volumeSize: 20, labels: {} });
@@ -297,7 +314,7 @@ describe("parseConfig", () => {
   it("accepts the optional keys when valid", () => {
     const config = parseConfig(
       {
-        adminCidrs: ["203.0.113.0/24", "198.51.100.7/32"],
+        adminCidrs: ["81.2.69.0/24", "100.64.7.7/32"],
         ami: "ami-0123456789abcdef0",
         // `pulumi config set --path` stores 2 and true as a number and a boolean
         workerPools: [{ name: "app", count: 1, labels: { "com.example.tier": "web", version: 2, canary: true } }],
@@ -452,15 +469,20 @@ describe("parseConfig", () => {
     ["admin CIDRs empty", { adminCidrs: [] }, /^aws-swarm:adminCidrs must list at least one CIDR/],
     [
       "0.0.0.0/0 admin",
-      { adminCidrs: ["203.0.113.10/32", "0.0.0.0/0"] },
+      { adminCidrs: ["81.2.69.160/32", "0.0.0.0/0"] },
       /^aws-swarm:adminCidrs\[1\] must not be 0\.0\.0\.0\/0: SSH must not be open to the world/,
     ],
     [
       "unaligned admin CIDR",
-      { adminCidrs: ["203.0.113.10/24"] },
-      /^aws-swarm:adminCidrs\[0\] is not aligned: .*did you mean 203\.0\.113\.0\/24\?$/,
+      { adminCidrs: ["81.2.69.160/24"] },
+      /^aws-swarm:adminCidrs\[0\] is not aligned: .*did you mean 81\.2\.69\.0\/24\?$/,
     ],
-    ["admin CIDR without prefix", { adminCidrs: ["203.0.113.10"] }, /^aws-swarm:adminCidrs\[0\] must be an IPv4 CIDR/],
+    ["admin CIDR without prefix", { adminCidrs: ["81.2.69.160"] }, /^aws-swarm:adminCidrs\[0\] must be an IPv4 CIDR/],
+    [
+      "admin CIDR inside a documentation range (RFC 5737)",
+      { adminCidrs: ["81.2.69.160/32", "198.51.100.0/25"] },
+      /^aws-swarm:adminCidrs\[1\] \(198\.51\.100\.0\/25\) is a documentation address \(RFC 5737\)/,
+    ],
     ["bad ssh user", { sshUser: "Admin User" }, /^aws-swarm:sshUser must be a Linux user name/],
     [
       "public key without private key",

@@ -27,7 +27,7 @@ describe("the dev cluster, offline", () => {
       })
       .sort();
     expect(table).toEqual([
-      "cluster tcp/22-22 from 203.0.113.10/32",
+      "cluster tcp/22-22 from 81.2.69.160/32",
       "cluster tcp/2377-2377 from cluster",
       "cluster tcp/7946-7946 from cluster",
       "cluster udp/4789-4789 from cluster",

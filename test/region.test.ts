@@ -5,7 +5,7 @@ import { ClusterConfig } from "../lib/types";
 
 const ROOT = path.resolve(__dirname, "..");
 const config = (raw: Record<string, unknown>): ClusterConfig =>
-  parseConfig({ adminCidrs: ["198.51.100.0/24"], ...raw }, "t", ROOT);
+  parseConfig({ adminCidrs: ["81.2.69.0/24"], ...raw }, "t", ROOT);
 
 // us-east-1 as one account sees it: use1-az3 (named us-east-1b here) offers no t3, m5 or m6i.
 const US_EAST_1: RegionFacts = {

@@ -3,7 +3,7 @@ import { ProgramResult, RecordedResource } from "./types";
 /** The smallest config that describes the dev cluster of the user's notes. */
 export function devConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    adminCidrs: ["203.0.113.10/32"],
+    adminCidrs: ["81.2.69.160/32"],
     workerPools: [
       { name: "infra", count: 1, labels: { type: "low-memory" } },
       { name: "app", count: 2 },
