@@ -65,7 +65,8 @@ describe("dev cluster from Pulumi.dev.yaml: 1 manager, infra(1, type=low-memory)
       az: "us-east-1a",
       "instance-type": "t3.small",
     });
-    expect(await labelsOf(manager, ids["app-1"])).toMatchObject({ pool: "app", az: "us-east-1b" });
+    // The second zone offering t3: us-east-1b (use1-az3 in the mocked region) has none.
+    expect(await labelsOf(manager, ids["app-1"])).toMatchObject({ pool: "app", az: "us-east-1c" });
     expect(await labelsOf(manager, ids["manager-0"])).toMatchObject({ role: "manager", "aws-swarm.gateway": "true" });
     expect(first.result.outputs.swarmId).toMatch(/^[a-z0-9]{25}$/);
   });
