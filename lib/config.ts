@@ -118,6 +118,7 @@ export function parseConfig(raw: Record<string, unknown>, stackName: string, pro
   const root = `${NAMESPACE}:`;
   const at = (key: TopLevelKey) => `${root}${key}`;
   v.knownKeys(raw, Object.keys(TOP_LEVEL_KEYS), (key) => `${root}${key}`);
+  reportNulCharacters(v, raw, root);
 
   const clusterName = parseClusterName(v, raw.clusterName, stackName);
   const vpcCidr = parseVpcCidr(v, raw.vpcCidr, at("vpcCidr"));
@@ -167,4 +168,21 @@ export function parseConfig(raw: Record<string, unknown>, stackName: string, pro
     ...(ami !== undefined && { ami }),
     ...(zoneIds !== undefined && { availabilityZoneIds: zoneIds }),
   };
+}
+
+/**
+ * A NUL character in any string (a value or a map key) is refused wherever it is: C strings end
+ * there, so the node scripts, Docker and the AWS API would each see a different value.
+ */
+function reportNulCharacters(v: Validator, value: unknown, key: string): void {
+  if (typeof value === "string") {
+    if (value.includes("\0")) v.report(key, "must not contain a NUL character");
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => reportNulCharacters(v, item, `${key}[${i}]`));
+  } else if (value !== null && typeof value === "object") {
+    for (const [name, item] of Object.entries(value)) {
+      if (name.includes("\0")) v.report(key, "must not have a key containing a NUL character");
+      reportNulCharacters(v, item, key.endsWith(":") ? `${key}${name}` : `${key}.${name}`);
+    }
+  }
 }

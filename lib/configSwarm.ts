@@ -21,6 +21,8 @@ import {
   DEFAULT_TOKEN_GENERATION,
 } from "./defaults";
 import { imageVariableName } from "./images";
+import { prefixClashes, routePathProblem } from "./routes";
+import { reservedVariable } from "./variables";
 import { SSH_PORT, SWARM_GOSSIP_PORT, SWARM_MANAGEMENT_PORT, SWARM_VXLAN_PORT } from "./securityRules";
 import {
   GatewayConfig,
@@ -142,6 +144,10 @@ export function parseStack(
         if (imageVariables.has(name)) {
           return `is set from a built image (${NAMESPACE}:images) and cannot be overridden here`;
         }
+        const reserved = reservedVariable(name);
+        if (reserved !== undefined) {
+          return `is reserved (${reserved}): it would change how the deploy's shell or the docker CLI behaves; use another name`;
+        }
         return undefined;
       }),
     ),
@@ -215,6 +221,9 @@ export function parseGateway(
     parsePlacement(v, x, p, workerPools),
   );
   const routes = v.list(obj.routes ?? [], `${key}.routes`, (x, p) => parseRoute(v, x, p), "path");
+  if (routes !== undefined) {
+    checkRoutes(v, routes, `${key}.routes`, publicCidrs, `${key}.publicCidrs`);
+  }
   return complete({ port, publicCidrs, placement, routes });
 }
 
@@ -246,15 +255,55 @@ function parsePlacement(
   return placement;
 }
 
+/** The stack's gateway service: a route to it would loop through HAProxy to itself. */
+const GATEWAY_SERVICE = "gateway";
+
+/** What the HAProxy renderer would refuse (lib/routes.ts), and routes no client could reach. */
+function checkRoutes(
+  v: Validator,
+  routes: GatewayRoute[],
+  key: string,
+  publicCidrs: string[] | undefined,
+  cidrsKey: string,
+): void {
+  const clashes = prefixClashes(routes.map((r) => r.path));
+  routes.forEach((route, i) => {
+    const earlier = clashes.get(i);
+    // The very same path is already reported by the list's uniqueness check.
+    if (earlier !== undefined && routes[earlier].path !== route.path) {
+      v.report(
+        `${key}[${i}].path`,
+        `(${route.path}) is the same prefix as ${key}[${earlier}].path (${routes[earlier].path}): a trailing "/" ` +
+          "makes no difference, the gateway routes both the prefix and everything under it",
+      );
+    }
+    if (route.service === GATEWAY_SERVICE) {
+      v.report(`${key}[${i}].service`, `must not be "${GATEWAY_SERVICE}": the gateway would route requests to itself`);
+    }
+  });
+  if (routes.length > 0 && publicCidrs !== undefined && publicCidrs.length === 0) {
+    v.report(
+      cidrsKey,
+      "is empty, so no client could reach the routes; list the CIDRs that may (0.0.0.0/0 for everyone)",
+    );
+  }
+}
+
 function parseRoute(v: Validator, value: unknown, key: string): GatewayRoute | undefined {
   const obj = v.object(value, key, ["path", "service", "port"]);
   if (obj === undefined) {
     return undefined;
   }
   return complete({
-    path: v.required(obj.path, `${key}.path`, (x, p) =>
-      v.pattern(x, p, /^\/\S*$/, 'a URL path prefix starting with "/" and without whitespace, e.g. /hello'),
-    ),
+    path: v.required(obj.path, `${key}.path`, (x, p) => {
+      const path = v.string(x, p, 'a URL path prefix starting with "/", e.g. /hello');
+      const problem = path === undefined ? undefined : routePathProblem(path);
+      if (problem !== undefined) {
+        v.report(p, `(${JSON.stringify(path)}) ${problem}`);
+        return undefined;
+      }
+      return path;
+    }),
     service: v.required(obj.service, `${key}.service`, (x, p) => dockerName(v, x, p, "service")),
     port: v.required(obj.port, `${key}.port`, (x, p) => v.integer(x, p, 1, 65535)),
   });

@@ -10,7 +10,10 @@
  * line (`haproxy -W -db`), not from `master-worker`/`daemon` here.
  */
 import { DEFAULT_SERVICE_HEALTH_PATH, DEFAULT_SLOTS, GATEWAY_HEALTH_PATH } from "./defaults";
+import { normalizePrefix, prefixClashes, routePathProblem } from "./routes";
 import { GatewayRoute } from "./types";
+
+export { normalizePrefix };
 
 /** Port the gateway listens on inside its container; > 1024 because `haproxy:3.2` is not root. */
 export const GATEWAY_CONTAINER_PORT = 8080;
@@ -47,12 +50,6 @@ export interface HaproxyOptions {
   nameserver?: string;
 }
 
-/** A route prefix without its trailing slash ("/api/" → "/api"); "/" stays "/". */
-export function normalizePrefix(path: string): string {
-  const trimmed = path.replace(/\/+$/, "");
-  return trimmed === "" ? "/" : trimmed;
-}
-
 /** Backend name for a service and port: one backend (one set of checks) per target. */
 export function backendName(route: GatewayRoute): string {
   return `be_${route.service.replace(/[^A-Za-z0-9]/g, "_")}_${route.port}`;
@@ -70,17 +67,18 @@ export function orderRoutes<T extends GatewayRoute>(routes: readonly T[]): T[] {
 /** Problems that would make the generated config wrong; empty when the routes are usable. */
 export function validateRoutes(routes: readonly HaproxyRoute[]): string[] {
   const problems: string[] = [];
-  const seen = new Map<string, string>();
   const healthOf = new Map<string, string>();
-  for (const route of routes) {
-    const prefix = normalizePrefix(route.path);
-    if (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/.test(route.path) || /["\\]/.test(route.path)) {
+  const clashes = prefixClashes(routes.map((r) => r.path));
+  routes.forEach((route, i) => {
+    if (routePathProblem(route.path) !== undefined) {
       problems.push(`route ${JSON.stringify(route.path)}: not a plain URL path prefix`);
     }
-    if (seen.has(prefix)) {
-      problems.push(`route ${route.path}: prefix ${prefix} is already routed to ${seen.get(prefix)}`);
+    const earlier = clashes.get(i);
+    if (earlier !== undefined) {
+      problems.push(
+        `route ${route.path}: prefix ${normalizePrefix(route.path)} is already routed to ${routes[earlier].service}`,
+      );
     }
-    seen.set(prefix, route.service);
     const health = route.healthPath ?? DEFAULT_SERVICE_HEALTH_PATH;
     const backend = backendName(route);
     if (healthOf.has(backend) && healthOf.get(backend) !== health) {
@@ -89,7 +87,7 @@ export function validateRoutes(routes: readonly HaproxyRoute[]): string[] {
       );
     }
     healthOf.set(backend, health);
-  }
+  });
   return problems;
 }
 

@@ -8,6 +8,7 @@ import { Document, isMap, isNode, isPair, isScalar, parseDocument, Scalar, visit
 import { DEFAULT_CONVERGE_TIMEOUT, DEFAULT_SLOTS } from "./defaults";
 import { GATEWAY_CONTAINER_PORT, renderHaproxyConfig } from "./haproxy";
 import { GatewayConfig, StackConfig } from "./types";
+import { reservedVariable } from "./variables";
 
 /** The file the compose file's gateway config object reads (`file: ./haproxy.cfg`). */
 export const HAPROXY_FILE = "haproxy.cfg";
@@ -32,6 +33,9 @@ export function renderVariables(variables: Record<string, string>): string {
     .map((key) => {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
         throw new Error(`stack variable "${key}" is not a valid variable name`);
+      }
+      if (reservedVariable(key) !== undefined) {
+        throw new Error(`stack variable ${key} is reserved (lib/variables.ts)`);
       }
       const value = variables[key];
       if (/[\r\n\0]/.test(value)) {

@@ -62,7 +62,7 @@ write_files() {
 }
 
 # Exports KEY=VALUE lines for compose substitution; refuses names that would change how the
-# shell or the docker CLI itself behaves.
+# shell, the linker or the docker CLI itself behaves (the same list as lib/variables.ts).
 export_variables() {
   local line key
   while IFS= read -r line; do
@@ -71,7 +71,7 @@ export_variables() {
     [[ $line == *=* && $key =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] ||
       die "STACK_VARIABLES: '${line:0:40}' is not KEY=VALUE"
     case $key in
-      PATH | HOME | IFS | SHELLOPTS | BASHOPTS | DOCKER_* | LD_* | BASH_*)
+      PATH | HOME | IFS | ENV | CDPATH | GLOBIGNORE | PS4 | SHELLOPTS | BASHOPTS | BASH_* | LD_* | DOCKER_* | HTTP_PROXY | HTTPS_PROXY | NO_PROXY | ALL_PROXY | http_proxy | https_proxy | no_proxy | all_proxy)
         die "STACK_VARIABLES: $key can't be used as a compose variable"
         ;;
     esac

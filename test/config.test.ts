@@ -4,6 +4,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, loadConfig, parseConfig } from "../lib/config";
 import * as defaults from "../lib/defaults";
+import { RESERVED_VARIABLES } from "../lib/variables";
 import { ClusterConfig } from "../lib/types";
 
 const PROJECT_ROOT = path.resolve(__dirname, "..");
@@ -576,6 +577,23 @@ describe("parseConfig", () => {
       /^aws-swarm:stack\.variables\.WEB_IMAGE is set from a built image/,
     ],
     [
+      "a NUL character in a stack variable's value",
+      { stack: { variables: { GREETING: "hello\u0000world" } } },
+      /^aws-swarm:stack\.variables\.GREETING must not contain a NUL character$/,
+    ],
+    [
+      "a NUL character in a label value",
+      { workerPools: [pool({ labels: { tier: "web\u0000" } })] },
+      /^aws-swarm:workerPools\[0\]\.labels\.tier must not contain a NUL character$/,
+    ],
+    ...["PATH", "LD_PRELOAD", "DOCKER_HOST", "https_proxy", "NO_PROXY", "BASH_ENV", "IFS"].map(
+      (name): [string, Record<string, unknown>, RegExp] => [
+        `stack variable ${name} (reserved)`,
+        { stack: { variables: { [name]: "x" } } },
+        new RegExp(`^aws-swarm:stack\\.variables\\.${name} is reserved \\([A-Za-z_*]+\\): it would change how`),
+      ],
+    ),
+    [
       "gateway port used by swarm",
       { gateway: { port: 2377 } },
       /^aws-swarm:gateway\.port must not be 2377: the nodes use it for swarm cluster management$/,
@@ -608,12 +626,37 @@ describe("parseConfig", () => {
     [
       "route path without a slash",
       { gateway: { routes: [route({ path: "hello" })] } },
-      /^aws-swarm:gateway\.routes\[0\]\.path must be a URL path prefix starting with "\/"/,
+      /^aws-swarm:gateway\.routes\[0\]\.path \("hello"\) is not a plain URL path prefix: '\/' then letters/,
     ],
     [
       "route path with whitespace",
       { gateway: { routes: [route({ path: "/a b" })] } },
-      /^aws-swarm:gateway\.routes\[0\]\.path must be a URL path prefix/,
+      /^aws-swarm:gateway\.routes\[0\]\.path \("\/a b"\) is not a plain URL path prefix/,
+    ],
+    [
+      "route path with a quote (HAProxy's config syntax)",
+      { gateway: { routes: [route({ path: '/a"b' })] } },
+      /^aws-swarm:gateway\.routes\[0\]\.path \("\/a\\"b"\) is not a plain URL path prefix/,
+    ],
+    [
+      "route path with a backslash",
+      { gateway: { routes: [route({ path: "/a\\b" })] } },
+      /^aws-swarm:gateway\.routes\[0\]\.path \("\/a\\\\b"\) is not a plain URL path prefix/,
+    ],
+    [
+      "route paths that differ by a trailing slash",
+      { gateway: { routes: [route({ path: "/api" }), route({ path: "/api/", service: "world" })] } },
+      /^aws-swarm:gateway\.routes\[1\]\.path \(\/api\/\) is the same prefix as aws-swarm:gateway\.routes\[0\]\.path \(\/api\)/,
+    ],
+    [
+      "a route to the gateway itself",
+      { gateway: { routes: [route({ service: "gateway" })] } },
+      /^aws-swarm:gateway\.routes\[0\]\.service must not be "gateway": the gateway would route requests to itself$/,
+    ],
+    [
+      "routes that no client may reach",
+      { gateway: { publicCidrs: [], routes: [route({})] } },
+      /^aws-swarm:gateway\.publicCidrs is empty, so no client could reach the routes/,
     ],
     [
       "duplicate route paths",
@@ -938,6 +981,15 @@ describe("defaults", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
+
+describe("one rule set for config validation and the node scripts", () => {
+  it("deploy-stack.sh refuses exactly the stack variables that validation refuses (lib/variables.ts)", () => {
+    const script = fs.readFileSync(path.join(PROJECT_ROOT, "scripts", "deploy-stack.sh"), "utf8");
+    const line = /case \$key in\n\s*(.+)\)\n\s*die "STACK_VARIABLES: \$key can't be used/.exec(script);
+    expect(line).not.toBeNull();
+    expect(line![1].split(" | ")).toEqual(RESERVED_VARIABLES);
+  });
+});
 
 describe("layering", () => {
   /** lib/ files reached from `entries` through relative imports, the entries included. */
