@@ -22,6 +22,10 @@ const POOL_NAME_MAX = 20;
 const MIN_VOLUME_SIZE = 8;
 const MAX_VOLUME_SIZE = 16384; // gp3 limit
 const MAX_AVAILABILITY_ZONES = 6;
+/** An admin network wider than a /8 is most likely a mistake for the whole internet. */
+const MIN_ADMIN_PREFIX = 8;
+/** Far above any real pool; a typo such as 100 for 10 must not start a hundred instances. */
+const MAX_POOL_COUNT = 50;
 const RESERVED_LABEL_PREFIXES = ["com.docker.", "io.docker.", "org.dockerproject."];
 /** Labels every node gets from aws-swarm itself; a user value would silently fight them. */
 const AUTOMATIC_LABELS = ["pool", "role", "az", "instance-type"];
@@ -126,6 +130,15 @@ export function parseAdminCidrs(v: Validator, value: unknown, key: string): stri
       v.report(p, "must not be 0.0.0.0/0: SSH must not be open to the world; use your own address/32");
       return undefined;
     }
+    const prefix = cidr === undefined ? undefined : parseCidr(cidr)?.prefix;
+    if (prefix !== undefined && prefix < MIN_ADMIN_PREFIX) {
+      v.report(
+        p,
+        `(${cidr}) opens SSH to ${2 ** (32 - prefix)} addresses, a large part of the internet; ` +
+          `use your own address/32 or your network (at least /${MIN_ADMIN_PREFIX})`,
+      );
+      return undefined;
+    }
     if (cidr !== undefined && isDocumentationRange(cidr)) {
       // The shipped stack files carry one as a placeholder: without this, `pulumi up` would
       // create everything and then spend minutes dialling nodes that drop its SSH packets.
@@ -222,7 +235,7 @@ export function parseWorkerPools(v: Validator, value: unknown, key: string): Nod
       }
       return complete({
         name: v.required(obj.name, `${p}.name`, (y, q) => parsePoolName(v, y, q)),
-        count: v.required(obj.count, `${p}.count`, (y, q) => v.integer(y, q, 0)),
+        count: v.required(obj.count, `${p}.count`, (y, q) => v.integer(y, q, 0, MAX_POOL_COUNT)),
         ...parseMachine(v, obj, p),
         labels: v.optional(obj.labels, `${p}.labels`, {}, (y, q) => v.stringMap(y, q, labelKeyProblem)),
       });

@@ -83,6 +83,12 @@ export function parseSwarm(
   });
 }
 
+/** The local bridges Docker creates on every node (its defaults). */
+const DOCKER_BRIDGES: [string, string][] = [
+  ["172.17.0.0/16", "docker0 bridge"],
+  ["172.18.0.0/16", "docker_gwbridge (swarm's bridge for overlay traffic)"],
+];
+
 function parseAddrPool(v: Validator, value: unknown, key: string, vpcCidr: string | undefined): string | undefined {
   const pool = v.optional(value, key, DEFAULT_ADDR_POOL, (x, p) =>
     // Each overlay network takes a /24 from the pool, so the pool must be at least that big.
@@ -94,6 +100,15 @@ function parseAddrPool(v: Validator, value: unknown, key: string, vpcCidr: strin
       key,
       `(${pool}${value === undefined ? ", the default" : ""}) overlaps ${NAMESPACE}:vpcCidr (${vpcCidr}): ` +
         "overlay networks would shadow the nodes' own addresses; pick a range outside the VPC",
+    );
+    return undefined;
+  }
+  const bridge = DOCKER_BRIDGES.find(([cidr]) => poolRange !== undefined && cidrsOverlap(poolRange, parseCidr(cidr)!));
+  if (bridge !== undefined) {
+    v.report(
+      key,
+      `(${pool}) overlaps ${bridge[0]}, Docker's ${bridge[1]} on every node: containers could not reach ` +
+        "addresses in both; pick a range outside 172.17.0.0/16 and 172.18.0.0/16",
     );
     return undefined;
   }

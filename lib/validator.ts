@@ -115,6 +115,14 @@ export class Validator {
       return undefined;
     }
     const full = path.resolve(base, relative);
+    // Inside `base` (the project, or an image's build context), also after symlinks: a path
+    // outside it differs per checkout and reads files the project doesn't own.
+    const inside = (p: string, root: string) => p === root || p.startsWith(root + path.sep);
+    const real = (p: string) => (fs.existsSync(p) ? fs.realpathSync(p) : p);
+    if (!inside(full, path.resolve(base)) || !inside(real(full), real(path.resolve(base)))) {
+      this.report(key, `must stay inside ${path.resolve(base)} (${where}); ${JSON.stringify(relative)} leaves it`);
+      return undefined;
+    }
     const stat = fs.statSync(full, { throwIfNoEntry: false });
     const found = kind === "file" ? stat?.isFile() : stat?.isDirectory();
     if (!found) {
@@ -190,6 +198,11 @@ export class Validator {
       const problem = keyProblem(name);
       if (problem !== undefined) {
         this.report(entryKey, problem);
+        return undefined;
+      }
+      if (typeof x === "number" && !Number.isSafeInteger(x)) {
+        // YAML turned the text into a number and back loses what was written (1.10 → 1.1).
+        this.report(entryKey, `was read as the number ${x}, which may not be what was written; quote it`);
         return undefined;
       }
       const text = typeof x === "number" || typeof x === "boolean" ? String(x) : this.string(x, entryKey, "a string");

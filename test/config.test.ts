@@ -390,7 +390,52 @@ describe("parseConfig", () => {
     [
       "negative pool count",
       { workerPools: [pool({ count: -1 })] },
-      /^aws-swarm:workerPools\[0\]\.count must be at least 0, got -1$/,
+      /^aws-swarm:workerPools\[0\]\.count must be between 0 and 50, got -1$/,
+    ],
+    [
+      "absurd pool count",
+      { workerPools: [pool({ count: 500 })] },
+      /^aws-swarm:workerPools\[0\]\.count must be between 0 and 50, got 500$/,
+    ],
+    [
+      "admin CIDR wider than a /8",
+      { adminCidrs: ["0.0.0.0/1"] },
+      /^aws-swarm:adminCidrs\[0\] \(0\.0\.0\.0\/1\) opens SSH to 2147483648 addresses, a large part of the internet/,
+    ],
+    [
+      "overlay pool over docker0",
+      { swarm: { defaultAddrPool: "172.16.0.0/12" } },
+      /^aws-swarm:swarm\.defaultAddrPool \(172\.16\.0\.0\/12\) overlaps 172\.17\.0\.0\/16, Docker's docker0 bridge/,
+    ],
+    [
+      "overlay pool over docker_gwbridge",
+      { swarm: { defaultAddrPool: "172.18.0.0/20" } },
+      /^aws-swarm:swarm\.defaultAddrPool \(172\.18\.0\.0\/20\) overlaps 172\.18\.0\.0\/16, Docker's docker_gwbridge/,
+    ],
+    [
+      "stack file outside the project",
+      { stack: { file: "../outside.yml" } },
+      /^aws-swarm:stack\.file must stay inside \S+ \(relative to the project root\); "\.\.\/outside\.yml" leaves it$/,
+    ],
+    [
+      "stack file by absolute path",
+      { stack: { file: "/etc/passwd" } },
+      /^aws-swarm:stack\.file must stay inside \S+ \(relative to the project root\); "\/etc\/passwd" leaves it$/,
+    ],
+    [
+      "image context outside the project",
+      { images: [{ name: "web", context: "../.." }] },
+      /^aws-swarm:images\[0\]\.context must stay inside /,
+    ],
+    [
+      "a label value YAML read as a decimal number",
+      { workerPools: [pool({ labels: { version: 1.1 } })] },
+      /^aws-swarm:workerPools\[0\]\.labels\.version was read as the number 1\.1, which may not be what was written; quote it$/,
+    ],
+    [
+      "a stack variable YAML read as a number beyond exact integers",
+      { stack: { variables: { BUILD: 2 ** 60 } } },
+      /^aws-swarm:stack\.variables\.BUILD was read as the number 1152921504606847000, which may not be what was written/,
     ],
     [
       "fractional pool count",
