@@ -7,11 +7,11 @@ import { NodeGroup } from "./components/nodeGroup";
 import { clusterOutputs } from "./components/outputs";
 import { SecurityGroups } from "./components/securityGroups";
 import { StackDeployment } from "./components/stackDeployment";
+import { regionFacts } from "./components/region";
 import { SwarmCluster } from "./components/swarmCluster";
 import { planCluster } from "./lib/clusterPlan";
-import { regionFacts } from "./components/region";
-import { instanceTypesOf } from "./lib/region";
 import { loadConfig } from "./lib/config";
+import { instanceTypesOf } from "./lib/region";
 
 export = async () => {
   const { config, sshPrivateKey } = loadConfig();

@@ -87,12 +87,12 @@ export class SwarmCluster extends pulumi.ComponentResource {
     this.unlockKey = secrets.unlockKey;
     const joins = this.joins(nodes, init, secrets.joinTokens);
     this.members = this.membership(nodes, joins, init);
-    this.downNodes = this.health(nodes, joins, args.settings.reportDownAfter);
-
-    this.swarmId = init.stdout;
     this.nodeIds = pulumi
       .all(joins.map((join) => join.stdout))
       .apply((ids) => Object.fromEntries(nodes.map(({ plan }, i) => [plan.key, ids[i]])));
+    this.downNodes = this.health(nodes, args.settings.reportDownAfter);
+
+    this.swarmId = init.stdout;
     this.registerOutputs({
       swarmId: this.swarmId,
       nodeIds: this.nodeIds,
@@ -227,19 +227,23 @@ export class SwarmCluster extends pulumi.ComponentResource {
    * 6. health: on every run, once every node is a member, the nodes Down for longer than
    * `swarm.reportDownAfter` are reported (lib/nodeHealth.ts), named by their node key.
    */
-  private health(nodes: Node[], joins: command.remote.Command[], after: number): pulumi.Output<DownNode[]> {
+  private health(nodes: Node[], after: number): pulumi.Output<DownNode[]> {
     const stdout = controlCheck(
       this.control,
       { script: renderScript("node-health"), verb: "down" },
       { parent: this, dependsOn: this.members },
     );
+    // Swarm node id → the node key and instance the warning names.
     const known = pulumi
-      .all(nodes.map(({ instance }, i) => pulumi.all([joins[i].stdout, instance.id])))
-      .apply((pairs) => {
-        const byId: Record<string, KnownNode> = {};
-        pairs.forEach(([nodeId, instanceId], i) => (byId[nodeId] = { nodeKey: nodes[i].plan.key, instanceId }));
-        return byId;
-      });
+      .all([this.nodeIds, pulumi.all(nodes.map(({ instance }) => instance.id))])
+      .apply(([ids, instanceIds]) =>
+        Object.fromEntries(
+          nodes.map(({ plan }, i): [string, KnownNode] => [
+            ids[plan.key],
+            { nodeKey: plan.key, instanceId: instanceIds[i] },
+          ]),
+        ),
+      );
     return pulumi.all([stdout, known]).apply(([text, byId]) => {
       const health = parseNodeHealth(text);
       if (health === undefined) {

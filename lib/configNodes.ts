@@ -12,7 +12,7 @@ import {
   DEFAULT_VOLUME_SIZE,
   DEFAULT_VPC_CIDR,
 } from "./defaults";
-import { cidrsOverlap, parseCidr } from "./cidr";
+import { Cidr, cidrsOverlap, parseCidr } from "./cidr";
 import { MANAGER_GROUP_NAME, NAMESPACE, NodeGroupConfig } from "./types";
 import { complete, Validator } from "./validator";
 
@@ -108,11 +108,8 @@ export function parseSshUser(v: Validator, value: unknown, key: string): string 
 /** TEST-NET-1, -2 and -3 (RFC 5737): addresses reserved for examples, routed nowhere. */
 const DOCUMENTATION_RANGES = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"].map((c) => parseCidr(c)!);
 
-function isDocumentationRange(cidr: string): boolean {
-  const range = parseCidr(cidr);
-  return (
-    range !== undefined && DOCUMENTATION_RANGES.some((doc) => range.prefix >= doc.prefix && cidrsOverlap(range, doc))
-  );
+function isDocumentationRange(range: Cidr): boolean {
+  return DOCUMENTATION_RANGES.some((doc) => range.prefix >= doc.prefix && cidrsOverlap(range, doc));
 }
 
 export function parseAdminCidrs(v: Validator, value: unknown, key: string): string[] | undefined {
@@ -130,7 +127,8 @@ export function parseAdminCidrs(v: Validator, value: unknown, key: string): stri
       v.report(p, "must not be 0.0.0.0/0: SSH must not be open to the world; use your own address/32");
       return undefined;
     }
-    const prefix = cidr === undefined ? undefined : parseCidr(cidr)?.prefix;
+    const range = cidr === undefined ? undefined : parseCidr(cidr);
+    const prefix = range?.prefix;
     if (prefix !== undefined && prefix < MIN_ADMIN_PREFIX) {
       v.report(
         p,
@@ -139,7 +137,7 @@ export function parseAdminCidrs(v: Validator, value: unknown, key: string): stri
       );
       return undefined;
     }
-    if (cidr !== undefined && isDocumentationRange(cidr)) {
+    if (range !== undefined && isDocumentationRange(range)) {
       // The shipped stack files carry one as a placeholder: without this, `pulumi up` would
       // create everything and then spend minutes dialling nodes that drop its SSH packets.
       v.report(

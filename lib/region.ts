@@ -5,9 +5,7 @@
  * pure and tested directly.
  */
 import { Architecture } from "./plan";
-import { ClusterConfig, NodeGroupConfig } from "./types";
-
-const NAMESPACE = "aws-swarm";
+import { ClusterConfig, NAMESPACE, NodeGroupConfig } from "./types";
 
 export interface Zone {
   name: string;
