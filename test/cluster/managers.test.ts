@@ -92,6 +92,29 @@ async function runningTasks(manager: string, service: string): Promise<string[]>
     .sort();
 }
 
+/**
+ * Makes `service` run one task on each of `hosts`: when it doesn't, a forced stop-first update
+ * reschedules its tasks one by one, each onto the node with fewest of them (spread), so they end
+ * one per node; start-first would count the task being replaced and could tie. The update order is
+ * then put back, which restarts nothing (it isn't part of the task spec). Returns the tasks' nodes.
+ */
+async function spreadOver(manager: string, service: string, hosts: string[]): Promise<string[]> {
+  const wanted = [...hosts].sort().join();
+  if ((await runningTasks(manager, service)).join() !== wanted) {
+    await onHost(
+      HARNESS,
+      manager,
+      `docker service update --force --update-order stop-first --detach=false -q ${service}`,
+    );
+    await onHost(HARNESS, manager, `docker service update --update-order start-first --detach=true -q ${service}`);
+  }
+  return eventually(
+    120,
+    () => runningTasks(manager, service),
+    (nodes) => nodes.join() === wanted,
+  );
+}
+
 /** The harness hosts of a run's nodes. */
 function hostsOf(run: ClusterRun) {
   return readHarnessInfo(HARNESS)!.hosts.filter((h) => Object.values(run.nodeHosts).includes(h.name));
@@ -262,8 +285,13 @@ describe("ha cluster: 3 managers over 3 AZs, 2 workers; any node can die", () =>
 
   it("loses a worker under load: its hello task is rescheduled, no failed request; --replace brings it back", async () => {
     const lost = current.nodeHosts["app-1"];
-    await loseUnderLoad(current, "app-1", routesAvoiding(current));
     const survivor = current.nodeHosts["app-0"];
+    // The scenario needs a hello task on each app node; the scheduler's spread is a preference, and
+    // after the earlier losses both tasks can sit on one node (then every request fails, rightly).
+    expect(await spreadOver(current.nodeHosts["manager-0"], "app_hello", [lost, survivor])).toEqual(
+      [lost, survivor].sort(),
+    );
+    await loseUnderLoad(current, "app-1", routesAvoiding(current));
     // hello keeps 2 replicas (pool app): the one of the dead node starts again on app-0.
     const placed = await eventually(
       60,
