@@ -37,6 +37,7 @@ export = async () => {
         keyName: access.keyName,
         instanceProfileName: access.instanceProfileName,
         userData: plan.userData,
+        softwareTags: plan.softwareTags,
         clusterName: name,
         tags: plan.tags,
         reachableThrough: [network, ...security.rules],

@@ -15,6 +15,8 @@ export interface NodeGroupArgs {
   keyName: pulumi.Input<string>;
   instanceProfileName: pulumi.Input<string>;
   userData: string;
+  /** Tags that describe what user data installed: like user data, kept as the instance was created. */
+  softwareTags: Record<string, string>;
   clusterName: string;
   tags: Record<string, string>;
   /**
@@ -85,6 +87,7 @@ export class NodeGroup extends pulumi.ComponentResource {
         },
         tags: {
           ...args.tags,
+          ...args.softwareTags,
           Name: `${args.clusterName}-${node.key}`,
           role: node.role,
           pool: node.pool,
@@ -99,7 +102,14 @@ export class NodeGroup extends pulumi.ComponentResource {
         // start every node of the group at once (lib/drift.ts). A new key pair is rolled onto
         // running nodes by a command (SwarmCluster's ready step). New nodes pick all four up; a
         // `--replace`d one keeps the recorded values (the engine applies ignoreChanges to it too).
-        ignoreChanges: ["ami", "userData", "instanceType", "keyName"],
+        // The software tags follow user data: they say what this instance really runs.
+        ignoreChanges: [
+          "ami",
+          "userData",
+          "instanceType",
+          "keyName",
+          ...Object.keys(args.softwareTags).map((key) => `tags[${JSON.stringify(key)}]`),
+        ],
       },
     );
   }

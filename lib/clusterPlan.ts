@@ -11,10 +11,12 @@ import { planSecurityRules, SecurityRule } from "./securityRules";
 import { ClusterConfig } from "./types";
 
 /**
- * Docker Engine major version for the nodes: pinned, so that a node joining months later runs the
- * same engine as the swarm it joins; minor and patch releases still come from Docker's apt repo.
+ * Docker Engine and containerd on the nodes, exact versions from Docker's apt repository (noble,
+ * amd64 and arm64; current stable when pinned): a node that joins months later runs the very engine
+ * of the swarm it joins. Recorded on each instance as tags (NodeGroup); how to move a cluster to
+ * newer versions: README, "Upgrade Docker".
  */
-const DOCKER_VERSION = "28";
+export const NODE_SOFTWARE = { "docker-version": "29.8.1", "containerd-version": "2.3.6" } as const;
 
 /** Container log rotation per container: json-file logs otherwise grow until the root volume is full. */
 const LOG_MAX_SIZE = "10m";
@@ -40,6 +42,8 @@ export interface ClusterPlan {
   securityRules: SecurityRule[];
   /** First-boot script of every node; it holds no secret. */
   userData: string;
+  /** Instance tags naming the software user data installs: kept as created, like user data. */
+  softwareTags: Record<string, string>;
   /** What the stack's images are built for. */
   imagePlatform: ImagePlatform;
   /** What the program chose by itself and how to fix the choice; for `pulumi.log.info`. */
@@ -71,7 +75,14 @@ export function planCluster(config: ClusterConfig, region: RegionFacts): Cluster
       gatewayPort: config.gateway.port,
       gatewayCidrs: config.gateway.publicCidrs,
     }),
-    userData: renderScript("user-data", { DOCKER_VERSION, SSH_USER: config.sshUser, LOG_MAX_SIZE, LOG_MAX_FILE }),
+    userData: renderScript("user-data", {
+      DOCKER_VERSION: NODE_SOFTWARE["docker-version"],
+      CONTAINERD_VERSION: NODE_SOFTWARE["containerd-version"],
+      SSH_USER: config.sshUser,
+      LOG_MAX_SIZE,
+      LOG_MAX_FILE,
+    }),
+    softwareTags: { ...NODE_SOFTWARE },
     // A mix with images was refused above; without nodes (all pools at 0) amd64 is as good as any.
     imagePlatform: architectures.has("arm64") && !architectures.has("x86_64") ? "linux/arm64" : "linux/amd64",
     notes: [pinZonesHint(config, zones)].filter((note): note is string => note !== undefined),

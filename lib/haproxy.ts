@@ -5,7 +5,7 @@
  * is what it is: docs/stack-and-gateway.md, "Why HAProxy on Swarm DNS".
  *
  * The output must stay valid for HAProxy 2.6 (Debian bookworm: `haproxy -c` in the unit tests),
- * 3.0 (Debian trixie: the gateway in the cluster tests) and 3.2 (the `haproxy:3.2` image used on
+ * 3.0 (Debian trixie: the gateway in the cluster tests) and 3.2 (the `haproxy` 3.2 image used on
  * AWS): only directives present in all are used, and the process model comes from the command
  * line (`haproxy -W -db`), not from `master-worker`/`daemon` here.
  */
@@ -15,7 +15,7 @@ import { GatewayRoute } from "./types";
 
 export { normalizePrefix };
 
-/** Port the gateway listens on inside its container; > 1024 because `haproxy:3.2` is not root. */
+/** Port the gateway listens on inside its container; > 1024 because the `haproxy` image does not run as root. */
 export const GATEWAY_CONTAINER_PORT = 8080;
 /** Stats page and Prometheus metrics inside the container; never published. */
 const GATEWAY_STATS_PORT = 8404;

@@ -3,13 +3,14 @@ set -euo pipefail
 
 # user-data.sh: EC2 user data; cloud-init runs it as root on the first boot of every node.
 #
-# Installs Docker CE from Docker's apt repository for Ubuntu (Debian works too), pinned to one
-# major version, and the ECR credential helper; configures log rotation, starts Docker, lets
+# Installs Docker CE and containerd from Docker's apt repository for Ubuntu (Debian works too),
+# pinned to exact versions, and the ECR credential helper; configures log rotation, starts Docker, lets
 # SSH_USER use it, and finally writes the readiness
 # marker /var/lib/aws-swarm/ready that wait-ready.sh waits for.
 #
 # Env (rendered in by lib/scripts.ts; user data is stored in plain text, so NEVER a secret here):
-#   DOCKER_VERSION  major version of Docker CE, e.g. 27 (apt pin "5:27.*")
+#   DOCKER_VERSION      Docker CE version, e.g. 29.8.1 (apt pin "5:29.8.1-1~*": engine, CLI, rootless extras)
+#   CONTAINERD_VERSION  containerd.io version, e.g. 2.3.6 (apt pin "2.3.6-1~*")
 #   SSH_USER        the login user added to the docker group, e.g. ubuntu
 #   LOG_MAX_SIZE    json-file log rotation size, e.g. 10m
 #   LOG_MAX_FILE    json-file log files kept per container, e.g. 3
@@ -27,9 +28,12 @@ readonly KEYRING=/etc/apt/keyrings/docker.asc
 readonly DAEMON_JSON=/etc/docker/daemon.json
 
 check_env() {
-  require_env DOCKER_VERSION SSH_USER LOG_MAX_SIZE LOG_MAX_FILE
+  require_env DOCKER_VERSION CONTAINERD_VERSION SSH_USER LOG_MAX_SIZE LOG_MAX_FILE
   # These checks also make daemon_json and the apt pin safe by construction: no quoting needed.
-  [[ $DOCKER_VERSION =~ ^[0-9]+$ ]] || die "DOCKER_VERSION must be a major version such as 27, got '$DOCKER_VERSION'"
+  [[ $DOCKER_VERSION =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] ||
+    die "DOCKER_VERSION must be an exact version such as 29.8.1, got '$DOCKER_VERSION'"
+  [[ $CONTAINERD_VERSION =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] ||
+    die "CONTAINERD_VERSION must be an exact version such as 2.3.6, got '$CONTAINERD_VERSION'"
   [[ $SSH_USER =~ ^[a-z_][a-z0-9_-]*$ ]] || die "SSH_USER must be a user name, got '$SSH_USER'"
   [[ $LOG_MAX_SIZE =~ ^[0-9]+[kmg]$ ]] || die "LOG_MAX_SIZE must be a size such as 10m, got '$LOG_MAX_SIZE'"
   [[ $LOG_MAX_FILE =~ ^[1-9][0-9]*$ ]] || die "LOG_MAX_FILE must be a positive whole number, got '$LOG_MAX_FILE'"
@@ -47,13 +51,27 @@ daemon_json() {
   printf '}\n'
 }
 
-# The apt pin: docker-ce and its CLI only from the requested major version, never another one.
-# The first matching record decides a version's priority, so 5:<major>.* gets 1001 and every other
-# version -1 (never installed), even when the pinned major is missing from the repository.
+# The apt pin: the engine (with its CLI) and containerd only at the requested versions, any build
+# of them for this distribution ("-1~ubuntu.24.04~noble"), never another version. The first
+# matching record decides a version's priority, so the pinned one gets 1001 and every other -1
+# (never installed): a missing pinned version fails the install instead of taking another one.
 apt_preferences() {
-  local pkgs="docker-ce docker-ce-cli docker-ce-rootless-extras"
-  printf 'Package: %s\nPin: version 5:%s.*\nPin-Priority: 1001\n\n' "$pkgs" "$DOCKER_VERSION"
-  printf 'Package: %s\nPin: version *\nPin-Priority: -1\n' "$pkgs"
+  pin "docker-ce docker-ce-cli docker-ce-rootless-extras" "5:$DOCKER_VERSION-*"
+  printf '\n'
+  pin containerd.io "$CONTAINERD_VERSION-*"
+}
+
+pin() {
+  printf 'Package: %s\nPin: version %s\nPin-Priority: 1001\n\n' "$1" "$2"
+  printf 'Package: %s\nPin: version *\nPin-Priority: -1\n' "$1"
+}
+
+# Fails unless dpkg has package $1 installed at a version matching the glob $2.
+require_installed() {
+  local installed
+  installed=$(dpkg-query -W -f '${Version}' "$1")
+  # shellcheck disable=SC2053 # $2 is a glob on purpose
+  [[ $installed == $2 ]] || die "$1 $installed is installed, not $2"
 }
 
 add_docker_repository() {
@@ -102,10 +120,8 @@ main() {
     restart=true
   fi
   install_docker
-  local installed
-  installed=$(dpkg-query -W -f '${Version}' docker-ce)
-  [[ $installed == "5:$DOCKER_VERSION."* ]] ||
-    die "docker-ce $installed is installed, not major version $DOCKER_VERSION"
+  require_installed docker-ce "5:$DOCKER_VERSION-*"
+  require_installed containerd.io "$CONTAINERD_VERSION-*"
   systemctl enable docker.service containerd.service
   if [[ $restart == true ]]; then
     systemctl restart docker.service
@@ -120,7 +136,7 @@ main() {
   info '{{.ServerVersion}}' >/dev/null ||
     die "Docker was installed but does not answer; see 'journalctl -u docker'"
   date -u +%Y-%m-%dT%H:%M:%SZ >"$READY_MARKER"
-  log "Docker $installed is ready; wrote $READY_MARKER"
+  log "Docker $DOCKER_VERSION (containerd $CONTAINERD_VERSION) is ready; wrote $READY_MARKER"
 }
 
 main "$@"

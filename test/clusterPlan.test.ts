@@ -44,11 +44,18 @@ describe("planCluster on the stack files", () => {
     expect(asData(planCluster(stackConfig(stack), ZONES))).toMatchSnapshot();
   });
 
-  it("renders user-data.sh with the pinned Docker version, the SSH user and log rotation", () => {
+  it("renders user-data.sh with the pinned Docker and containerd versions, the SSH user and log rotation", () => {
     const plan = planCluster(config({ sshUser: "admin" }), ZONES);
     expect(plan.userData).toBe(
-      renderScript("user-data", { DOCKER_VERSION: "28", SSH_USER: "admin", LOG_MAX_SIZE: "10m", LOG_MAX_FILE: "3" }),
+      renderScript("user-data", {
+        DOCKER_VERSION: "29.8.1",
+        CONTAINERD_VERSION: "2.3.6",
+        SSH_USER: "admin",
+        LOG_MAX_SIZE: "10m",
+        LOG_MAX_FILE: "3",
+      }),
     );
+    expect(plan.softwareTags).toEqual({ "docker-version": "29.8.1", "containerd-version": "2.3.6" });
   });
 });
 

@@ -43,6 +43,7 @@ function group(name: string, nodes: NodePlan[], extra: Partial<NodeGroupArgs> = 
     keyName: "key",
     instanceProfileName: "profile",
     userData: "#!/bin/bash\n",
+    softwareTags: { "docker-version": "29.8.1" },
     clusterName: "t",
     tags: { cluster: "t" },
     reachableThrough: [],

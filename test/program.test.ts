@@ -1,3 +1,4 @@
+import { NODE_SOFTWARE } from "../lib/clusterPlan";
 import { devConfig, named, ofType } from "./program/fixtures";
 import { runProgram } from "./program/runner";
 import { isSecretValue, ProgramResult, unwrapSecrets } from "./program/types";
@@ -39,6 +40,15 @@ describe("the dev cluster, offline", () => {
     }
   });
 
+  it("records Docker and containerd versions on each instance as created: later pins don't rewrite them", () => {
+    expect(NODE_SOFTWARE).toEqual({ "docker-version": "29.8.1", "containerd-version": "2.3.6" });
+    for (const { options } of ofType(dev, INSTANCE)) {
+      expect(options?.ignoreChanges).toEqual(
+        expect.arrayContaining(["userData", 'tags["docker-version"]', 'tags["containerd-version"]']),
+      );
+    }
+  });
+
   it("attaches the gateway group only to the nodes that run the gateway (the managers by default)", () => {
     const gatewayGroup = named(dev, "dev-gateway").state.id;
     const withGateway = ofType(dev, INSTANCE)
@@ -56,7 +66,7 @@ describe("the dev cluster, offline", () => {
       expect(inputs.keyName).toBeTruthy();
       expect(inputs.iamInstanceProfile).toBeTruthy();
       expect(inputs.monitoring).toBe(false);
-      expect(inputs.tags).toMatchObject({ Name: name, cluster: "dev" });
+      expect(inputs.tags).toMatchObject({ Name: name, cluster: "dev", ...NODE_SOFTWARE });
       expect(inputs.tags.role).toBe(name === "dev-manager-0" ? "manager" : "worker");
     }
     expect(named(dev, "dev-app-1").inputs.tags.pool).toBe("app");

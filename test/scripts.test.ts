@@ -14,7 +14,13 @@ const scripts = fs
   .sort();
 const names = scripts.map((f) => f.replace(/\.sh$/, ""));
 
-const USER_DATA_ENV = { DOCKER_VERSION: "27", SSH_USER: "ubuntu", LOG_MAX_SIZE: "10m", LOG_MAX_FILE: "3" };
+const USER_DATA_ENV = {
+  DOCKER_VERSION: "29.8.1",
+  CONTAINERD_VERSION: "2.3.6",
+  SSH_USER: "ubuntu",
+  LOG_MAX_SIZE: "10m",
+  LOG_MAX_FILE: "3",
+};
 
 /**
  * Runs a program with a minimal environment. HOME is an empty directory: bash sources ~/.bashrc
@@ -88,6 +94,46 @@ function stubEnv(extra: Record<string, string> = {}): Record<string, string> {
 /** Runs a rendered script exactly as the remote command does: `bash -s [verb]`, text on stdin. */
 function runScript(name: string, env: Record<string, string>, verb?: string, extraEnv: Record<string, string> = {}) {
   return run("bash", verb ? ["-s", verb] : ["-s"], { input: renderScript(name, env), env: stubEnv(extraEnv) });
+}
+
+/**
+ * `apt-get install --simulate` of `wanted` against a throwaway file: repository that publishes
+ * `packages` ([name, version] pairs), with `preferences` as /etc/apt/preferences and none of this
+ * machine's apt configuration, sources or installed packages. Returns what apt would install.
+ */
+function aptSimulate(packages: string[][], preferences: string, wanted: string[]) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aws-swarm-apt-"));
+  for (const sub of ["repo", "empty", "state/lists/partial", "cache/archives/partial"]) {
+    fs.mkdirSync(path.join(dir, sub), { recursive: true });
+  }
+  const stanza = ([name, version]: string[]) =>
+    `Package: ${name}\nVersion: ${version}\nArchitecture: amd64\nMaintainer: stand-in <x@example.com>\n` +
+    `Filename: pool/${name}.deb\nSize: 1\nDescription: stand-in\n`;
+  fs.writeFileSync(path.join(dir, "repo", "Packages"), packages.map(stanza).join("\n"));
+  fs.writeFileSync(path.join(dir, "sources.list"), `deb [trusted=yes] file:${dir}/repo ./\n`);
+  fs.writeFileSync(path.join(dir, "preferences"), preferences);
+  fs.writeFileSync(path.join(dir, "state", "status"), "");
+  fs.writeFileSync(path.join(dir, "apt.conf"), "");
+  const options = Object.entries({
+    "Dir::Etc::SourceList": `${dir}/sources.list`,
+    "Dir::Etc::SourceParts": `${dir}/empty`,
+    "Dir::Etc::Preferences": `${dir}/preferences`,
+    "Dir::Etc::PreferencesParts": `${dir}/empty`,
+    "Dir::State": `${dir}/state`,
+    "Dir::State::status": `${dir}/state/status`,
+    "Dir::Cache": `${dir}/cache`,
+    "Debug::NoLocking": "1",
+    "APT::Sandbox::User": "root",
+    "APT::Architecture": "amd64",
+    "APT::Architectures::": "amd64",
+  }).flatMap(([key, value]) => ["-o", `${key}=${value}`]);
+  const env = { APT_CONFIG: `${dir}/apt.conf` };
+  const update = run("apt-get", [...options, "-q", "update"], { env });
+  expect(update.status).toBe(0);
+  const r = run("apt-get", [...options, "--simulate", "install", ...wanted], { env });
+  fs.rmSync(dir, { recursive: true, force: true });
+  const installed = Object.fromEntries([...r.stdout.matchAll(/^Inst (\S+) \((\S+) /gm)].map((m) => [m[1], m[2]]));
+  return { status: r.status, stderr: r.stderr, installed };
 }
 
 describe("every script in scripts/", () => {
@@ -240,7 +286,7 @@ describe("user-data.sh", () => {
     expect(rendered).toMatchSnapshot();
   });
 
-  it("contains no join token, no private key and no parameter but the four public ones", () => {
+  it("contains no join token, no private key and no parameter but the five public ones", () => {
     expect(rendered).not.toMatch(/SWMTKN/);
     expect(rendered).not.toMatch(/PRIVATE KEY/);
     expect(rendered.match(/^export [A-Z_]+=/gm)).toEqual(
@@ -260,18 +306,52 @@ describe("user-data.sh", () => {
     expect(r.stdout).not.toMatch(/live-restore/);
   });
 
-  it("pins docker-ce to the requested major version and blocks every other version", () => {
+  it("pins the engine packages and containerd to exact versions and blocks every other version", () => {
     const r = run("bash", ["-c", withTail("user-data", USER_DATA_ENV, "check_env; apt_preferences")]);
     expect(r.status).toBe(0);
+    const engine = "docker-ce docker-ce-cli docker-ce-rootless-extras";
     expect(r.stdout).toBe(
-      "Package: docker-ce docker-ce-cli docker-ce-rootless-extras\nPin: version 5:27.*\nPin-Priority: 1001\n\n" +
-        "Package: docker-ce docker-ce-cli docker-ce-rootless-extras\nPin: version *\nPin-Priority: -1\n",
+      `Package: ${engine}\nPin: version 5:29.8.1-*\nPin-Priority: 1001\n\n` +
+        `Package: ${engine}\nPin: version *\nPin-Priority: -1\n\n` +
+        "Package: containerd.io\nPin: version 2.3.6-*\nPin-Priority: 1001\n\n" +
+        "Package: containerd.io\nPin: version *\nPin-Priority: -1\n",
     );
   });
 
+  describe("with apt itself, against a stand-in of Docker's noble repository", () => {
+    const ENGINE = ["docker-ce", "docker-ce-cli", "docker-ce-rootless-extras"];
+    const build = (version: string) => `${version}-1~ubuntu.24.04~noble`;
+    const published = [
+      ...ENGINE.flatMap((name) => ["5:28.5.2", "5:29.8.0", "5:29.8.1", "5:29.8.2"].map((v) => [name, build(v)])),
+      ...["2.3.5", "2.3.6", "2.3.7"].map((v) => ["containerd.io", build(v)]),
+    ];
+    const preferences = () => run("bash", ["-c", withTail("user-data", USER_DATA_ENV, "check_env; apt_preferences")]);
+
+    it("installs exactly the pinned versions, although newer ones are published", () => {
+      const r = aptSimulate(published, preferences().stdout, [...ENGINE, "containerd.io"]);
+      expect(r.stderr).not.toMatch(/^E:/m);
+      expect(r.installed).toEqual({
+        "containerd.io": build("2.3.6"),
+        "docker-ce": build("5:29.8.1"),
+        "docker-ce-cli": build("5:29.8.1"),
+        "docker-ce-rootless-extras": build("5:29.8.1"),
+      });
+    });
+
+    it("fails, installing nothing, when the pinned engine version is not published", () => {
+      const without = published.filter(([name, version]) => !(name === "docker-ce" && version === build("5:29.8.1")));
+      const r = aptSimulate(without, preferences().stdout, [...ENGINE, "containerd.io"]);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/docker-ce/);
+      expect(r.installed).toEqual({});
+    });
+  });
+
   it.each([
-    ["DOCKER_VERSION", "27.1"],
+    ["DOCKER_VERSION", "29"],
     ["DOCKER_VERSION", "latest"],
+    ["CONTAINERD_VERSION", "2.3"],
+    ["CONTAINERD_VERSION", "2.3.6-1 *"],
     ["SSH_USER", "ubuntu; rm -rf /"],
     ["LOG_MAX_SIZE", '10m", "live-restore": true, "x": "'],
     ["LOG_MAX_FILE", "0"],

@@ -116,6 +116,34 @@ describe("names, hashes, encodings", () => {
   });
 });
 
+describe("the shipped stack files' images", () => {
+  /** Every service's `image:` in stacks/*.yml, as written (variables not substituted). */
+  const images = fs
+    .readdirSync(path.join(ROOT, "stacks"))
+    .filter((f) => /\.ya?ml$/.test(f))
+    .flatMap((f) => {
+      const services = parse(fs.readFileSync(path.join(ROOT, "stacks", f), "utf8")).services ?? {};
+      return Object.entries(services).map(([name, s]) => [`${f} ${name}`, String((s as any).image)]);
+    });
+  const PINNED = /^[a-z0-9]+(?:[._/-][a-z0-9]+)*:[\w][\w.-]*@sha256:[0-9a-f]{64}$/;
+
+  it("every third-party default names a tag and a digest; the rest are required variables the program sets", () => {
+    const unpinned = images.filter(([, image]) => {
+      const required = /^\$\{[A-Z_]+:\?[^}]*\}$/.test(image);
+      const fallback = /^\$\{[A-Z_]+:-(.*)\}$/.exec(image)?.[1] ?? (image.includes("$") ? "" : image);
+      return !required && !PINNED.test(fallback);
+    });
+    expect(unpinned).toEqual([]);
+    expect(images.filter(([, image]) => image.includes("@sha256:")).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("would catch a floating tag or a digest without a tag", () => {
+    for (const bad of ["haproxy:3.2", "grafana/grafana@sha256:" + "a".repeat(64), "haproxy"]) {
+      expect(PINNED.test(bad)).toBe(false);
+    }
+  });
+});
+
 describe("projectPath (image build paths the same in every checkout)", () => {
   it("normalises a path inside the project to a relative POSIX path", () => {
     expect(projectPath("/src/a", "./services/echo/")).toBe("services/echo");

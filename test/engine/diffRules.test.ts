@@ -74,6 +74,25 @@ describe("the diff table", () => {
     ).toEqual(["tags"]);
   });
 
+  it("ignores one key of a map by property path, keeping the old value or leaving a new key out", () => {
+    const ignoreChanges = ['tags["docker-version"]', "tags.containerd"];
+    const diff = diffInputs(
+      INSTANCE,
+      { tags: { Name: "a", "docker-version": "29.8.1" } },
+      { tags: { Name: "b", "docker-version": "29.9.0", containerd: "2.3.7" } },
+      { ignoreChanges },
+    );
+    expect(diff.inputs.tags).toEqual({ Name: "b", "docker-version": "29.8.1" });
+    expect(diff.changed).toEqual(["tags"]);
+    const same = diffInputs(
+      INSTANCE,
+      { tags: { Name: "a", "docker-version": "29.8.1" } },
+      { tags: { Name: "a", "docker-version": "29.9.0" } },
+      { ignoreChanges },
+    );
+    expect(same.changed).toEqual([]);
+  });
+
   it("replaces on key pair publicKey, subnet cidr/AZ, VPC cidr; updates security group rules in place", () => {
     expect(diffInputs("aws:ec2/keyPair:KeyPair", { publicKey: "a" }, { publicKey: "b" }).replaceBecause).toEqual([
       "publicKey",

@@ -170,6 +170,39 @@ function without(value: Record<string, any>, paths: string[]): Record<string, an
   return copy;
 }
 
+/**
+ * A property path's keys, as the engine reads them: `tags["docker-version"]` → tags, docker-version;
+ * `rootBlockDevice.encrypted` → rootBlockDevice, encrypted; a `[*]` ends it (the whole value).
+ */
+function propertyPath(path: string): string[] {
+  const keys: string[] = [];
+  for (const [, dotted, quoted, index] of path.matchAll(/([^.[\]]+)|\["([^"]*)"\]|\[([^\]]*)\]/g)) {
+    if (index === "*") break;
+    keys.push(dotted ?? quoted ?? index);
+  }
+  return keys;
+}
+
+/** ignoreChanges: the value at `keys` in `inputs` becomes the old one (or goes, if there was none). */
+function keepOld(inputs: Record<string, any>, oldInputs: Record<string, any>, keys: string[]): void {
+  const [top, ...rest] = keys;
+  if (rest.length === 0 || !(top in inputs) || !(top in oldInputs)) {
+    if (top in oldInputs) inputs[top] = oldInputs[top];
+    else delete inputs[top];
+    return;
+  }
+  inputs[top] = JSON.parse(JSON.stringify(inputs[top]));
+  let holder = inputs[top];
+  for (const key of rest.slice(0, -1)) {
+    if (holder?.[key] === undefined || typeof holder[key] !== "object") return;
+    holder = holder[key];
+  }
+  const leaf = rest[rest.length - 1];
+  const old = at(oldInputs[top], rest.join("."));
+  if (old === undefined) delete holder[leaf];
+  else holder[leaf] = old;
+}
+
 /** `triggers[*]` → `triggers`, `rootBlockDevice.encrypted` stays dotted. */
 function normalisePath(path: string): string {
   return path.replace(/\[[^\]]*\]/g, "").replace(/\.$/, "");
@@ -191,10 +224,8 @@ export function diffInputs(
 ): InputDiff {
   const rule = DIFF_RULES[type] ?? { replace: [], source: "" };
   const inputs = { ...newInputs };
-  for (const path of (options.ignoreChanges ?? []).map(normalisePath)) {
-    const top = path.split(".")[0];
-    if (top in oldInputs) inputs[top] = oldInputs[top];
-    else delete inputs[top];
+  for (const path of options.ignoreChanges ?? []) {
+    keepOld(inputs, oldInputs, propertyPath(path));
   }
   const ignored = rule.ignore ?? [];
   const oldCompared = without(unwrapSecrets(oldInputs), ignored);
