@@ -43,3 +43,17 @@ export function subnetOf(parent: Cidr, prefix: number, index: number): Cidr {
   }
   return { base: parent.base + index * 2 ** (32 - prefix), prefix };
 }
+
+/** How many distinct addresses the ranges cover together (overlaps counted once). */
+export function addressCount(ranges: readonly Cidr[]): number {
+  const sorted = ranges
+    .map((r) => ({ start: r.base, end: r.base + 2 ** (32 - r.prefix) }))
+    .sort((a, b) => a.start - b.start);
+  let count = 0;
+  let reached = 0;
+  for (const { start, end } of sorted) {
+    count += Math.max(0, end - Math.max(start, reached));
+    reached = Math.max(reached, end);
+  }
+  return count;
+}

@@ -9,6 +9,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import {
+  checkNodeRoom,
   parseAdminCidrs,
   parseAmi,
   parseAvailabilityZoneIds,
@@ -144,6 +145,12 @@ export function parseConfig(raw: Record<string, unknown>, stackName: string, pro
     (x, p) => v.boolean(x, p),
   );
   const ami = raw.ami === undefined ? undefined : parseAmi(v, raw.ami, at("ami"));
+  if (managers !== undefined && workerPools !== undefined && vpcCidr !== undefined && availabilityZones !== undefined) {
+    checkNodeRoom(v, [managers, ...workerPools], vpcCidr, availabilityZones, {
+      workerPools: at("workerPools"),
+      vpcCidr: at("vpcCidr"),
+    });
+  }
 
   const config = complete({
     clusterName,

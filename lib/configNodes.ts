@@ -12,7 +12,8 @@ import {
   DEFAULT_VOLUME_SIZE,
   DEFAULT_VPC_CIDR,
 } from "./defaults";
-import { Cidr, cidrsOverlap, parseCidr } from "./cidr";
+import { addressCount, Cidr, cidrsOverlap, parseCidr } from "./cidr";
+import { nodesInBusiestZone, subnetPrefix, usableAddresses } from "./plan";
 import { MANAGER_GROUP_NAME, NAMESPACE, NodeGroupConfig } from "./types";
 import { complete, Validator } from "./validator";
 
@@ -24,8 +25,13 @@ const MAX_VOLUME_SIZE = 16384; // gp3 limit
 const MAX_AVAILABILITY_ZONES = 6;
 /** An admin network wider than a /8 is most likely a mistake for the whole internet. */
 const MIN_ADMIN_PREFIX = 8;
+/** ... and so are admin networks that together cover more than a /8. */
+const MAX_ADMIN_ADDRESSES = 2 ** (32 - MIN_ADMIN_PREFIX);
 /** Far above any real pool; a typo such as 100 for 10 must not start a hundred instances. */
 const MAX_POOL_COUNT = 50;
+/** Far above any real cluster, as the two below: a pasted list must not start hundreds of instances. */
+const MAX_POOLS = 10;
+const MAX_NODES = 200;
 const RESERVED_LABEL_PREFIXES = ["com.docker.", "io.docker.", "org.dockerproject."];
 /** Labels every node gets from aws-swarm itself; a user value would silently fight them. */
 const AUTOMATIC_LABELS = ["pool", "role", "az", "instance-type"];
@@ -153,6 +159,15 @@ export function parseAdminCidrs(v: Validator, value: unknown, key: string): stri
     v.report(key, "must list at least one CIDR allowed to SSH to the nodes");
     return undefined;
   }
+  const together = cidrs === undefined ? 0 : addressCount(cidrs.map((c) => parseCidr(c)!));
+  if (together > MAX_ADMIN_ADDRESSES) {
+    v.report(
+      key,
+      `together open SSH to ${together} addresses, more than a /${MIN_ADMIN_PREFIX} (${MAX_ADMIN_ADDRESSES}), ` +
+        "a large part of the internet; list only your own addresses or networks",
+    );
+    return undefined;
+  }
   return cidrs;
 }
 
@@ -223,6 +238,10 @@ function parseMachine(v: Validator, obj: Record<string, unknown>, key: string) {
 }
 
 export function parseWorkerPools(v: Validator, value: unknown, key: string): NodeGroupConfig[] | undefined {
+  if (Array.isArray(value) && value.length > MAX_POOLS) {
+    v.report(key, `must list at most ${MAX_POOLS} pools, got ${value.length}`);
+    return undefined;
+  }
   return v.list(
     value ?? [],
     key,
@@ -275,4 +294,39 @@ function labelKeyProblem(labelKey: string): string | undefined {
 /** An AMI override; that it suits every node's architecture is checked by lib/region.ts. */
 export function parseAmi(v: Validator, value: unknown, key: string): string | undefined {
   return v.pattern(value, key, /^ami-[0-9a-f]{8,17}$/, "an AMI id like ami-0123456789abcdef0");
+}
+
+/**
+ * Checks across the node groups: not absurdly many nodes, and room for them in the subnets (each
+ * zone's subnet is a sixteenth of the VPC, lib/plan.ts). Needs every group valid.
+ */
+export function checkNodeRoom(
+  v: Validator,
+  groups: NodeGroupConfig[],
+  vpcCidr: string,
+  zoneCount: number,
+  keys: { workerPools: string; vpcCidr: string },
+): void {
+  const counts = groups.map((group) => group.count);
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total > MAX_NODES) {
+    v.report(
+      keys.workerPools,
+      `would make ${total} nodes with the managers, more than ${MAX_NODES}; lower the pools' counts`,
+    );
+    return;
+  }
+  const vpcPrefix = parseCidr(vpcCidr)!.prefix;
+  const needed = nodesInBusiestZone(counts, zoneCount);
+  const available = usableAddresses(subnetPrefix(vpcPrefix));
+  if (needed > available) {
+    let fits = vpcPrefix;
+    while (usableAddresses(subnetPrefix(fits)) < needed) fits--;
+    v.report(
+      keys.vpcCidr,
+      `(${vpcCidr}) is too small for the nodes: each availability zone gets a /${subnetPrefix(vpcPrefix)} subnet ` +
+        `with ${available} usable addresses (AWS reserves 5), but ${needed} nodes would be placed in one; ` +
+        `use a /${fits} or larger, or more availability zones`,
+    );
+  }
 }

@@ -20,8 +20,9 @@ import {
   DEFAULT_REPORT_DOWN_AFTER,
   DEFAULT_TOKEN_GENERATION,
 } from "./defaults";
+import { certExpiryProblem } from "./durations";
 import { imageVariableName } from "./images";
-import { prefixClashes, routePathProblem } from "./routes";
+import { ownPathProblem, prefixClashes, routePathProblem } from "./routes";
 import { reservedVariable } from "./variables";
 import { SSH_PORT, SWARM_GOSSIP_PORT, SWARM_MANAGEMENT_PORT, SWARM_VXLAN_PORT } from "./securityRules";
 import {
@@ -33,9 +34,8 @@ import {
   StackConfig,
   SwarmSettings,
 } from "./types";
-import { complete, describe, goDurationSeconds, Validator } from "./validator";
+import { complete, Validator } from "./validator";
 
-const MIN_CERT_EXPIRY_SECONDS = 3600; // `docker swarm update --cert-expiry` refuses less than 1h
 /** Ports the nodes already use: SSH and the swarm control/gossip/VXLAN ports. */
 const RESERVED_PORTS: Record<number, string> = {
   [SSH_PORT]: "SSH",
@@ -117,16 +117,9 @@ function parseAddrPool(v: Validator, value: unknown, key: string, vpcCidr: strin
 
 function parseCertExpiry(v: Validator, value: unknown, key: string): string | undefined {
   const text = v.string(value, key, "a Go duration such as 2160h");
-  if (text === undefined) {
-    return undefined;
-  }
-  const seconds = goDurationSeconds(text);
-  if (seconds === undefined) {
-    v.report(key, `must be a Go duration such as 2160h or 720h30m, got ${describe(text)}`);
-    return undefined;
-  }
-  if (seconds < MIN_CERT_EXPIRY_SECONDS) {
-    v.report(key, `must be at least 1h (Docker's minimum), got ${describe(text)}`);
+  const problem = text === undefined ? undefined : certExpiryProblem(text);
+  if (problem !== undefined) {
+    v.report(key, problem);
     return undefined;
   }
   return text;
@@ -312,7 +305,7 @@ function parseRoute(v: Validator, value: unknown, key: string): GatewayRoute | u
   return complete({
     path: v.required(obj.path, `${key}.path`, (x, p) => {
       const path = v.string(x, p, 'a URL path prefix starting with "/", e.g. /hello');
-      const problem = path === undefined ? undefined : routePathProblem(path);
+      const problem = path === undefined ? undefined : (routePathProblem(path) ?? ownPathProblem(path));
       if (problem !== undefined) {
         v.report(p, `(${JSON.stringify(path)}) ${problem}`);
         return undefined;

@@ -10,7 +10,7 @@
  * line (`haproxy -W -db`), not from `master-worker`/`daemon` here.
  */
 import { DEFAULT_SERVICE_HEALTH_PATH, DEFAULT_SLOTS, GATEWAY_HEALTH_PATH } from "./defaults";
-import { normalizePrefix, prefixClashes, routePathProblem } from "./routes";
+import { normalizePrefix, ownPathProblem, prefixClashes, routePathProblem } from "./routes";
 import { GatewayRoute } from "./types";
 
 export { normalizePrefix };
@@ -72,6 +72,10 @@ export function validateRoutes(routes: readonly HaproxyRoute[]): string[] {
   routes.forEach((route, i) => {
     if (routePathProblem(route.path) !== undefined) {
       problems.push(`route ${JSON.stringify(route.path)}: not a plain URL path prefix`);
+    }
+    const own = ownPathProblem(route.path);
+    if (own !== undefined) {
+      problems.push(`route ${route.path}: ${own}`);
     }
     const earlier = clashes.get(i);
     if (earlier !== undefined) {

@@ -6,6 +6,34 @@ import { ClusterConfig, NodeGroupConfig, NodeRole } from "./types";
  * subnets later, each still ≥ /28 even for the smallest VPC the config allows (/24).
  */
 const SUBNET_PREFIX_STEP = 4;
+/** Addresses AWS keeps in every subnet: network, router, DNS, future use and broadcast. */
+const AWS_RESERVED_ADDRESSES = 5;
+
+/** The prefix of every subnet carved from a VPC of prefix `vpcPrefix`. */
+export function subnetPrefix(vpcPrefix: number): number {
+  return vpcPrefix + SUBNET_PREFIX_STEP;
+}
+
+/** Addresses a subnet of `prefix` has for instances. */
+export function usableAddresses(prefix: number): number {
+  return 2 ** (32 - prefix) - AWS_RESERVED_ADDRESSES;
+}
+
+/** The zone (subnet index) of a group's `index`-th node: each group goes round-robin on its own. */
+function zoneOf(index: number, zoneCount: number): number {
+  return index % zoneCount;
+}
+
+/** How many nodes the busiest zone gets from groups of these sizes (each spread by `zoneOf`). */
+export function nodesInBusiestZone(groupCounts: readonly number[], zoneCount: number): number {
+  const perZone = new Array<number>(zoneCount).fill(0);
+  for (const count of groupCounts) {
+    for (let index = 0; index < count; index++) {
+      perZone[zoneOf(index, zoneCount)]++;
+    }
+  }
+  return Math.max(0, ...perZone);
+}
 
 export interface SubnetPlan {
   index: number;
@@ -21,7 +49,7 @@ export function planSubnets(vpcCidr: string, azNames: string[]): SubnetPlan[] {
   return azNames.map((az, index) => ({
     index,
     az,
-    cidr: formatCidr(subnetOf(vpc, vpc.prefix + SUBNET_PREFIX_STEP, index)),
+    cidr: formatCidr(subnetOf(vpc, subnetPrefix(vpc.prefix), index)),
   }));
 }
 
@@ -67,7 +95,7 @@ export function planNodes(
   const gatewayPool = config.gateway.placement === "managers" ? "manager" : config.gateway.placement;
   return groups.flatMap(({ role, group }) =>
     Array.from({ length: group.count }, (_, index) => {
-      const subnet = subnets[index % subnets.length];
+      const subnet = subnets[zoneOf(index, subnets.length)];
       const runsGateway = group.name === gatewayPool;
       const labels: Record<string, string> = {
         ...group.labels,

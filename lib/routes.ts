@@ -3,6 +3,7 @@
  * HAProxy renderer (lib/haproxy.ts), so that a route the renderer can't take is refused, naming
  * its key, before anything is created.
  */
+import { GATEWAY_HEALTH_PATH } from "./defaults";
 
 /** Characters of a URL path (RFC 3986 pchar and "/"); no quote or backslash, which HAProxy's config syntax would need escaped. */
 const PLAIN_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/;
@@ -18,6 +19,13 @@ export function routePathProblem(path: string): string | undefined {
   return PLAIN_PATH.test(path) && !/["\\]/.test(path)
     ? undefined
     : "is not a plain URL path prefix: '/' then letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = : @ % /";
+}
+
+/** Why a route can't have this prefix although it is a plain path: the gateway answers it itself. */
+export function ownPathProblem(path: string): string | undefined {
+  return normalizePrefix(path) === GATEWAY_HEALTH_PATH
+    ? `is the gateway's own health path (${GATEWAY_HEALTH_PATH}, for load-balancer checks): requests to it never reach a service; use another path`
+    : undefined;
 }
 
 /** For each route (by index) whose normalised prefix an earlier route already has: that route's index. */

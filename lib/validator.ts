@@ -111,7 +111,8 @@ export class Validator {
     where: string,
   ): string | undefined {
     const relative = this.string(value, key, `a path to a ${kind} ${where}`);
-    if (relative === undefined) {
+    if (relative === undefined || relative.includes("\0")) {
+      // A NUL is reported on its own (parseConfig), and the file system calls below throw on it.
       return undefined;
     }
     const full = path.resolve(base, relative);
@@ -181,8 +182,9 @@ export class Validator {
 
   /**
    * A map of string values (labels, variables), or `undefined`. `keyProblem` explains why a key
-   * is refused. Numbers and booleans are accepted as their text: `pulumi config set --path`
-   * stores "2" and "true" as a number and a boolean.
+   * is refused. A number or boolean is refused rather than turned into text: YAML (and
+   * `pulumi config set --path`) made it from text that may have read differently (`0x10`, `010`,
+   * `1e3`, `1_000` and `1.10` are numbers, `yes` and `on` booleans in YAML 1.1), so the user quotes it.
    */
   stringMap(
     value: unknown,
@@ -200,12 +202,19 @@ export class Validator {
         this.report(entryKey, problem);
         return undefined;
       }
-      if (typeof x === "number" && !Number.isSafeInteger(x)) {
-        // YAML turned the text into a number and back loses what was written (1.10 → 1.1).
+      if (typeof x === "number") {
         this.report(entryKey, `was read as the number ${x}, which may not be what was written; quote it`);
         return undefined;
       }
-      const text = typeof x === "number" || typeof x === "boolean" ? String(x) : this.string(x, entryKey, "a string");
+      if (typeof x === "boolean") {
+        this.report(
+          entryKey,
+          `was read as the boolean ${x}, which may not be what was written (YAML also reads yes, on, no and off ` +
+            `as booleans); quote it ("${x}") in the stack file, or set it with pulumi config set --type string`,
+        );
+        return undefined;
+      }
+      const text = this.string(x, entryKey, "a string");
       if (text !== undefined && /[\r\n]/.test(text)) {
         this.report(entryKey, "must not contain a newline");
         return undefined;
@@ -299,29 +308,4 @@ export function complete<T extends object>(fields: T): { [K in keyof T]: Exclude
   return Object.values(fields).every((x) => x !== undefined)
     ? (fields as { [K in keyof T]: Exclude<T[K], undefined> })
     : undefined;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Go durations.
-
-const GO_DURATION_UNITS: Record<string, number> = {
-  ns: 1e-9,
-  us: 1e-6,
-  µs: 1e-6,
-  ms: 1e-3,
-  s: 1,
-  m: 60,
-  h: 3600,
-};
-
-/** Seconds in a Go `time.ParseDuration` string (unsigned), or undefined when it is not one. */
-export function goDurationSeconds(text: string): number | undefined {
-  if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(text)) {
-    return undefined;
-  }
-  let seconds = 0;
-  for (const [, amount, , unit] of text.matchAll(/(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) {
-    seconds += Number(amount) * GO_DURATION_UNITS[unit];
-  }
-  return seconds;
 }

@@ -1,9 +1,9 @@
 /**
  * Stack variables become environment variables of deploy-stack.sh, which runs `docker stack
  * deploy` with them. These names would change how bash, the dynamic linker, the docker CLI or its
- * HTTP client behave, so they are refused by config validation (lib/configSwarm.ts) and again by
- * the script (its `case` in export_variables lists the same patterns; a unit test compares them).
- * Patterns are bash `case` globs.
+ * HTTP client (proxies, trusted certificates, Go runtime settings) behave, so they are refused by
+ * config validation (lib/configSwarm.ts) and again by the script (its `case` in export_variables
+ * lists the same patterns; a unit test compares them). Patterns are bash `case` globs.
  */
 export const RESERVED_VARIABLES: readonly string[] = [
   "PATH",
@@ -26,6 +26,9 @@ export const RESERVED_VARIABLES: readonly string[] = [
   "https_proxy",
   "no_proxy",
   "all_proxy",
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
+  "GODEBUG",
 ];
 
 /** The reserved pattern `name` matches, or undefined. */

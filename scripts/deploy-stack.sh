@@ -71,7 +71,7 @@ export_variables() {
     [[ $line == *=* && $key =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] ||
       die "STACK_VARIABLES: '${line:0:40}' is not KEY=VALUE"
     case $key in
-      PATH | HOME | IFS | ENV | CDPATH | GLOBIGNORE | PS4 | SHELLOPTS | BASHOPTS | BASH_* | LD_* | DOCKER_* | HTTP_PROXY | HTTPS_PROXY | NO_PROXY | ALL_PROXY | http_proxy | https_proxy | no_proxy | all_proxy)
+      PATH | HOME | IFS | ENV | CDPATH | GLOBIGNORE | PS4 | SHELLOPTS | BASHOPTS | BASH_* | LD_* | DOCKER_* | HTTP_PROXY | HTTPS_PROXY | NO_PROXY | ALL_PROXY | http_proxy | https_proxy | no_proxy | all_proxy | SSL_CERT_FILE | SSL_CERT_DIR | GODEBUG)
         die "STACK_VARIABLES: $key can't be used as a compose variable"
         ;;
     esac

@@ -42,21 +42,28 @@ check_env() {
   [[ $DEFAULT_ADDR_POOL =~ ^${ipv4}/[0-9]{1,2}$ ]] || die "DEFAULT_ADDR_POOL must be an IPv4 CIDR, got '$DEFAULT_ADDR_POOL'"
   [[ $DEFAULT_ADDR_POOL_MASK_LENGTH =~ ^[0-9]{1,2}$ ]] || die "DEFAULT_ADDR_POOL_MASK_LENGTH must be a prefix length, got '$DEFAULT_ADDR_POOL_MASK_LENGTH'"
   CERT_EXPIRY_NS=$(duration_ns "$CERT_EXPIRY") ||
-    die "CERT_EXPIRY must be a Go duration in whole hours/minutes/seconds such as 2160h or 90h30m, got '$CERT_EXPIRY'"
+    die "CERT_EXPIRY must be a Go duration in whole hours/minutes/seconds such as 2160h or 90h30m, at most ${MAX_DURATION_S}s, got '$CERT_EXPIRY'"
 }
 
-# Go duration (h/m/s parts with whole numbers) to nanoseconds; fails on anything else.
+# The largest duration in seconds that Docker can take as a certificate validity: it holds
+# durations as int64 nanoseconds and adds a 1h backdate (lib/durations.ts, MAX_CERT_EXPIRY_SECONDS).
+readonly MAX_DURATION_S=9223368436
+
+# Go duration (h/m/s parts with whole numbers; lib/durations.ts has the same grammar) to
+# nanoseconds; fails on anything else and above MAX_DURATION_S, before bash's 64-bit arithmetic
+# could wrap: a part has at most 10 significant digits and the total is checked after each part.
 duration_ns() {
   local rest=$1 total=0
   [[ -n $rest ]] || return 1
   while [[ -n $rest ]]; do
-    [[ $rest =~ ^([0-9]+)(h|m|s)(.*)$ ]] || return 1
+    [[ $rest =~ ^0*([0-9]{1,10})(h|m|s)(.*)$ ]] || return 1
     local n=$((10#${BASH_REMATCH[1]}))
     case ${BASH_REMATCH[2]} in
       h) total=$((total + n * 3600)) ;;
       m) total=$((total + n * 60)) ;;
       s) total=$((total + n)) ;;
     esac
+    ((total <= MAX_DURATION_S)) || return 1
     rest=${BASH_REMATCH[3]}
   done
   printf '%s\n' $((total * 1000000000))

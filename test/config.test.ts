@@ -317,8 +317,8 @@ describe("parseConfig", () => {
       {
         adminCidrs: ["81.2.69.0/24", "100.64.7.7/32"],
         ami: "ami-0123456789abcdef0",
-        // `pulumi config set --path` stores 2 and true as a number and a boolean
-        workerPools: [{ name: "app", count: 1, labels: { "com.example.tier": "web", version: 2, canary: true } }],
+        // Quoted in the stack file (or set with --type string): text that looks like a number or a boolean.
+        workerPools: [{ name: "app", count: 1, labels: { "com.example.tier": "web", version: "2", canary: "true" } }],
         images: [{ name: "web", context: "images/web" }],
         stack: { variables: { GATEWAY_IMAGE: "traefik:v3.1" } },
       },

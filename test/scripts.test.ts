@@ -2,6 +2,7 @@ import { spawnSync, SpawnSyncReturns } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { durationSeconds, MAX_CERT_EXPIRY_SECONDS } from "../lib/durations";
 import { renderScript, SCRIPTS_DIR } from "../lib/scripts";
 
 // The node-side scripts, checked without a Docker daemon: static checks (shellcheck, shape),
@@ -413,6 +414,28 @@ describe("parameter checks (before any Docker call)", () => {
     const r = run("bash", ["-c", withTail("swarm-init", {}, `duration_ns ${duration}`)]);
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe(`${seconds}000000000`);
+  });
+
+  it("swarm-init.sh's duration_ns and lib/durations.ts accept the same durations, with the same value", () => {
+    const max = MAX_CERT_EXPIRY_SECONDS;
+    const inputs = [
+      ...["2160h", "90h30m", "2160h0m0s", "45s", "1h", "0s", "010h", "1h1h", "00000000000001s", "59m60s"],
+      ...[`${max}s`, `${max + 1n}s`, `${max / 3600n}h`, `${max / 3600n + 1n}h`, "2562047h", "9223372036s"],
+      ...["99999999999h", "9223372036854775807s", "18446744073709551616s", "1".repeat(30) + "s"],
+      ...["", "1", "90d", "1.5h", "1h30", "-1h", "1H", "1 h", "1h ", "h", "1ms", "1us", "1µs", "0x10s", "1_000s"],
+    ];
+    // One bash for the whole table: one line per input, the nanoseconds or "refused".
+    const tail = 'for d in "$@"; do duration_ns "$d" || echo refused; done';
+    const r = run("bash", ["-c", withTail("swarm-init", {}, tail), "duration_ns", ...inputs]);
+    expect(r.status).toBe(0);
+    const expected = inputs.map((text) => {
+      const seconds = durationSeconds(text);
+      return seconds === undefined || seconds > max ? "refused" : `${seconds * 1_000_000_000n}`;
+    });
+    expect(r.stdout.split("\n").slice(0, -1)).toEqual(expected);
+    // The table reaches both sides of the limit and of the grammar.
+    expect(expected.filter((x) => x === "refused").length).toBeGreaterThan(10);
+    expect(expected).toContain(`${max * 1_000_000_000n}`);
   });
 
   it.each(Object.keys(join))("swarm-join.sh names the missing %s", (key) => {
