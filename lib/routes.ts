@@ -5,8 +5,11 @@
  */
 import { GATEWAY_HEALTH_PATH } from "./defaults";
 
-/** Characters of a URL path (RFC 3986 pchar and "/"); no quote or backslash, which HAProxy's config syntax would need escaped. */
-const PLAIN_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/;
+/**
+ * Characters of a URL path (RFC 3986 pchar and "/"), written unquoted into haproxy.cfg: so no
+ * quote (' opens a strongly quoted string there, " a weakly quoted one) and no backslash.
+ */
+const PLAIN_PATH = /^\/[A-Za-z0-9._~!$&()*+,;=:@%/-]*$/;
 
 /** A route prefix without its trailing slash ("/api/" → "/api"); "/" stays "/". */
 export function normalizePrefix(path: string): string {
@@ -16,9 +19,9 @@ export function normalizePrefix(path: string): string {
 
 /** Why a path can't be a route prefix; undefined when it can. */
 export function routePathProblem(path: string): string | undefined {
-  return PLAIN_PATH.test(path) && !/["\\]/.test(path)
+  return PLAIN_PATH.test(path)
     ? undefined
-    : "is not a plain URL path prefix: '/' then letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = : @ % /";
+    : "is not a plain URL path prefix: '/' then letters, digits and - . _ ~ ! $ & ( ) * + , ; = : @ % /";
 }
 
 /** Why a route can't have this prefix although it is a plain path: the gateway answers it itself. */

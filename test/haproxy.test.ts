@@ -153,6 +153,7 @@ describe("renderHaproxyConfig", () => {
       }),
     ).toThrow(/prefix \/a is already routed to a/);
     expect(validateRoutes([{ path: '/x"y', service: "a", port: 1 }])).toHaveLength(1);
+    expect(validateRoutes([{ path: "/x'y", service: "a", port: 1 }])).toHaveLength(1);
     // The gateway answers its health path itself (lib/routes.ts, shared with config validation).
     expect(validateRoutes([{ path: "/healthz/", service: "a", port: 1 }])).toEqual([
       expect.stringMatching(/^route \/healthz\/: is the gateway's own health path/),

@@ -162,4 +162,9 @@ export const gatewayCases: BadConfig[] = [
     { gateway: { placment: "managers" } },
     /^aws-swarm:gateway\.placment is not a known key; did you mean placement\?$/,
   ],
+  [
+    "route path with a single quote (a strongly quoted string in haproxy.cfg)",
+    { gateway: { routes: [route({ path: "/it's" })] } },
+    /^aws-swarm:gateway\.routes\[0\]\.path \("\/it's"\) is not a plain URL path prefix: '\/' then letters, digits and - \. _ ~ ! \$ & \( \)/,
+  ],
 ];
