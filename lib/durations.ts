@@ -1,7 +1,7 @@
 /**
  * The one duration grammar of the config (`swarm.certExpiry`): whole hours, minutes and seconds,
  * e.g. `2160h` or `90h30m`. scripts/swarm-init.sh's `duration_ns` reads the very same grammar
- * (test/durations.test.ts runs it on the same table), and Docker reads it as a Go duration.
+ * (test/scripts.test.ts runs it on a table and compares both), and Docker reads it as a Go duration.
  */
 import { describe } from "./validator";
 
