@@ -115,6 +115,19 @@ async function spreadOver(manager: string, service: string, hosts: string[]): Pr
   );
 }
 
+/** How many distinct tasks answer `route` (bodies name the task), polled until `wanted` or 60 s. */
+async function tasksBehind(route: string, wanted: number): Promise<number> {
+  const sample = async () => {
+    const tasks = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const body = await (await fetch(route, { signal: AbortSignal.timeout(5000) })).text();
+      tasks.add(/task=(\S+)/.exec(body)?.[1] ?? body);
+    }
+    return tasks.size;
+  };
+  return eventually(60, sample, (count) => count >= wanted);
+}
+
 /** The harness hosts of a run's nodes. */
 function hostsOf(run: ClusterRun) {
   return readHarnessInfo(HARNESS)!.hosts.filter((h) => Object.values(run.nodeHosts).includes(h.name));
@@ -291,6 +304,10 @@ describe("ha cluster: 3 managers over 3 AZs, 2 workers; any node can die", () =>
     expect(await spreadOver(current.nodeHosts["manager-0"], "app_hello", [lost, survivor])).toEqual(
       [lost, survivor].sort(),
     );
+    // ...and every gateway must route to both: a node's DNS view of fresh tasks lags by moments.
+    for (const route of routesAvoiding(current)) {
+      expect(await tasksBehind(route, 2)).toBe(2);
+    }
     await loseUnderLoad(current, "app-1", routesAvoiding(current));
     // hello keeps 2 replicas (pool app): the one of the dead node starts again on app-0.
     const placed = await eventually(
