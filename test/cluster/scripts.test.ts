@@ -190,6 +190,18 @@ async function formSwarm(
   return { swarmId, ids, tokens };
 }
 
+/**
+ * A stand-in for amazon-ecr-credential-helper: the docker credential-helper protocol's `get`
+ * (server URL on stdin, JSON credentials on stdout), logging each call.
+ */
+const ECR_HELPER_STAND_IN = `#!/bin/sh
+# Test stand-in for docker-credential-ecr-login (written by test/cluster/scripts.test.ts).
+[ "$1" = get ] || { echo "stand-in: only get" >&2; exit 1; }
+read -r server
+echo "$(date +%s) get $server" >> /var/log/ecr-login-standin.log
+printf '{"ServerURL":"%s","Username":"AWS","Secret":"harness-token"}\\n' "$server"
+`;
+
 describe("node scripts on 1 manager + 3 workers (+1 host of another swarm)", () => {
   let info: HarnessInfo;
   let swarmId: string;
@@ -400,6 +412,105 @@ describe("node scripts on 1 manager + 3 workers (+1 host of another swarm)", () 
       expect(promote.code).toBe(1);
       expect(promote.stderr).toContain("worker of this swarm but is configured as a manager");
     });
+  });
+
+  it("registry-auth on an ECR-shaped registry: credHelpers and units written, the helper asked on pull and on refresh, nothing restarted, a second install changes nothing", async () => {
+    // ECR as a node sees it: a registry host name (no port) that docker reaches over the network,
+    // and `docker-credential-ecr-login` on the PATH. Here the name resolves to the harness registry
+    // (plain HTTP, so the name is an insecure registry and port 80 is forwarded to it), and the
+    // helper is a stand-in speaking the credential-helper protocol that logs each call. What this
+    // can't show: the real helper's token exchange with ECR under the instance role.
+    const ecr = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+    const [registryIp, registryPort] = info.registry.split(":");
+    const stack = "ecr-probe";
+    const calls = async () => Number(await sh(info, "h1", "grep -c . /var/log/ecr-login-standin.log || true"));
+    const setup = await sshExec(
+      info,
+      "h1",
+      [
+        `echo '${registryIp} ${ecr}' >> /etc/hosts`,
+        `iptables -t nat -A OUTPUT -d ${registryIp} -p tcp --dport 80 -j DNAT --to-destination ${info.registry}`,
+        `jq '."insecure-registries" += ["${ecr}"]' /etc/docker/daemon.json > /tmp/daemon.json`,
+        "mv /tmp/daemon.json /etc/docker/daemon.json && systemctl restart docker",
+        "cat > /usr/local/bin/docker-credential-ecr-login && chmod 755 /usr/local/bin/docker-credential-ecr-login",
+      ].join(" && "),
+      ECR_HELPER_STAND_IN,
+    );
+    expect(setup).toMatchObject({ code: 0 });
+    // The manager's dockerd restarted: wait until the swarm answers again.
+    await eventually(60, "the manager to answer after its restart", async () =>
+      (await sshExec(info, "h1", "docker node ls -q")).code === 0 ? true : undefined,
+    );
+    expect(registryPort).toBe("5000");
+    const env = { REGISTRY: ecr, AWS_REGION: "us-east-1", STACK_NAME: stack };
+    const install = await ok(info, "h1", "registry-auth", env, "install");
+    expect(JSON.parse(install.stdout)).toEqual({
+      registry: ecr,
+      helper: "/usr/local/bin/docker-credential-ecr-login",
+      timer: `aws-swarm-registry-auth@${stack}.timer`,
+    });
+    expect(install.stderr).not.toMatch(/installing amazon-ecr-credential-helper/);
+    const config = JSON.parse(await sh(info, "h1", "cat /root/.docker/config.json"));
+    expect(config.credHelpers).toEqual({ [ecr]: "ecr-login" });
+    expect(await sh(info, "h1", `cat /etc/aws-swarm/registry-auth/${stack}.env`)).toBe(
+      `REGISTRY=${ecr}\nAWS_REGION=us-east-1\nSTACK_NAME=${stack}`,
+    );
+    const unit = await sh(info, "h1", "cat /etc/systemd/system/aws-swarm-registry-auth@.service");
+    expect(unit).toContain("ExecStart=/usr/local/lib/aws-swarm/registry-auth-refresh.sh");
+    expect(await sh(info, "h1", "test -x /usr/local/lib/aws-swarm/registry-auth-refresh.sh && echo x")).toBe("x");
+    const afterInstall = await calls();
+    expect(afterInstall).toBeGreaterThanOrEqual(1); // install checks that a token can be had
+
+    // docker reads credHelpers: a pull asks the helper for this registry.
+    const image = (await ensureBaseImage(HARNESS_ID)).replace(info.registry, ecr);
+    await sh(info, "h1", `docker pull -q ${image} >/dev/null`);
+    expect(await calls()).toBeGreaterThan(afterInstall);
+    expect(await sh(info, "h1", "tail -n 1 /var/log/ecr-login-standin.log")).toMatch(new RegExp(`get ${ecr}$`));
+
+    // What the timer runs (the service unit's ExecStart with its EnvironmentFile): fresh auth for
+    // the stack's services in this registry, and no task restarted.
+    await sh(
+      info,
+      "h1",
+      `docker service create -d -q --name ${stack}_app --label com.docker.stack.namespace=${stack} ` +
+        `--with-registry-auth ${image} sleep infinity >/dev/null`,
+    );
+    const task = () =>
+      sh(
+        info,
+        "h1",
+        `docker service ps ${stack}_app --filter desired-state=running --format '{{.ID}} {{.CurrentState}}'`,
+      );
+    const running = await eventually(60, "the probe task running", async () => {
+      const t = await task();
+      return /Running/.test(t) ? t.split(" ")[0] : undefined;
+    });
+    const beforeRefresh = await calls();
+    const refresh = await sshExec(
+      info,
+      "h1",
+      `sudo bash -c 'set -a; . /etc/aws-swarm/registry-auth/${stack}.env; set +a; /usr/local/lib/aws-swarm/registry-auth-refresh.sh'`,
+    );
+    expect(refresh.code).toBe(0);
+    expect(refresh.stderr).toContain(`re-applied registry auth to 1 service(s) of stack ${stack}`);
+    expect(await calls()).toBeGreaterThan(beforeRefresh);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect((await task()).split(" ")[0]).toBe(running);
+
+    // Idempotent: a second install writes nothing and keeps the docker config as it was.
+    const again = await ok(info, "h1", "registry-auth", env, "install");
+    expect(again.stdout).toBe(install.stdout);
+    expect(again.stderr).not.toMatch(/wrote /);
+    expect(JSON.parse(await sh(info, "h1", "cat /root/.docker/config.json"))).toEqual(config);
+
+    await sh(info, "h1", `docker service rm ${stack}_app >/dev/null`);
+    expect(JSON.parse((await ok(info, "h1", "registry-auth", { STACK_NAME: stack }, "remove")).stdout)).toEqual({
+      stack,
+      timer: "removed",
+    });
+    expect(await sh(info, "h1", `test -e /etc/aws-swarm/registry-auth/${stack}.env && echo kept || echo gone`)).toBe(
+      "gone",
+    );
   });
 
   it("removes a worker with a running task: drained, task moved, no Down node left", async () => {
