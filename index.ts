@@ -68,7 +68,7 @@ export = async () => {
       config,
       projectRoot: __dirname,
       imageVariables: images.imageVariables,
-      gatewayAddresses: nodes.filter((node) => node.plan.runsGateway).map((node) => node.instance.publicIp),
+      gatewayAddresses: nodes.filter((node) => node.plan.runsGateway).map((node) => node.publicIp),
       registryUrl: config.images.length > 0 ? images.registryUrl : undefined,
     },
     { dependsOn: swarm.members },

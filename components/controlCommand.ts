@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderScript } from "../lib/scripts";
+import { NodeInstance } from "./nodeGroup";
 import { NodeLogin, NodeScriptOptions } from "./remoteCommand";
 
 /**
@@ -18,9 +19,9 @@ export interface ControlPlane {
   login: NodeLogin;
 }
 
-/** The control plane of these manager instances. */
-export function controlPlaneOf(managers: aws.ec2.Instance[], login: NodeLogin): ControlPlane {
-  const pairs = managers.map((m) => pulumi.interpolate`${m.publicIp}=${m.privateIp}`);
+/** The control plane of these managers (their Elastic IPs and private addresses). */
+export function controlPlaneOf(managers: NodeInstance[], login: NodeLogin): ControlPlane {
+  const pairs = managers.map((m) => pulumi.interpolate`${m.publicIp}=${m.instance.privateIp}`);
   return { managers: pulumi.all(pairs).apply((list) => list.join(" ")), login };
 }
 
@@ -117,7 +118,12 @@ export function controlScript(
  */
 export function authorizeKey(
   name: string,
-  node: { instance: aws.ec2.Instance; login: NodeLogin; publicKey: pulumi.Input<string> },
+  node: {
+    instance: aws.ec2.Instance;
+    publicIp: pulumi.Input<string>;
+    login: NodeLogin;
+    publicKey: pulumi.Input<string>;
+  },
   opts: NodeScriptOptions,
 ): command.local.Command {
   return new command.local.Command(
@@ -126,7 +132,7 @@ export function authorizeKey(
       create: 'bash -c "$AWS_SWARM_AUTHORIZE_KEY" authorize-key',
       environment: {
         AWS_SWARM_AUTHORIZE_KEY: renderScript("authorize-key"),
-        HOST: node.instance.publicIp,
+        HOST: node.publicIp,
         SSH_USER: node.login.user,
         SSH_PRIVATE_KEY: pulumi.secret(node.login.privateKey),
         SSH_PUBLIC_KEY: node.publicKey,

@@ -34,6 +34,11 @@ export interface NodeGroupArgs {
 export interface NodeInstance {
   plan: NodePlan;
   instance: aws.ec2.Instance;
+  /**
+   * The address to dial: the Elastic IP's where the plan gives the node one (and only once it is
+   * associated), else the instance's auto-assigned one.
+   */
+  publicIp: pulumi.Output<string>;
 }
 
 /** The EC2 instances of one node group: the managers, or one worker pool. */
@@ -44,7 +49,11 @@ export class NodeGroup extends pulumi.ComponentResource {
   constructor(name: string, args: NodeGroupArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aws-swarm:nodes:NodeGroup", name, {}, opts);
 
-    this.nodes = args.nodes.map((plan) => ({ plan, instance: this.instance(name, plan, args) }));
+    this.nodes = args.nodes.map((plan) => {
+      const instance = this.instance(name, plan, args);
+      const address = plan.elasticIp ? this.elasticIp(name, plan, instance, args) : undefined;
+      return { plan, instance, publicIp: address ? address.publicIp : instance.publicIp };
+    });
     for (const { plan, instance } of this.nodes) {
       // The type is ignored on existing nodes (see below): say so, with the way to roll them.
       pulumi.all([instance.instanceType, instance.id]).apply(([actual, instanceId]) => {
@@ -60,6 +69,19 @@ export class NodeGroup extends pulumi.ComponentResource {
     }
 
     this.registerOutputs({ instanceIds: this.nodes.map((node) => node.instance.id) });
+  }
+
+  /**
+   * The node's Elastic IP, associated with its instance. It outlives the instance: a replaced
+   * instance gets the same address (EC2 moves it in place: `instance` is no ForceNew argument), so
+   * the outputs and every command stored in state keep dialing the right node.
+   */
+  private elasticIp(name: string, node: NodePlan, instance: aws.ec2.Instance, args: NodeGroupArgs): aws.ec2.Eip {
+    return new aws.ec2.Eip(
+      `${name}-${node.index}-eip`,
+      { domain: "vpc", instance: instance.id, tags: { ...args.tags, Name: `${args.clusterName}-${node.key}` } },
+      { parent: this },
+    );
   }
 
   private instance(name: string, node: NodePlan, args: NodeGroupArgs): aws.ec2.Instance {

@@ -30,11 +30,11 @@ function downEntry(node: DownNode) {
 export function clusterOutputs({ config, vpcId, access, nodes, swarm, stack }: ClusterParts) {
   const name = config.clusterName;
   const ipsOf = (pool: string) => {
-    const instances = nodes.filter((node) => node.plan.pool === pool).map((node) => node.instance);
-    return { public: instances.map((i) => i.publicIp), private: instances.map((i) => i.privateIp) };
+    const group = nodes.filter((node) => node.plan.pool === pool);
+    return { public: group.map((n) => n.publicIp), private: group.map((n) => n.instance.privateIp) };
   };
   const managers = ipsOf(config.managers.name);
-  const firstManagerIp = nodes[0].instance.publicIp;
+  const firstManagerIp = nodes[0].publicIp;
   return {
     gatewayUrls: stack.gatewayUrls,
     // The deploy's summary (services → running/desired) and the nodes Down too long.

@@ -1,4 +1,3 @@
-import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -30,10 +29,10 @@ const PER_DIAL_TIMEOUT_SECONDS = 10;
 /** Root runs the script read from stdin; a verb, if any, picks the script's action. */
 const RUN_SCRIPT = "sudo bash -s";
 
-/** The connection to a node, on its public IP. */
-export function connectionTo(instance: aws.ec2.Instance, login: NodeLogin): pulumi.Output<Connection> {
+/** The connection to a node, on its public address (NodeInstance.publicIp). */
+export function connectionTo(publicIp: pulumi.Input<string>, login: NodeLogin): pulumi.Output<Connection> {
   return pulumi.output({
-    host: instance.publicIp,
+    host: publicIp,
     user: login.user,
     privateKey: login.privateKey,
     dialErrorLimit: DIAL_ERROR_LIMIT,

@@ -51,7 +51,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
   /** The step that created the swarm: swarm-wide deletes are `deletedWith` it. */
   public readonly swarm: pulumi.Resource;
   /** Every manager with the connection to it. */
-  public readonly managers: { instance: NodeInstance["instance"]; connection: pulumi.Output<Connection> }[];
+  public readonly managers: (NodeInstance & { connection: pulumi.Output<Connection> })[];
   /** Every node joined and labelled: what a stack deployment waits for. */
   public readonly members: command.local.Command[];
   /** Swarm node id per node key (`manager-0`, `app-1`, …). */
@@ -72,12 +72,9 @@ export class SwarmCluster extends pulumi.ComponentResource {
     }
     this.prefix = name;
     const login = { user: args.sshUser, privateKey: args.privateKey };
-    const nodes: Node[] = args.nodes.map((node) => ({ ...node, connection: connectionTo(node.instance, login) }));
+    const nodes: Node[] = args.nodes.map((node) => ({ ...node, connection: connectionTo(node.publicIp, login) }));
     this.managers = nodes.filter(({ plan }) => plan.role === "manager");
-    this.control = controlPlaneOf(
-      this.managers.map((m) => m.instance),
-      login,
-    );
+    this.control = controlPlaneOf(this.managers, login);
 
     const ready = this.ready(nodes, login, args.publicKey, args.settings.encryptOverlay);
     const init = this.init(ready, args);
@@ -112,10 +109,10 @@ export class SwarmCluster extends pulumi.ComponentResource {
     publicKey: pulumi.Input<string>,
     encryptOverlay: boolean,
   ): command.remote.Command[] {
-    return nodes.map(({ plan, instance, connection }) => {
+    return nodes.map(({ plan, instance, publicIp, connection }) => {
       const authorized = authorizeKey(
         `${this.prefix}-authorize-${plan.key}`,
-        { instance, login, publicKey },
+        { instance, publicIp, login, publicKey },
         { parent: this },
       );
       return nodeScript(

@@ -85,6 +85,22 @@ export function planCluster(config: ClusterConfig, region: RegionFacts): Cluster
     softwareTags: { ...NODE_SOFTWARE },
     // A mix with images was refused above; without nodes (all pools at 0) amd64 is as good as any.
     imagePlatform: architectures.has("arm64") && !architectures.has("x86_64") ? "linux/arm64" : "linux/amd64",
-    notes: [pinZonesHint(config, zones)].filter((note): note is string => note !== undefined),
+    notes: [pinZonesHint(config, zones), elasticIpQuotaNote(nodes)].filter(
+      (note): note is string => note !== undefined,
+    ),
   };
+}
+
+/** AWS's default quota of Elastic IPs per region and account (VPC service quotas, L-0263D0A3). */
+export const DEFAULT_ELASTIC_IP_QUOTA = 5;
+
+/** Said when the cluster needs more Elastic IPs than the default quota allows. */
+export function elasticIpQuotaNote(nodes: NodePlan[]): string | undefined {
+  const count = nodes.filter((node) => node.elasticIp).length;
+  if (count <= DEFAULT_ELASTIC_IP_QUOTA) return undefined;
+  return (
+    `this cluster uses ${count} Elastic IPs (managers and gateway nodes), more than AWS's default quota of ` +
+    `${DEFAULT_ELASTIC_IP_QUOTA} per region: check yours with aws service-quotas get-service-quota ` +
+    "--service-code ec2 --quota-code L-0263D0A3, and ask for more before pulumi up if needed"
+  );
 }

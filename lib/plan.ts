@@ -70,6 +70,12 @@ export interface NodePlan {
   architecture: Architecture;
   /** The node runs the stack's gateway: it gets the gateway security group and `GATEWAY_LABEL`. */
   runsGateway: boolean;
+  /**
+   * The node gets an Elastic IP: managers (every swarm-wide step and the `ssh`/`dockerHost` outputs
+   * dial them) and gateway nodes (clients dial them). An auto-assigned public address changes on
+   * every stop and start; a command stored in state would then dial a dead or foreign address.
+   */
+  elasticIp: boolean;
   /** Every node label the product applies: the pool's own plus the automatic ones. */
   labels: Record<string, string>;
 }
@@ -118,6 +124,7 @@ export function planNodes(
         volumeSize: group.volumeSize,
         architecture: architectures[group.instanceType],
         runsGateway,
+        elasticIp: role === "manager" || runsGateway,
         labels,
       };
     }),

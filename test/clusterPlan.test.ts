@@ -59,6 +59,35 @@ describe("planCluster on the stack files", () => {
   });
 });
 
+describe("planCluster Elastic IPs", () => {
+  it("gives one to each manager and each gateway node, none to other workers", () => {
+    const plan = planCluster(
+      config({
+        managers: { count: 3 },
+        workerPools: [
+          { name: "edge", count: 2 },
+          { name: "app", count: 2 },
+        ],
+        gateway: { placement: "edge" },
+      }),
+      ZONES,
+    );
+    const withIp = plan.groups.flatMap((g) => g.nodes.filter((n) => n.elasticIp).map((n) => n.key));
+    expect(withIp).toEqual(["manager-0", "manager-1", "manager-2", "edge-0", "edge-1"]);
+    expect(plan.notes.filter((n) => n.includes("Elastic IPs"))).toEqual([]);
+  });
+
+  it("notes AWS's default quota of 5 when the cluster needs more, with the command that shows yours", () => {
+    const plan = planCluster(
+      config({ managers: { count: 5 }, workerPools: [{ name: "edge", count: 1 }], gateway: { placement: "edge" } }),
+      ZONES,
+    );
+    expect(plan.notes.filter((n) => n.includes("Elastic IPs"))).toEqual([
+      expect.stringMatching(/^this cluster uses 6 Elastic IPs .* default quota of 5 .*--quota-code L-0263D0A3/),
+    ]);
+  });
+});
+
 describe("planCluster zones", () => {
   it("uses the region's first zones, as many as configured", () => {
     const plan = planCluster(config({ availabilityZones: 3 }), ZONES);

@@ -87,6 +87,24 @@ describe("the dev cluster, offline", () => {
     expect(azs).toEqual(["us-east-1a", "us-east-1c"]);
   });
 
+  it("gives the managers and gateway nodes an Elastic IP and dials them, and only them, by it", () => {
+    const eips = ofType(dev, "aws:ec2/eip:Eip");
+    expect(eips.map((e) => e.name)).toEqual(["dev-manager-0-eip"]);
+    expect(eips[0].inputs).toMatchObject({ domain: "vpc", instance: named(dev, "dev-manager-0").state.id });
+    const managerIp = eips[0].state.publicIp;
+    expect(managerIp).not.toBe(named(dev, "dev-manager-0").state.publicIp);
+    const hostOf = (name: string) => unwrapSecrets(named(dev, name).inputs).connection.host;
+    expect(hostOf("dev-ready-manager-0")).toBe(managerIp);
+    expect(hostOf("dev-ready-app-0")).toBe(named(dev, "dev-app-0").state.publicIp);
+    expect(unwrapSecrets(named(dev, "dev-authorize-manager-0").inputs).environment.HOST).toBe(managerIp);
+    expect(unwrapSecrets(named(dev, "dev-init").inputs).environment.MANAGERS).toBe(
+      `${managerIp}=${named(dev, "dev-manager-0").state.privateIp}`,
+    );
+    expect(dev.outputs.managerPublicIps).toEqual([managerIp]);
+    expect(dev.outputs.ssh).toContain(`@${managerIp}`);
+    expect(dev.outputs.gatewayUrls).toEqual([`http://${managerIp}:80`]);
+  });
+
   it("exports IPs, ssh and DOCKER_HOST lines, and the generated private key only as a secret", () => {
     expect(dev.outputs).toMatchObject({
       managerPublicIps: [expect.any(String)],
@@ -204,7 +222,9 @@ describe("command ordering, with commands that take time", () => {
     expect(unwrapSecrets(deploy.inputs.stdin)).toMatch(/ECHO_IMAGE=[^\n]*\/prod\/echo@sha256:[0-9a-f]{64}/);
     expect(unwrapSecrets(deploy.inputs.triggers)).toHaveLength(4);
     expect(prod.outputs.gatewayUrls).toEqual(
-      ["prod-manager-0", "prod-manager-1", "prod-manager-2"].map((n) => `http://${named(prod, n).state.publicIp}:80`),
+      ["prod-manager-0", "prod-manager-1", "prod-manager-2"].map(
+        (n) => `http://${named(prod, `${n}-eip`).state.publicIp}:80`,
+      ),
     );
   });
 

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
-import { downHosts, readHarnessInfo, upHosts } from "../harness/hosts";
+import { downHosts, powerOff, powerOn, readHarnessInfo, upHosts } from "../harness/hosts";
 import { PlanLine } from "../program/engine/steps";
 import { ClusterRun, onHost, readStackConfig, stateFileOf, upOnHarness } from "../program/harnessRun";
 import { sshRun } from "../program/ssh";
@@ -85,6 +85,8 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
 
 describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
   let current: ClusterRun;
+  /** The config of the last `up` (the SSH key is rotated half-way). */
+  let currentConfig: Record<string, any> = base;
   let manager: string;
 
   beforeAll(async () => {
@@ -221,6 +223,7 @@ describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
     expect(await readyNodes(manager)).toEqual(Object.values(run.nodeHosts).sort());
     expect(fs.readFileSync(stateFileOf(HARNESS, "dev"), "utf8")).not.toContain(KEY_B.sshPrivateKey.split("\n")[1]);
     current = run;
+    currentConfig = config;
   });
 
   it("cluster:fault powers a worker off and on; the swarm sees it leave and come back", async () => {
@@ -247,7 +250,36 @@ describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
     }
   });
 
-  // The real destroy of a cluster is test/cluster/program.test.ts's last dev scenario.
+  it("stops and starts the manager (EC2 would give it a new auto address): its Elastic IP stays, the next up runs nothing", async () => {
+    const address = (current.result.outputs.managerPublicIps as string[])[0];
+    const auto = readHarnessInfo(HARNESS)!.hosts.find((h) => h.name === current.nodeHosts["app-0"])!;
+    expect(readHarnessInfo(HARNESS)!.hosts.find((h) => h.name === manager)).toMatchObject({
+      publicIp: address,
+      elasticIp: true,
+    });
+    expect(auto.elasticIp).not.toBe(true); // a plain worker keeps the auto address
+    await powerOff(HARNESS, manager);
+    expect((await powerOn(HARNESS, manager, { newPublicIp: true })).publicIp).toBe(address);
+    const all = Object.values(current.nodeHosts).sort();
+    expect(
+      await eventually(
+        () => readyNodes(manager).catch(() => []),
+        (nodes) => nodes.join() === all.join(),
+      ),
+    ).toEqual(all);
+    const again = await upOnHarness(HARNESS, "dev", currentConfig);
+    expect(changes(again.result.plan)).toEqual([]);
+    expect(again.result.commandsRun).toBe(0);
+    expect(again.result.outputs.managerPublicIps).toEqual([address]);
+    const login = await sshRun(
+      { host: address, user: "root", privateKey: currentConfig.sshPrivateKey, dialErrorLimit: 1 },
+      "docker info --format '{{.Swarm.ControlAvailable}}'",
+    );
+    expect(login.stdout.trim()).toBe("true");
+    current = again;
+  });
+
+  // The real destroy of a cluster is test/cluster/program.test.ts's last dev scenario.  // The real destroy of a cluster is test/cluster/program.test.ts's last dev scenario.
   it("cluster:destroy --preview-only plans a delete for every resource and runs nothing", async () => {
     const stateFile = stateFileOf(HARNESS, "dev");
     const before = fs.readFileSync(stateFile, "utf8");

@@ -116,6 +116,19 @@ describe("the engine model, offline, over a series of runs of the dev config", (
     ]);
   });
 
+  it("keeps a replaced manager's Elastic IP: the address moves to the new instance in place", async () => {
+    const eipOf = (result: ProgramResult) => result.resources.find((r) => r.name === "dev-manager-0-eip")!;
+    const preview = await run({ mode: "preview", replace: ["manager-0"] });
+    expect(preview.plan.find((l) => l.name === "dev-manager-0-eip")?.op).toBe("update");
+    expect(changes(preview.plan, "replace")).toContain("replace dev-manager-0");
+    expect(changes(preview.plan, "replace")).not.toContain("replace dev-manager-0-eip");
+    const before = eipOf(first).state.publicIp;
+    const replaced = await run({ replace: ["manager-0"] });
+    expect(eipOf(replaced).state.publicIp).toBe(before);
+    expect(eipOf(replaced).inputs.instance).not.toBe(eipOf(first).inputs.instance);
+    expect(replaced.outputs.managerPublicIps).toEqual([before]);
+  });
+
   it("never changes an instance type: no step for the instances, a warning per node pointing to the procedure", async () => {
     const config = devConfig({
       workerPools: [

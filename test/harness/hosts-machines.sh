@@ -106,13 +106,35 @@ cmd_poweron() {
   require_host "$name"
   [[ -z $flag || $flag == --new-public-ip ]] || die "usage: hosts.sh poweron NAME [--new-public-ip]"
   [[ $(host_get "$name" state) == stopped ]] || die "$name is not stopped"
-  if [[ -n $flag ]]; then
+  # An Elastic IP stays with its instance through a stop and a start; only an auto address changes.
+  if [[ -n $flag && $(host_get "$name" elasticIp) != true ]]; then
     public=$(alloc_public)
     set_host "$name" ".publicIp = \"$public\""
     sync_nat
   fi
   boot_host "$name"
   set_host "$name" '.state = "running"'
+  jq --arg n "$name" '.hosts[] | select(.name == $n)' "$HJ"
+}
+
+# address NAME [IP|--release]: an Elastic IP associated with host NAME, as EC2's AssociateAddress
+# does: the host's public address becomes IP (a new one if not given), taken from any host that
+# held it (that one gets a new auto address, as an instance does when its EIP moves away); its
+# previous auto address is released. --release: disassociated, the host gets a new auto address.
+cmd_address() {
+  local name=${1:-} ip=${2:-} other
+  require_host "$name"
+  if [[ $ip == --release ]]; then
+    set_host "$name" ".publicIp = \"$(alloc_public)\" | .elasticIp = false"
+  else
+    [[ -z $ip || $ip =~ ^${PUB//./\\.}\.[0-9]+$ ]] || die "usage: hosts.sh address NAME [IP in $PUB.0/24 | --release]"
+    for other in $(jq -r --arg ip "$ip" --arg n "$name" '.hosts[] | select(.publicIp == $ip and .name != $n) | .name' "$HJ"); do
+      set_host "$other" ".publicIp = \"$(alloc_public)\" | .elasticIp = false"
+    done
+    [[ -n $ip ]] || ip=$(alloc_public)
+    set_host "$name" ".publicIp = \"$ip\" | .elasticIp = true"
+  fi
+  sync_nat
   jq --arg n "$name" '.hosts[] | select(.name == $n)' "$HJ"
 }
 

@@ -4,7 +4,8 @@
 # See test/harness/README.md. Linux and root only.
 #
 #   HARNESS_ID=<0-9> hosts.sh up N | down | add | poweroff|poweron|reboot|remove|partition|heal|
-#                    restart-docker NAME | firewall NAME <rules.json | registry | base-image |
+#                    restart-docker NAME | firewall NAME <rules.json | address NAME [IP|--release] |
+#                    registry | base-image |
 #                    build-image REF CTX | status
 set -euo pipefail
 
@@ -546,6 +547,7 @@ case ${1:-} in
   heal) lock_id && cmd_heal "${2:-}" ;;
   remove) lock_id && cmd_remove "${2:-}" ;;
   firewall) lock_id && cmd_firewall "${2:-}" ;;
+  address) lock_id && cmd_address "${2:-}" "${3:-}" ;;
   watch) cmd_watch "${2:-}" ;;
   registry) cmd_registry ;;
   base-image) cmd_base_image ;;

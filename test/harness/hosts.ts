@@ -12,6 +12,8 @@ export interface TestHost {
   /** 1:1 NAT in the root namespace: what the runner dials (SSH), and the source a host's traffic
    * to another host's public address arrives with. Moves on `powerOn(..., { newPublicIp: true })`. */
   publicIp: string;
+  /** The public address is an Elastic IP (`associateAddress`): it survives a stop and a start. */
+  elasticIp?: boolean;
   netns: string;
   /** "stopped" after powerOff: no process, no link, disk kept. */
   state: "running" | "stopped";
@@ -280,4 +282,17 @@ export async function fault(id: number, hostName: string, kind: FaultKind): Prom
 /** Replaces the host's ingress filter (its security groups) with `rules`, atomically. */
 export async function applyFirewall(id: number, hostName: string, rules: FirewallRule[]): Promise<void> {
   await hostsSh(id, ["firewall", hostName], JSON.stringify(rules));
+}
+
+/**
+ * EC2's AssociateAddress: the host's public address becomes the Elastic IP `ip` (or a new one),
+ * moved from whichever host held it. The host's auto address is released.
+ */
+export async function associateAddress(id: number, hostName: string, ip?: string): Promise<TestHost> {
+  return withDeprecatedIp(JSON.parse(await hostsSh(id, ["address", hostName, ...(ip ? [ip] : [])])));
+}
+
+/** EC2's DisassociateAddress: the host gets a new auto-assigned public address. */
+export async function releaseAddress(id: number, hostName: string): Promise<TestHost> {
+  return withDeprecatedIp(JSON.parse(await hostsSh(id, ["address", hostName, "--release"])));
 }

@@ -74,12 +74,17 @@ async function main() {
         () => engine.retiredMachines(),
       )
     : undefined;
-  const mocks = new ProgramMocks(job, machines, (keyName) => {
-    const pair = engine
-      .resources()
-      .find((r) => r.type === "aws:ec2/keyPair:KeyPair" && unwrapSecrets(r.outputs).keyName === keyName);
-    return pair ? unwrapSecrets(pair.inputs).publicKey : undefined;
-  });
+  const mocks = new ProgramMocks(
+    job,
+    machines,
+    (keyName) => {
+      const pair = engine
+        .resources()
+        .find((r) => r.type === "aws:ec2/keyPair:KeyPair" && unwrapSecrets(r.outputs).keyName === keyName);
+      return pair ? unwrapSecrets(pair.inputs).publicKey : undefined;
+    },
+    (instanceId) => engine.resources().find((r) => r.type === INSTANCE && r.id === instanceId)?.machine,
+  );
   engine.provider = mocks;
   const monitor = new EngineMonitor(engine, (args) => mocks.call(args));
   // Under mocks there is no engine to take the program's `pulumi.log.warn`: the SDK writes it to

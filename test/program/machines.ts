@@ -7,10 +7,13 @@
  * - stop/start (instance type change): `powerOff`, then `powerOn` with a new public address.
  * - delete (terminate): `powerOff` (every process ends, the link goes), then `removeHost`.
  * - security groups: `applyFirewall` replaces the host's ingress filter.
+ * - Elastic IPs: `associateAddress` makes an address the host's public one and moves it with a
+ *   replaced instance; a stop and a start keep it.
  */
 import {
   addHost,
   applyFirewall,
+  associateAddress,
   fault as hostFault,
   FaultKind,
   FirewallRule as HostFirewallRule,
@@ -18,6 +21,7 @@ import {
   powerOff,
   powerOn,
   readHarnessInfo,
+  releaseAddress,
   removeHost,
   sshExec,
 } from "../harness/hosts";
@@ -36,6 +40,10 @@ export interface Machines {
   stopStart(host: string): Promise<Machine>;
   destroy(host: string): Promise<void>;
   applyFirewall(host: string, rules: FirewallRule[]): Promise<void>;
+  /** An Elastic IP associated with the host: `ip`, moved from where it was, or a new one. */
+  associateAddress(host: string, ip?: string): Promise<Machine>;
+  /** The Elastic IP released: the host gets a new auto-assigned address. */
+  releaseAddress(host: string): Promise<void>;
 }
 
 export type FaultVerb = FaultKind;
@@ -89,6 +97,14 @@ export function harnessMachines(id: number, inUse: () => string[], retired: () =
     },
     async applyFirewall(name, rules) {
       await applyFirewall(id, name, toHostRules(rules));
+    },
+    async associateAddress(name, ip) {
+      const host = await associateAddress(id, name, ip);
+      return { host: host.name, privateIp: host.privateIp, publicIp: host.publicIp };
+    },
+    async releaseAddress(name) {
+      if (!info().hosts.some((h) => h.name === name)) return; // terminated with its instance
+      await releaseAddress(id, name);
     },
   };
 }

@@ -8,6 +8,7 @@ import { Machines } from "./machines";
 import { localRun, sshRun } from "./ssh";
 import { ProgramJob, unwrapSecrets } from "./types";
 
+const ELASTIC_IP = "aws:ec2/eip:Eip";
 const FAKE_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb2ZmbGluZS1tb2Nr\n-----END OPENSSH PRIVATE KEY-----";
 /**
  * us-east-1 as one account sees it: zone names map to zone IDs per account; use1-az3 offers no
@@ -82,6 +83,7 @@ export class ProgramMocks implements Provider {
     private readonly job: ProgramJob,
     private readonly machines?: Machines,
     private readonly publicKeyOf: (keyName: string) => string | undefined = () => undefined,
+    private readonly machineOf: (instanceId: string) => string | undefined = () => undefined,
   ) {
     if (job.harness) {
       this.harness = readHarnessInfo(job.harness.id);
@@ -160,6 +162,11 @@ export class ProgramMocks implements Provider {
       }
       case "docker:index/image:Image":
         return { ...keep, outputs: { ...inputs, ...(await this.image(reg.name, unwrapSecrets(inputs))) } };
+      case ELASTIC_IP: {
+        // AssociateAddress in place: the same address now reaches the new instance.
+        const address = await this.elasticIp(reg.name, unwrapSecrets(inputs), unwrapSecrets(old.outputs).publicIp);
+        return { ...keep, outputs: { ...old.outputs, ...inputs, ...address } };
+      }
       default:
         return { ...keep, outputs: { ...old.outputs, ...inputs } };
     }
@@ -174,6 +181,9 @@ export class ProgramMocks implements Provider {
       }
     } else if (old.type === "aws:ec2/instance:Instance" && old.machine && this.machines) {
       await this.machines.destroy(old.machine);
+    } else if (old.type === ELASTIC_IP && this.machines) {
+      const host = this.machineOf(String(unwrapSecrets(old.outputs).instance));
+      if (host) await this.machines.releaseAddress(host);
     }
   }
 
@@ -226,9 +236,32 @@ export class ProgramMocks implements Provider {
       }
       case "docker:index/image:Image":
         return this.image(name, inputs);
+      case ELASTIC_IP:
+        return this.elasticIp(name, inputs);
       default:
         return { id: `${name}-${shortHash(reg.type).slice(0, 8)}` };
     }
+  }
+
+  /**
+   * An Elastic IP and its association with `inputs.instance`: on the harness the instance's host
+   * takes the address (a new one, or `keep`, moved from the instance it had).
+   */
+  private async elasticIp(name: string, inputs: Record<string, any>, keep?: string): Promise<Record<string, any>> {
+    const allocationId = `eipalloc-${shortHash(name)}`;
+    const associationId = `eipassoc-${shortHash(`${name}${inputs.instance}`)}`;
+    const host = this.machines && this.machineOf(String(inputs.instance));
+    if (!host) {
+      const octets = Buffer.from(shortHash(allocationId), "hex");
+      return {
+        id: allocationId,
+        allocationId,
+        associationId,
+        publicIp: keep ?? `54.${octets[0]}.${octets[1]}.${octets[2]}`,
+      };
+    }
+    const machine = await this.machines!.associateAddress(host, keep);
+    return { id: allocationId, allocationId, associationId, publicIp: machine.publicIp };
   }
 
   /** A new instance: a fresh machine; its id differs from the one it replaces. */

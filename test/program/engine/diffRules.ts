@@ -55,6 +55,11 @@ export const DIFF_RULES: Record<string, DiffRule> = {
     source:
       "terraform-provider-aws internal/service/ec2/ec2_instance.go; pulumi-aws docs (userData: stop/start unless userDataReplaceOnChange)",
   },
+  "aws:ec2/eip:Eip": {
+    // `instance` is no ForceNew argument: a new instance gets the same address (AssociateAddress).
+    replace: ["domain", "address", "publicIpv4Pool", "networkBorderGroup", "customerOwnedIpv4Pool", "ipamPoolId"],
+    source: "terraform-provider-aws internal/service/ec2/vpc_eip.go (ForceNew arguments; instance updates in place)",
+  },
   "aws:ec2/keyPair:KeyPair": {
     replace: ["publicKey", "keyName", "keyNamePrefix", "region"],
     source: "terraform-provider-aws internal/service/ec2/ec2_key_pair.go",
