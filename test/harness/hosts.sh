@@ -4,7 +4,8 @@
 # See test/harness/README.md. Linux and root only.
 #
 #   HARNESS_ID=<0-9> hosts.sh up N | down | add | poweroff|poweron|reboot|remove|partition|heal|
-#                    restart-docker NAME | firewall NAME <rules.json | registry | base-image |
+#                    restart-docker NAME | firewall NAME <rules.json | lb DIR | lb-remove |
+#                    registry | base-image |
 #                    build-image REF CTX | status
 set -euo pipefail
 
@@ -530,6 +531,8 @@ HERE=$(dirname "${BASH_SOURCE[0]}")
 . "$HERE/hosts-net.sh"
 # shellcheck source=SCRIPTDIR/hosts-machines.sh
 . "$HERE/hosts-machines.sh"
+# shellcheck source=SCRIPTDIR/hosts-lb.sh
+. "$HERE/hosts-lb.sh"
 
 USAGE="usage: HARNESS_ID=<0-9> $0 up N | down | add | poweroff NAME | poweron NAME [--new-public-ip] |
   reboot NAME | restart-docker NAME | partition NAME | heal NAME | remove NAME | firewall NAME <rules.json |
@@ -546,6 +549,8 @@ case ${1:-} in
   heal) lock_id && cmd_heal "${2:-}" ;;
   remove) lock_id && cmd_remove "${2:-}" ;;
   firewall) lock_id && cmd_firewall "${2:-}" ;;
+  lb) lock_id && cmd_lb "${2:-}" ;;
+  lb-remove) lock_id && cmd_lb_remove ;;
   watch) cmd_watch "${2:-}" ;;
   registry) cmd_registry ;;
   base-image) cmd_base_image ;;
