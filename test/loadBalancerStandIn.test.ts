@@ -4,30 +4,13 @@ import * as os from "os";
 import * as path from "path";
 import { renderStandIn, StandIn, StandInTargetGroup, standInProblems } from "./program/loadBalancerStandIn";
 import { issueCertificate } from "./support/certificates";
+import { webTargetGroup } from "./support/standIn";
 
 // The NLB stand-in's configuration, rendered and checked by HAProxy itself; its behaviour with real
 // traffic is in test/cluster/hosts.test.ts.
 
-const group = (extra: Partial<StandInTargetGroup> = {}): StandInTargetGroup => ({
-  name: "web",
-  port: 7200,
-  deregistrationDelaySeconds: 20,
-  proxyProtocolV2: false,
-  preserveClientIp: false,
-  terminateOnUnhealthy: true,
-  healthCheck: {
-    protocol: "HTTP",
-    path: "/healthz",
-    port: "traffic-port",
-    intervalSeconds: 5,
-    timeoutSeconds: 3,
-    healthyThreshold: 2,
-    unhealthyThreshold: 3,
-    matcher: "200-399",
-  },
-  targets: [{ ip: "10.0.1.11" }, { ip: "10.0.2.12", port: 7300 }],
-  ...extra,
-});
+const group = (extra: Partial<StandInTargetGroup> = {}): StandInTargetGroup =>
+  webTargetGroup({ targets: [{ ip: "10.0.1.11" }, { ip: "10.0.2.12", port: 7300 }], ...extra });
 
 let dir: string;
 let pem: string;

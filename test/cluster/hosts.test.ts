@@ -29,6 +29,7 @@ import {
 } from "../harness/hosts";
 import { renderStandIn, StandIn } from "../program/loadBalancerStandIn";
 import { issueCertificate } from "../support/certificates";
+import { webTargetGroup } from "../support/standIn";
 import { dialFrom, dialFromRunner, httpFrom, whoServer } from "../support/probes";
 
 const ID = defaultHarnessId();
@@ -324,25 +325,16 @@ test("the load balancer stand-in: balances over healthy targets, terminates TLS,
       { port: 443, protocol: "TLS", targetGroup: "web", certificatePem: cert.pemPath },
     ],
     targetGroups: [
-      {
-        name: "web",
-        port: 7200,
+      webTargetGroup({
         deregistrationDelaySeconds: 5,
-        proxyProtocolV2: false,
-        preserveClientIp: false,
-        terminateOnUnhealthy: true,
         healthCheck: {
-          protocol: "HTTP",
-          path: "/healthz",
-          port: "traffic-port",
+          ...webTargetGroup().healthCheck,
           intervalSeconds: check.interval,
           timeoutSeconds: check.timeout,
-          healthyThreshold: 2,
           unhealthyThreshold: check.fall,
-          matcher: "200-399",
         },
         targets: targets.map((h) => ({ ip: privateIp(h) })),
-      },
+      }),
     ],
   });
   const lb = await phase("load balancer stand-in up", () =>
