@@ -13,7 +13,8 @@ PACKAGES=(
   sudo                 # node scripts run as `sudo bash -s`, like on EC2
   docker-registry      # the local registry nodes pull from, standing in for ECR
   debootstrap          # the test hosts' Debian trixie userland and the base image; nothing can be pulled here
-  haproxy              # `haproxy -c` on generated gateway configs
+  haproxy              # `haproxy -c` on generated gateway configs; the load balancer stand-in
+  openssl              # the stand-in's certificates where the program asks ACM for one
   shellcheck           # every node script is linted
   systemd              # `systemd-analyze verify` of the units node scripts write (no running systemd needed)
   curl jq wrk procps psmisc

@@ -4,9 +4,12 @@
 // and a teardown that leaves nothing behind. Linux + root only (see test/harness/README.md).
 import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
+import * as https from "https";
 import {
   addHost,
   applyFirewall,
+  applyLoadBalancer,
   defaultHarnessId,
   dockerHost,
   downHosts,
@@ -19,9 +22,14 @@ import {
   powerOn,
   readHarnessInfo,
   removeHost,
+  removeLoadBalancer,
   sshExec,
+  stateDir,
   upHosts,
 } from "../harness/hosts";
+import { renderStandIn, StandIn } from "../program/loadBalancerStandIn";
+import { issueCertificate } from "../support/certificates";
+import { webTargetGroup } from "../support/standIn";
 import { dialFrom, dialFromRunner, httpFrom, whoServer } from "../support/probes";
 
 const ID = defaultHarnessId();
@@ -271,6 +279,112 @@ test("security groups: default drop, by source and port, stateful, host-mode por
   expect(await dialFrom(info, "h1", privateIp("h2"), 7001)).toBe("timeout");
   await applyFirewall(ID, "h2", [{ protocol: "-1", fromPort: 0, toPort: 0, sources: ["0.0.0.0/0"] }]);
   expect(await dialFrom(info, "h1", privateIp("h2"), 7001)).toBe(privateIp("h1"));
+});
+
+/** A web server on a host: `/` answers "<hostname> <client address>", `/healthz` 503 while /tmp/unhealthy exists. */
+const WEB_SERVER = [
+  "import os, socket, sys",
+  "from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer",
+  "class H(BaseHTTPRequestHandler):",
+  "    def do_GET(self):",
+  "        sick = self.path == '/healthz' and os.path.exists('/tmp/unhealthy')",
+  "        body = ('%s %s' % (socket.gethostname(), self.client_address[0])).encode()",
+  "        self.send_response(503 if sick else 200)",
+  "        self.send_header('Content-Length', str(len(body)))",
+  "        self.end_headers()",
+  "        self.wfile.write(body)",
+  "    def log_message(self, *args):",
+  "        pass",
+  "ThreadingHTTPServer(('', int(sys.argv[1])), H).serve_forever()",
+].join("\n");
+
+/** One request on a connection of its own (the stand-in balances connections): the body, or the error. */
+function fetchOnce(options: https.RequestOptions, tls = false): Promise<string> {
+  return new Promise((resolve) => {
+    const request = (tls ? https : http).get({ ...options, agent: false, timeout: 3000 }, (res) => {
+      let body = "";
+      res.on("data", (chunk) => (body += chunk));
+      res.on("end", () => resolve(res.statusCode === 200 ? body : `status ${res.statusCode}`));
+    });
+    request.on("timeout", () => request.destroy(new Error("timeout")));
+    request.on("error", (e) => resolve(`error ${e.message}`));
+  });
+}
+
+test("the load balancer stand-in: balances over healthy targets, terminates TLS, drops a failing target within its thresholds, fails open, sends nothing new to a deregistered one", async () => {
+  await Promise.all(
+    ["h1", "h2"].map((h) =>
+      on(h, "cat > /tmp/web.py && setsid -f python3 /tmp/web.py 7200 >/dev/null 2>&1 </dev/null", WEB_SERVER),
+    ),
+  );
+  const cert = issueCertificate(`${stateDir(ID)}/certs`, ["app.example.test"]);
+  const check = { interval: 1, timeout: 1, fall: 2 };
+  const standIn = (targets: string[]): StandIn => ({
+    listeners: [
+      { port: 80, protocol: "TCP", targetGroup: "web" },
+      { port: 443, protocol: "TLS", targetGroup: "web", certificatePem: cert.pemPath },
+    ],
+    targetGroups: [
+      webTargetGroup({
+        deregistrationDelaySeconds: 5,
+        healthCheck: {
+          ...webTargetGroup().healthCheck,
+          intervalSeconds: check.interval,
+          timeoutSeconds: check.timeout,
+          unhealthyThreshold: check.fall,
+        },
+        targets: targets.map((h) => ({ ip: privateIp(h) })),
+      }),
+    ],
+  });
+  const lb = await phase("load balancer stand-in up", () =>
+    applyLoadBalancer(ID, renderStandIn(standIn(["h1", "h2"]))),
+  );
+  expect(lb.publicIp).toMatch(new RegExp(`^198\\.18\\.${ID}\\.`));
+  expect(readHarnessInfo(ID)!.loadBalancer).toEqual(lb);
+  const served = async (n: number) => {
+    const bodies = await Promise.all(Array.from({ length: n }, () => fetchOnce({ host: lb.publicIp, port: 80 })));
+    return bodies;
+  };
+  const hostsIn = (bodies: string[]) => [...new Set(bodies.map((b) => b.split(" ")[0]))].sort();
+
+  const both = await poll("both targets healthy", 20, async () => {
+    const bodies = await served(8);
+    return hostsIn(bodies).join() === "h1,h2" ? bodies : undefined;
+  });
+  // Without proxy protocol, targets see the load balancer's own address.
+  expect(new Set(both.map((b) => b.split(" ")[1]))).toEqual(new Set([lb.privateIp]));
+  const overTls = await fetchOnce(
+    { host: lb.publicIp, port: 443, servername: "app.example.test", ca: cert.caPem },
+    true,
+  );
+  expect(overTls).toMatch(/^h[12] /);
+
+  // A target failing its health check gets no new connection after `fall` checks.
+  await on("h1", "touch /tmp/unhealthy");
+  const failed = Date.now();
+  await poll("h1 taken out", 20, async () => ((await served(6)).every((b) => b.startsWith("h2 ")) ? true : undefined));
+  const window = (Date.now() - failed) / 1000;
+  console.log(
+    `[harness ${ID}] stand-in: a failing target got new connections for ${window.toFixed(1)} s (check every ${check.interval} s, out after ${check.fall})`,
+  );
+  expect(window).toBeLessThan(check.fall * check.interval + check.timeout + 3);
+
+  // Every target failing: the load balancer fails open and uses all of them.
+  await on("h2", "touch /tmp/unhealthy");
+  await new Promise((r) => setTimeout(r, (check.fall * check.interval + check.timeout + 1) * 1000));
+  expect(hostsIn(await served(8))).toEqual(["h1", "h2"]);
+
+  // Deregistered (a reload without it): no new connection goes to h2.
+  await Promise.all(["h1", "h2"].map((h) => on(h, "rm -f /tmp/unhealthy")));
+  await applyLoadBalancer(ID, renderStandIn(standIn(["h1"])));
+  expect(
+    await poll("only h1", 20, async () => ((await served(6)).every((b) => b.startsWith("h1 ")) ? true : undefined)),
+  ).toBe(true);
+
+  await removeLoadBalancer(ID);
+  expect(readHarnessInfo(ID)!.loadBalancer).toBeUndefined();
+  expect(await fetchOnce({ host: lb.publicIp, port: 80 })).toMatch(/^error /);
 });
 
 /** pids whose cgroup is a host's (containers included). */

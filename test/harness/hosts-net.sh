@@ -49,12 +49,12 @@ EOF
   fi
 }
 
-# sync_nat: the 1:1 NAT rules from hosts.json, replaced in one iptables-restore transaction.
+# sync_nat: the 1:1 NAT rules from hosts.json (hosts and the load balancer stand-in), replaced in one iptables-restore transaction.
 # SNAT only for DNATed connections: a host dialing a public address arrives with its own public
 # address (as on AWS), a host dialing a private address keeps its private source.
 sync_nat() {
   local rules
-  rules=$(jq -r --arg c "$CHAIN" '.hosts[] |
+  rules=$(jq -r --arg c "$CHAIN" '(.hosts[], (.loadBalancer // empty)) |
     "-A \($c)-DNAT -d \(.publicIp)/32 -j DNAT --to-destination \(.privateIp)",
     "-A \($c)-SNAT -s \(.privateIp)/32 -m conntrack --ctstate DNAT -j SNAT --to-source \(.publicIp)"' "$HJ")
   printf '*nat\n:%s-DNAT - [0:0]\n:%s-SNAT - [0:0]\n%s\nCOMMIT\n' "$CHAIN" "$CHAIN" "$rules" | iptables-restore --noflush
@@ -78,7 +78,7 @@ remove_public() {
 # alloc_public: the next public address no host holds (round robin, so a released one is reused last).
 alloc_public() {
   local used next i s
-  used=$(jq -r '.hosts[].publicIp' "$HJ")
+  used=$(jq -r '.hosts[].publicIp, (.loadBalancer.publicIp // empty)' "$HJ")
   next=$(cat "$STATE/next-public")
   for ((i = 0; i < 244; i++)); do
     s=$(((next - 10 + i) % 244 + 10))

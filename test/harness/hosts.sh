@@ -5,6 +5,7 @@
 #
 #   HARNESS_ID=<0-9> hosts.sh up N | down | add | poweroff|poweron|reboot|remove|partition|heal|
 #                    restart-docker NAME | firewall NAME <rules.json | address NAME [IP|--release] |
+#                    lb DIR | lb-remove |
 #                    registry | base-image |
 #                    build-image REF CTX | status
 set -euo pipefail
@@ -531,6 +532,8 @@ HERE=$(dirname "${BASH_SOURCE[0]}")
 . "$HERE/hosts-net.sh"
 # shellcheck source=SCRIPTDIR/hosts-machines.sh
 . "$HERE/hosts-machines.sh"
+# shellcheck source=SCRIPTDIR/hosts-lb.sh
+. "$HERE/hosts-lb.sh"
 
 USAGE="usage: HARNESS_ID=<0-9> $0 up N | down | add | poweroff NAME | poweron NAME [--new-public-ip] |
   reboot NAME | restart-docker NAME | partition NAME | heal NAME | remove NAME | firewall NAME <rules.json |
@@ -548,6 +551,8 @@ case ${1:-} in
   remove) lock_id && cmd_remove "${2:-}" ;;
   firewall) lock_id && cmd_firewall "${2:-}" ;;
   address) lock_id && cmd_address "${2:-}" "${3:-}" ;;
+  lb) lock_id && cmd_lb "${2:-}" ;;
+  lb-remove) lock_id && cmd_lb_remove ;;
   watch) cmd_watch "${2:-}" ;;
   registry) cmd_registry ;;
   base-image) cmd_base_image ;;

@@ -2,6 +2,7 @@
 // Linux and root only; see test/harness/README.md.
 import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 
 /** One test host: a network/mount/UTS namespace with its own dockerd and sshd; an EC2 instance. */
@@ -47,6 +48,16 @@ export interface HarnessInfo {
   /** The source address hosts see for the runner's traffic: the harness's admin CIDR is this /32. */
   runnerIp: string;
   hosts: TestHost[];
+  /** The load balancer stand-in, while one runs (`applyLoadBalancer`). */
+  loadBalancer?: LoadBalancerAddresses;
+}
+
+export interface LoadBalancerAddresses {
+  /** The source address targets see (without proxy protocol): the stand-in's own, in the VPC. */
+  privateIp: string;
+  /** What the runner dials: the load balancer's public address. */
+  publicIp: string;
+  netns: string;
 }
 
 export interface ExecResult {
@@ -295,4 +306,23 @@ export async function associateAddress(id: number, hostName: string, ip?: string
 /** EC2's DisassociateAddress: the host gets a new auto-assigned public address. */
 export async function releaseAddress(id: number, hostName: string): Promise<TestHost> {
   return withDeprecatedIp(JSON.parse(await hostsSh(id, ["address", hostName, "--release"])));
+}
+
+/**
+ * Starts the load balancer stand-in with `haproxyConfig` (test/program/loadBalancerStandIn.ts), or
+ * reloads it: new connections follow the new configuration, open ones finish on the old one.
+ */
+export async function applyLoadBalancer(id: number, haproxyConfig: string): Promise<LoadBalancerAddresses> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aws-swarm-lb-"));
+  try {
+    fs.writeFileSync(path.join(dir, "haproxy.cfg"), haproxyConfig);
+    return JSON.parse(await hostsSh(id, ["lb", dir]));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Stops the load balancer stand-in and releases its addresses (a deleted load balancer). */
+export async function removeLoadBalancer(id: number): Promise<void> {
+  await hostsSh(id, ["lb-remove"]);
 }

@@ -1,7 +1,19 @@
 import * as crypto from "crypto";
-import { buildImage, HarnessInfo, readHarnessInfo } from "../harness/hosts";
+import * as fs from "fs";
+import * as path from "path";
+import {
+  applyLoadBalancer,
+  buildImage,
+  HarnessInfo,
+  readHarnessInfo,
+  removeLoadBalancer,
+  stateDir,
+} from "../harness/hosts";
+import { issueCertificate } from "../support/certificates";
 import { Provider, ProviderResult } from "./engine/engine";
 import { firewallRules } from "./engine/firewall";
+import { ATTACHMENT, CERTIFICATE, LISTENER, LOAD_BALANCER, standInOf, TARGET_GROUP } from "./engine/loadBalancer";
+import { renderStandIn } from "./loadBalancerStandIn";
 import { StateResource } from "./engine/state";
 import { Registration } from "./engine/steps";
 import { Machines } from "./machines";
@@ -74,6 +86,8 @@ export class ProgramMocks implements Provider {
   private firewall: Promise<void> = Promise.resolve();
   /** Rules last handed to each host: a step that changes no host's rules costs nothing. */
   private readonly applied = new Map<string, string>();
+  /** The load balancer stand-in's configuration as last applied ("" when none runs). */
+  private standIn = "";
 
   /**
    * @param publicKeyOf the public key of a key pair in the state, by its `keyName`: a new
@@ -195,7 +209,9 @@ export class ProgramMocks implements Provider {
     const machines = this.machines;
     if (!machines) return Promise.resolve();
     this.firewall = this.firewall.then(async () => {
-      for (const [host, rules] of firewallRules(resources)) {
+      await this.syncLoadBalancer(resources);
+      const loadBalancerIp = this.harness && readHarnessInfo(this.harness.id)?.loadBalancer?.privateIp;
+      for (const [host, rules] of firewallRules(resources, loadBalancerIp)) {
         const text = JSON.stringify(rules);
         if (this.applied.get(host) !== text) {
           await machines.applyFirewall(host, rules);
@@ -204,6 +220,71 @@ export class ProgramMocks implements Provider {
       }
     });
     return this.firewall;
+  }
+
+  /**
+   * The load balancer stand-in follows the registered load balancer, listeners, target groups and
+   * attachments (AWS applies each change at once); it goes when the load balancer is deleted.
+   */
+  private async syncLoadBalancer(resources: StateResource[]): Promise<void> {
+    const id = this.job.harness!.id;
+    const model = standInOf(resources, (arn) => this.certificatePem(resources, arn));
+    const text = model ? renderStandIn(model) : "";
+    if (text === this.standIn) return;
+    if (model) await applyLoadBalancer(id, text);
+    else await removeLoadBalancer(id);
+    this.standIn = text;
+  }
+
+  /** ACM on the harness: a certificate for the requested names from a throwaway CA, made once. */
+  private certificatePem(resources: StateResource[], arn: string): string {
+    const certificate = resources.find((r) => r.type === CERTIFICATE && unwrapSecrets(r.outputs).arn === arn);
+    if (!certificate) throw new Error(`no certificate ${arn} in the state`);
+    const { domainName, subjectAlternativeNames = [] } = unwrapSecrets(certificate.outputs);
+    const dir = path.join(stateDir(this.job.harness!.id), "certs", shortHash(arn));
+    const pem = path.join(dir, "leaf-with-key.pem");
+    return fs.existsSync(pem) ? pem : issueCertificate(dir, [domainName, ...subjectAlternativeNames]).pemPath;
+  }
+
+  /** ARNs, names and DNS names as ELBv2 and ACM make them; on the harness the DNS name is the stand-in's address. */
+  private async elb(name: string, type: string, inputs: Record<string, any>): Promise<Record<string, any>> {
+    const suffix = shortHash(`${name}${Date.now()}`).slice(0, 16);
+    const elb = "arn:aws:elasticloadbalancing:us-east-1:123456789012";
+    switch (type) {
+      case LOAD_BALANCER: {
+        const arn = `${elb}:loadbalancer/net/${name}/${suffix}`;
+        const dnsName = this.job.harness
+          ? (await applyLoadBalancer(this.job.harness.id, renderStandIn({ listeners: [], targetGroups: [] }))).publicIp
+          : `${name}-${suffix}.elb.us-east-1.amazonaws.com`;
+        // Z26RNL4JYFTOTI: the hosted zone of network load balancers in us-east-1 (alias records).
+        return { id: arn, arn, dnsName, zoneId: "Z26RNL4JYFTOTI" };
+      }
+      case TARGET_GROUP: {
+        const arn = `${elb}:targetgroup/${inputs.name ?? name.slice(0, 32)}/${suffix}`;
+        return { id: arn, arn };
+      }
+      case LISTENER: {
+        const arn = `${elb}:listener/net/${name}/${suffix}`;
+        return { id: arn, arn };
+      }
+      case ATTACHMENT:
+        return { id: `${inputs.targetGroupArn}-${inputs.targetId}` };
+      default: {
+        const arn = `arn:aws:acm:us-east-1:123456789012:certificate/${suffix}`;
+        const names = [inputs.domainName, ...(inputs.subjectAlternativeNames ?? [])];
+        return {
+          id: arn,
+          arn,
+          status: "ISSUED",
+          domainValidationOptions: names.map((domainName: string) => ({
+            domainName,
+            resourceRecordName: `_${shortHash(domainName)}.${domainName}.`,
+            resourceRecordType: "CNAME",
+            resourceRecordValue: `_${shortHash(arn + domainName)}.acm-validations.aws.`,
+          })),
+        };
+      }
+    }
   }
 
   private async computed(
@@ -238,6 +319,12 @@ export class ProgramMocks implements Provider {
         return this.image(name, inputs);
       case ELASTIC_IP:
         return this.elasticIp(name, inputs);
+      case LOAD_BALANCER:
+      case TARGET_GROUP:
+      case LISTENER:
+      case ATTACHMENT:
+      case CERTIFICATE:
+        return this.elb(name, reg.type, inputs);
       default:
         return { id: `${name}-${shortHash(reg.type).slice(0, 8)}` };
     }

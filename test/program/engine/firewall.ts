@@ -9,6 +9,7 @@ import { unwrapSecrets } from "../types";
 export const INSTANCE = "aws:ec2/instance:Instance";
 export const SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup";
 export const INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+export const LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer";
 
 export interface FirewallRule {
   /** "tcp", "udp", "-1" (all) or an IP protocol number such as "50". */
@@ -24,15 +25,22 @@ export interface FirewallInputs {
   machine?: string;
 }
 
-/** Host name → its ingress rules, for every instance that has a machine. */
-export function firewallRules(resources: FirewallInputs[]): Map<string, FirewallRule[]> {
+/**
+ * Host name → its ingress rules, for every instance that has a machine.
+ * @param loadBalancerIp the private address of the load balancer (its stand-in's), a member of the
+ *   security groups the load balancer is in
+ */
+export function firewallRules(resources: FirewallInputs[], loadBalancerIp?: string): Map<string, FirewallRule[]> {
   const plain = resources.map((r) => ({ ...r, outputs: unwrapSecrets(r.outputs) }));
   const allInstances = plain.filter((r) => r.type === INSTANCE);
   const instances = allInstances.filter((r) => r.machine);
-  const members = (groupId: string) =>
-    allInstances
+  const balancers = plain.filter((r) => r.type === LOAD_BALANCER && loadBalancerIp);
+  const members = (groupId: string) => [
+    ...allInstances
       .filter((i) => (i.outputs.vpcSecurityGroupIds ?? []).includes(groupId))
-      .map((i) => `${i.outputs.privateIp}/32`);
+      .map((i) => `${i.outputs.privateIp}/32`),
+    ...balancers.filter((b) => (b.outputs.securityGroups ?? []).includes(groupId)).map(() => `${loadBalancerIp}/32`),
+  ];
   const rules = plain.filter((r) => r.type === INGRESS_RULE);
   const result = new Map<string, FirewallRule[]>();
   for (const instance of instances) {
