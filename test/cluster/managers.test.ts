@@ -185,6 +185,9 @@ async function replaceUnderLoad(before: ClusterRun, key: string, routes: string[
     ]),
   );
   expect(changes(run.result.plan, "create")).toEqual([]);
+  // Managers have Elastic IPs, moved to a replacement in place: every manager keeps its address.
+  expect(changes(run.result.plan, "replace").filter((change) => change.endsWith("-eip"))).toEqual([]);
+  expect(run.result.outputs.managerPublicIps).toEqual(before.result.outputs.managerPublicIps);
   const fresh = run.nodeHosts[key];
   expect(fresh).not.toBe(before.nodeHosts[key]);
   const nodes = await nodeList(run.nodeHosts["manager-0"]);
