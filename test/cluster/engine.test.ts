@@ -275,7 +275,7 @@ describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
       { host: address, user: "root", privateKey: currentConfig.sshPrivateKey, dialErrorLimit: 1 },
       "docker info --format '{{.Swarm.ControlAvailable}}'",
     );
-    expect(login.stdout.trim()).toBe("true");
+    expect(login).toMatchObject({ code: 0, stdout: "true\n" });
     current = again;
   });
 

@@ -238,7 +238,10 @@ start_sshd() {
   local hd=$DATA/$1
   mkdir -p "$hd/root/.ssh" "$hd/run/sshd"
   chmod 700 "$hd/root/.ssh"
-  cp "$STATE/id_ed25519.pub" "$hd/root/.ssh/authorized_keys"
+  # The disk keeps authorized_keys across a stop, start or reboot, as an EC2 volume does (keys
+  # rolled onto the node stay): the harness key is added once, never written over the file.
+  grep -qxF -- "$(cat "$STATE/id_ed25519.pub")" "$hd/root/.ssh/authorized_keys" 2>/dev/null ||
+    cat "$STATE/id_ed25519.pub" >>"$hd/root/.ssh/authorized_keys"
   chmod 600 "$hd/root/.ssh/authorized_keys"
   in_host "$1" /usr/sbin/sshd -E /var/log/sshd.log
 }
