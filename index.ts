@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { NodeAmis } from "./components/ami";
 import { ImageRepositories } from "./components/imageRepositories";
+import { LoadBalancer } from "./components/loadBalancer";
 import { Network } from "./components/network";
 import { NodeAccess } from "./components/nodeAccess";
 import { NodeGroup } from "./components/nodeGroup";
@@ -52,6 +53,19 @@ export = async () => {
     publicKey: access.publicKey,
     settings: config.swarm,
   });
+  const gatewayNodes = nodes.filter((node) => node.plan.runsGateway);
+  const frontDoor =
+    plan.loadBalancer &&
+    new LoadBalancer(name, {
+      plan: plan.loadBalancer,
+      clusterName: name,
+      vpcId: network.vpcId,
+      subnetIds: network.subnetIds,
+      securityGroupId: security.loadBalancerGroupId!,
+      targets: gatewayNodes,
+      registerAfter: swarm.members,
+      tags: plan.tags,
+    });
   const images = new ImageRepositories(name, {
     images: config.images,
     projectRoot: __dirname,
@@ -68,11 +82,11 @@ export = async () => {
       config,
       projectRoot: __dirname,
       imageVariables: images.imageVariables,
-      gatewayAddresses: nodes.filter((node) => node.plan.runsGateway).map((node) => node.publicIp),
+      gatewayAddresses: gatewayNodes.map((node) => node.publicIp),
       registryUrl: config.images.length > 0 ? images.registryUrl : undefined,
     },
     { dependsOn: swarm.members },
   );
 
-  return clusterOutputs({ config, vpcId: network.vpcId, access, nodes, swarm, stack });
+  return clusterOutputs({ config, vpcId: network.vpcId, access, nodes, swarm, stack, frontDoor });
 };

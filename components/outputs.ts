@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DownNode } from "../lib/nodeHealth";
 import { ClusterConfig } from "../lib/types";
+import { LoadBalancer } from "./loadBalancer";
 import { NodeAccess } from "./nodeAccess";
 import { NodeInstance } from "./nodeGroup";
 import { StackDeployment } from "./stackDeployment";
@@ -13,6 +14,8 @@ export interface ClusterParts {
   nodes: NodeInstance[];
   swarm: SwarmCluster;
   stack: StackDeployment;
+  /** Absent with `gateway.loadBalancer: false`. */
+  frontDoor?: LoadBalancer;
 }
 
 /** A Down node in `stackStatus.down`. */
@@ -27,7 +30,7 @@ function downEntry(node: DownNode) {
 }
 
 /** The stack outputs (README "Outputs"); secrets stay secret because their sources are. */
-export function clusterOutputs({ config, vpcId, access, nodes, swarm, stack }: ClusterParts) {
+export function clusterOutputs({ config, vpcId, access, nodes, swarm, stack, frontDoor }: ClusterParts) {
   const name = config.clusterName;
   const ipsOf = (pool: string) => {
     const group = nodes.filter((node) => node.plan.pool === pool);
@@ -36,7 +39,10 @@ export function clusterOutputs({ config, vpcId, access, nodes, swarm, stack }: C
   const managers = ipsOf(config.managers.name);
   const firstManagerIp = nodes[0].publicIp;
   return {
-    gatewayUrls: stack.gatewayUrls,
+    // The one address for clients: the load balancer's, or without one the first gateway node's.
+    url: frontDoor ? frontDoor.url : stack.gatewayUrls.apply((urls) => urls[0]),
+    // Only without a load balancer: the gateway nodes then take clients themselves.
+    gatewayUrls: frontDoor ? undefined : stack.gatewayUrls,
     // The deploy's summary (services → running/desired) and the nodes Down too long.
     stackStatus: pulumi
       .all([stack.deployStatus, swarm.downNodes])

@@ -8,13 +8,23 @@ export interface SecurityGroupsArgs {
   tags: Record<string, string>;
 }
 
+const DESCRIPTIONS: Record<RuleGroup, string> = {
+  cluster: "Docker Swarm nodes: swarm traffic between members, SSH from admins",
+  // As first created: a description change replaces the group.
+  gateway: "Docker Swarm gateway nodes: the public gateway port",
+  loadBalancer: "Docker Swarm load balancer: its listeners, and the gateway nodes behind it",
+};
+
 /**
- * The cluster group (every node) and the gateway group (only nodes running the gateway), with
- * one rule resource per table entry and no inline rules, so rules can change without a diff war.
+ * The cluster group (every node), the gateway group (only nodes running the gateway) and, when a
+ * rule names it, the load balancer's group, with one rule resource per table entry and no inline
+ * rules, so rules can change without a diff war.
  */
 export class SecurityGroups extends pulumi.ComponentResource {
   public readonly clusterGroupId: pulumi.Output<string>;
   public readonly gatewayGroupId: pulumi.Output<string>;
+  /** Set when the rules include the load balancer's. */
+  public readonly loadBalancerGroupId?: pulumi.Output<string>;
   /**
    * Every rule. They are children of their group, so depending on this component does not reach
    * them: what must outlive the rules (the instances) depends on these.
@@ -24,21 +34,22 @@ export class SecurityGroups extends pulumi.ComponentResource {
   constructor(name: string, args: SecurityGroupsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aws-swarm:network:SecurityGroups", name, {}, opts);
 
-    const group = (role: RuleGroup, description: string) =>
-      new aws.ec2.SecurityGroup(
-        `${name}-${role}`,
-        {
-          vpcId: args.vpcId,
-          description,
-          revokeRulesOnDelete: true,
-          tags: { ...args.tags, Name: `${name}-${role}` },
-        },
-        { parent: this },
-      );
-    const groups: Record<RuleGroup, aws.ec2.SecurityGroup> = {
-      cluster: group("cluster", "Docker Swarm nodes: swarm traffic between members, SSH from admins"),
-      gateway: group("gateway", "Docker Swarm gateway nodes: the public gateway port"),
-    };
+    const roles = new Set<RuleGroup>(["cluster", "gateway", ...args.rules.map((rule) => rule.group)]);
+    const groups = Object.fromEntries(
+      [...roles].map((role) => [
+        role,
+        new aws.ec2.SecurityGroup(
+          `${name}-${role}`,
+          {
+            vpcId: args.vpcId,
+            description: DESCRIPTIONS[role],
+            revokeRulesOnDelete: true,
+            tags: { ...args.tags, Name: `${name}-${role}` },
+          },
+          { parent: this },
+        ),
+      ]),
+    ) as Record<RuleGroup, aws.ec2.SecurityGroup>;
 
     this.rules = args.rules.map((rule) => {
       const ruleArgs = {
@@ -47,7 +58,7 @@ export class SecurityGroups extends pulumi.ComponentResource {
         fromPort: rule.fromPort,
         toPort: rule.toPort,
         cidrIpv4: "cidr" in rule.source ? rule.source.cidr : undefined,
-        referencedSecurityGroupId: "clusterGroup" in rule.source ? groups.cluster.id : undefined,
+        referencedSecurityGroupId: "group" in rule.source ? groups[rule.source.group].id : undefined,
         description: rule.description,
         tags: { ...args.tags, Name: `${name}-${rule.key}` },
       };
@@ -59,6 +70,7 @@ export class SecurityGroups extends pulumi.ComponentResource {
     });
     this.clusterGroupId = groups.cluster.id;
     this.gatewayGroupId = groups.gateway.id;
+    this.loadBalancerGroupId = groups.loadBalancer?.id;
 
     this.registerOutputs({ clusterGroupId: this.clusterGroupId, gatewayGroupId: this.gatewayGroupId });
   }

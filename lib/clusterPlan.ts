@@ -7,6 +7,7 @@
 import { Architecture, NodePlan, planNodes, planSubnets, SubnetPlan } from "./plan";
 import { architecturesOf, checkArchitectureMix, chooseZones, pinZonesHint, RegionFacts } from "./region";
 import { renderScript } from "./scripts";
+import { LoadBalancerPlan, planLoadBalancer } from "./loadBalancer";
 import { planSecurityRules, SecurityRule } from "./securityRules";
 import { ClusterConfig } from "./types";
 
@@ -40,6 +41,8 @@ export interface ClusterPlan {
   /** The managers first, then the worker pools in config order: the order nodes join in. */
   groups: NodeGroupPlan[];
   securityRules: SecurityRule[];
+  /** The front door; undefined with `gateway.loadBalancer: false`. */
+  loadBalancer?: LoadBalancerPlan;
   /** First-boot script of every node; it holds no secret. */
   userData: string;
   /** Instance tags naming the software user data installs: kept as created, like user data. */
@@ -61,6 +64,7 @@ export function planCluster(config: ClusterConfig, region: RegionFacts): Cluster
   );
   const nodes = planNodes(config, subnets, byType);
   const architectures = new Set(nodes.map((node) => node.architecture));
+  const loadBalancer = planLoadBalancer(config.gateway);
   return {
     tags: { cluster: config.clusterName, "managed-by": "aws-swarm" },
     subnets,
@@ -74,7 +78,9 @@ export function planCluster(config: ClusterConfig, region: RegionFacts): Cluster
       encryptOverlay: config.swarm.encryptOverlay,
       gatewayPort: config.gateway.port,
       gatewayCidrs: config.gateway.publicCidrs,
+      loadBalancerPorts: loadBalancer?.listeners.map((listener) => listener.port),
     }),
+    ...(loadBalancer && { loadBalancer }),
     userData: renderScript("user-data", {
       DOCKER_VERSION: NODE_SOFTWARE["docker-version"],
       CONTAINERD_VERSION: NODE_SOFTWARE["containerd-version"],

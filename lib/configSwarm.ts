@@ -20,6 +20,7 @@ import {
   DEFAULT_REPORT_DOWN_AFTER,
   DEFAULT_TOKEN_GENERATION,
 } from "./defaults";
+import { parseFrontDoor } from "./configFrontDoor";
 import { certExpiryProblem } from "./durations";
 import { imageVariableName } from "./images";
 import { ownPathProblem, prefixClashes, routePathProblem } from "./routes";
@@ -210,7 +211,15 @@ export function parseGateway(
   key: string,
   workerPools: NodeGroupConfig[] | undefined,
 ): GatewayConfig | undefined {
-  const obj = v.object(value ?? {}, key, ["port", "publicCidrs", "placement", "routes"]);
+  const obj = v.object(value ?? {}, key, [
+    "port",
+    "publicCidrs",
+    "placement",
+    "routes",
+    "loadBalancer",
+    "domain",
+    "hostedZone",
+  ]);
   if (obj === undefined) {
     return undefined;
   }
@@ -232,7 +241,9 @@ export function parseGateway(
   if (routes !== undefined) {
     checkRoutes(v, routes, `${key}.routes`, publicCidrs, `${key}.publicCidrs`);
   }
-  return complete({ port, publicCidrs, placement, routes });
+  const frontDoor = parseFrontDoor(v, obj, key);
+  const gateway = complete({ port, publicCidrs, placement, routes });
+  return gateway && frontDoor && { ...gateway, ...frontDoor };
 }
 
 function parsePlacement(

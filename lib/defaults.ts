@@ -33,6 +33,8 @@ export const DEFAULT_GATEWAY_PORT = 80;
 export const DEFAULT_GATEWAY_PUBLIC_CIDRS: readonly string[] = ["0.0.0.0/0"];
 /** Also the one placement that is not a worker pool, so no pool may take this name. */
 export const DEFAULT_GATEWAY_PLACEMENT = "managers";
+/** One address for the whole cluster (a Network Load Balancer, about $16 a month plus traffic). */
+export const DEFAULT_GATEWAY_LOAD_BALANCER = true;
 export const DEFAULT_DOCKERFILE = "Dockerfile";
 
 // ---------------------------------------------------------------------------------------------

@@ -72,7 +72,7 @@ export interface NodePlan {
   runsGateway: boolean;
   /**
    * The node gets an Elastic IP: managers (every swarm-wide step and the `ssh`/`dockerHost` outputs
-   * dial them) and gateway nodes (clients dial them). An auto-assigned public address changes on
+   * dial them) and, without the load balancer, gateway nodes (clients dial them). An auto-assigned public address changes on
    * every stop and start; a command stored in state would then dial a dead or foreign address.
    */
   elasticIp: boolean;
@@ -124,7 +124,8 @@ export function planNodes(
         volumeSize: group.volumeSize,
         architecture: architectures[group.instanceType],
         runsGateway,
-        elasticIp: role === "manager" || runsGateway,
+        // Clients dial a gateway node itself only without the load balancer.
+        elasticIp: role === "manager" || (runsGateway && !config.gateway.loadBalancer),
         labels,
       };
     }),

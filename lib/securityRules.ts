@@ -1,10 +1,12 @@
 /**
  * The cluster's network policy as data. Swarm ports are open only between members of the cluster
- * security group, SSH only from the admin CIDRs, and the gateway port only from its public CIDRs
- * on the nodes that run the gateway. Tests read this table; the component renders it 1:1.
+ * security group, SSH only from the admin CIDRs, and the gateway port on the nodes that run the
+ * gateway only from the load balancer's security group — or, without a load balancer, from the
+ * gateway's public CIDRs. The public CIDRs then reach the load balancer's listeners instead.
+ * Tests read this table; the component renders it 1:1.
  */
 
-export type RuleGroup = "cluster" | "gateway";
+export type RuleGroup = "cluster" | "gateway" | "loadBalancer";
 
 export interface SecurityRule {
   /** Stable, unique within the cluster: part of the resource name. */
@@ -15,8 +17,8 @@ export interface SecurityRule {
   protocol: string;
   fromPort?: number;
   toPort?: number;
-  /** Either a CIDR or the cluster security group itself. */
-  source: { cidr: string } | { clusterGroup: true };
+  /** A CIDR, or one of the cluster's security groups (for egress: the destination). */
+  source: { cidr: string } | { group: RuleGroup };
   description: string;
 }
 
@@ -31,6 +33,8 @@ export interface SecurityPolicyInput {
   encryptOverlay: boolean;
   gatewayPort: number;
   gatewayCidrs: string[];
+  /** The load balancer's listener ports; absent without a load balancer. */
+  loadBalancerPorts?: number[];
 }
 
 function fromCluster(key: string, protocol: string, port: number | undefined, description: string): SecurityRule {
@@ -41,7 +45,7 @@ function fromCluster(key: string, protocol: string, port: number | undefined, de
     protocol,
     fromPort: port,
     toPort: port,
-    source: { clusterGroup: true },
+    source: { group: "cluster" },
     description,
   };
 }
@@ -80,18 +84,7 @@ export function planSecurityRules(input: SecurityPolicyInput): SecurityRule[] {
       description: `SSH from admin network ${cidr}`,
     }),
   );
-  input.gatewayCidrs.forEach((cidr, index) =>
-    rules.push({
-      key: `gateway-${index}`,
-      group: "gateway",
-      direction: "ingress",
-      protocol: "tcp",
-      fromPort: input.gatewayPort,
-      toPort: input.gatewayPort,
-      source: { cidr },
-      description: `Gateway port ${input.gatewayPort}/tcp from ${cidr}`,
-    }),
-  );
+  rules.push(...(input.loadBalancerPorts ? frontDoorRules(input, input.loadBalancerPorts) : directGatewayRules(input)));
   rules.push({
     key: "egress-all",
     group: "cluster",
@@ -101,4 +94,62 @@ export function planSecurityRules(input: SecurityPolicyInput): SecurityRule[] {
     description: "All outbound traffic: package installs, image pulls, AWS APIs",
   });
   return rules;
+}
+
+/** Without a load balancer: the gateway port on the gateway nodes, from each public CIDR. */
+function directGatewayRules(input: SecurityPolicyInput): SecurityRule[] {
+  return input.gatewayCidrs.map((cidr, index) => ({
+    key: `gateway-${index}`,
+    group: "gateway",
+    direction: "ingress",
+    protocol: "tcp",
+    fromPort: input.gatewayPort,
+    toPort: input.gatewayPort,
+    source: { cidr },
+    description: `Gateway port ${input.gatewayPort}/tcp from ${cidr}`,
+  }));
+}
+
+/**
+ * With a load balancer: its listeners from each public CIDR; from it, traffic and health checks to
+ * the gateway port; on the gateway nodes, that port from the load balancer only. A Network Load
+ * Balancer with security groups is referenced by them in its targets' rules (ELB user guide,
+ * "Update the security groups for your Network Load Balancer").
+ */
+function frontDoorRules(input: SecurityPolicyInput, ports: number[]): SecurityRule[] {
+  const port = input.gatewayPort;
+  return [
+    ...ports.flatMap((listener) =>
+      input.gatewayCidrs.map((cidr, index): SecurityRule => ({
+        key: `lb-${listener}-${index}`,
+        group: "loadBalancer",
+        direction: "ingress",
+        protocol: "tcp",
+        fromPort: listener,
+        toPort: listener,
+        source: { cidr },
+        description: `Load balancer listener ${listener}/tcp from ${cidr}`,
+      })),
+    ),
+    {
+      key: "lb-to-gateway",
+      group: "loadBalancer",
+      direction: "egress",
+      protocol: "tcp",
+      fromPort: port,
+      toPort: port,
+      source: { group: "gateway" },
+      description: `Load balancer to the gateway nodes' port ${port}/tcp: traffic and health checks`,
+    },
+    {
+      key: "gateway-from-lb",
+      group: "gateway",
+      direction: "ingress",
+      protocol: "tcp",
+      fromPort: port,
+      toPort: port,
+      source: { group: "loadBalancer" },
+      description: `Gateway port ${port}/tcp from the load balancer only`,
+    },
+  ];
 }

@@ -57,6 +57,18 @@ export interface GatewayConfig {
   routes: GatewayRoute[];
   /** Which nodes run the gateway: "managers" or a worker pool name. @default DEFAULT_GATEWAY_PLACEMENT */
   placement: string;
+  /**
+   * A Network Load Balancer in front of the gateway nodes, the cluster's one address (`url`); off,
+   * clients dial the gateway nodes themselves (`gatewayUrls`). @default DEFAULT_GATEWAY_LOAD_BALANCER
+   */
+  loadBalancer: boolean;
+  /** DNS name served over HTTPS (ACM certificate, alias record); needs `loadBalancer`. */
+  domain?: string;
+  /**
+   * Route 53 public hosted zone of `domain`: its id (`Z…`) or its name.
+   * @default `domain` without its first label (`app.example.org` → `example.org`)
+   */
+  hostedZone?: string;
 }
 
 export interface StackConfig {

@@ -22,8 +22,10 @@ const ZONES = region(["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"]);
 
 /** A stack file read and parsed the way the program reads it. */
 function stackConfig(stack: string): ClusterConfig {
-  // With the placeholder admin address replaced, as validation tells the user to.
-  const raw = { ...readStackConfig(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`)), adminCidrs: ["81.2.69.160/32"] };
+  // With the placeholders (admin address, prod's domain) replaced, as validation tells the user to.
+  const raw = readStackConfig(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`));
+  raw.adminCidrs = ["81.2.69.160/32"];
+  if (raw.gateway.domain) raw.gateway.domain = "app.mycompany.org";
   return parseConfig(raw, stack, PROJECT_ROOT);
 }
 
@@ -60,7 +62,7 @@ describe("planCluster on the stack files", () => {
 });
 
 describe("planCluster Elastic IPs", () => {
-  it("gives one to each manager and each gateway node, none to other workers", () => {
+  it("without a load balancer, gives one to each manager and each gateway node, none to other workers", () => {
     const plan = planCluster(
       config({
         managers: { count: 3 },
@@ -68,7 +70,7 @@ describe("planCluster Elastic IPs", () => {
           { name: "edge", count: 2 },
           { name: "app", count: 2 },
         ],
-        gateway: { placement: "edge" },
+        gateway: { placement: "edge", loadBalancer: false },
       }),
       ZONES,
     );
@@ -77,9 +79,22 @@ describe("planCluster Elastic IPs", () => {
     expect(plan.notes.filter((n) => n.includes("Elastic IPs"))).toEqual([]);
   });
 
+  it("with the load balancer (the default), gives one to each manager only: clients dial the load balancer", () => {
+    const plan = planCluster(
+      config({ managers: { count: 3 }, workerPools: [{ name: "edge", count: 2 }], gateway: { placement: "edge" } }),
+      ZONES,
+    );
+    const withIp = plan.groups.flatMap((g) => g.nodes.filter((n) => n.elasticIp).map((n) => n.key));
+    expect(withIp).toEqual(["manager-0", "manager-1", "manager-2"]);
+  });
+
   it("notes AWS's default quota of 5 when the cluster needs more, with the command that shows yours", () => {
     const plan = planCluster(
-      config({ managers: { count: 5 }, workerPools: [{ name: "edge", count: 1 }], gateway: { placement: "edge" } }),
+      config({
+        managers: { count: 5 },
+        workerPools: [{ name: "edge", count: 1 }],
+        gateway: { placement: "edge", loadBalancer: false },
+      }),
       ZONES,
     );
     expect(plan.notes.filter((n) => n.includes("Elastic IPs"))).toEqual([

@@ -144,14 +144,27 @@ describe("stack files", () => {
     { path: "/grafana", service: "grafana", port: 3000 },
   ];
 
-  it.each(["dev", "prod"])(
-    "Pulumi.%s.yaml is refused for its placeholder admin address alone, saying how to set yours",
-    async (stack) => {
+  const ADMIN_PLACEHOLDER =
+    "aws-swarm:adminCidrs\\[0\\] \\(203\\.0\\.113\\.10/32\\) " +
+    "is a documentation address \\(RFC 5737\\) that no machine has, a placeholder: set your own, " +
+    "pulumi config set --path 'adminCidrs\\[0\\]' \"\\$\\(curl -s https://checkip\\.amazonaws\\.com\\)/32\"";
+  const DOMAIN_PLACEHOLDER =
+    "aws-swarm:gateway\\.domain \\(app\\.example\\.com\\) is a placeholder \\(RFC 2606 reserves example\\.com, " +
+    "\\.net and \\.org\\): set the name you serve, in a Route 53 zone of this account — " +
+    "pulumi config set --path gateway\\.domain app\\.yourcompany\\.com — or remove it";
+
+  const DOMAIN = "app.mycompany.org";
+
+  it.each([
+    ["dev", [ADMIN_PLACEHOLDER]],
+    ["prod", [ADMIN_PLACEHOLDER, DOMAIN_PLACEHOLDER]],
+  ])(
+    "Pulumi.%s.yaml is refused for its placeholders alone (admin address; prod's domain), saying how to set yours",
+    async (stack, problems) => {
+      const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
       await expect(loadStack(stack, stackFileConfig(stack))).rejects.toThrow(
         new RegExp(
-          `configuration for stack "${stack}" \\(1 problem\\):\\n {2}- aws-swarm:adminCidrs\\[0\\] \\(203\\.0\\.113\\.10/32\\) ` +
-            "is a documentation address \\(RFC 5737\\) that no machine has, a placeholder: set your own, " +
-            "pulumi config set --path 'adminCidrs\\[0\\]' \"\\$\\(curl -s https://checkip\\.amazonaws\\.com\\)/32\"$",
+          `configuration for stack "${stack}" \\(${count}\\):\\n` + problems.map((p) => ` {2}- ${p}`).join(".*\\n"),
         ),
       );
     },
@@ -181,7 +194,7 @@ describe("stack files", () => {
         reportDownAfter: 300,
       },
       stack: { name: "app", file: "stacks/app.yml", variables: {} },
-      gateway: { port: 80, publicCidrs: ["0.0.0.0/0"], placement: "managers", routes },
+      gateway: { port: 80, publicCidrs: ["0.0.0.0/0"], placement: "managers", routes, loadBalancer: true },
       images: [{ name: "echo", context: "services/echo", dockerfile: "Dockerfile" }],
     });
   });
@@ -190,6 +203,10 @@ describe("stack files", () => {
     const config: Record<string, string> = {
       ...stackFileConfig("prod"),
       "aws-swarm:adminCidrs": JSON.stringify(ADMIN),
+      "aws-swarm:gateway": JSON.stringify({
+        ...JSON.parse(stackFileConfig("prod")["aws-swarm:gateway"]),
+        domain: DOMAIN,
+      }),
     };
     const { config: prod } = await loadStack("prod", config);
     expect(prod.clusterName).toBe("prod");
@@ -201,7 +218,15 @@ describe("stack files", () => {
     ]);
     expect(prod.swarm).toMatchObject({ encryptOverlay: true, autolock: false, taskHistoryLimit: 2 });
     expect(prod.detailedMonitoring).toBe(true);
-    expect(prod.gateway).toEqual({ port: 80, publicCidrs: ["0.0.0.0/0"], placement: "managers", routes });
+    expect(prod.gateway).toEqual({
+      port: 80,
+      publicCidrs: ["0.0.0.0/0"],
+      placement: "managers",
+      routes,
+      loadBalancer: true,
+      domain: DOMAIN,
+      hostedZone: "mycompany.org",
+    });
   });
 });
 
@@ -281,7 +306,7 @@ describe("parseConfig", () => {
         reportDownAfter: 300,
       },
       stack: { name: "app", file: "stacks/app.yml", variables: {} },
-      gateway: { port: 80, publicCidrs: ["0.0.0.0/0"], placement: "managers", routes: [] },
+      gateway: { port: 80, publicCidrs: ["0.0.0.0/0"], placement: "managers", routes: [], loadBalancer: true },
       images: [],
     });
   });
@@ -440,6 +465,7 @@ const CONFIG_DEFAULT: Record<string, DefaultName> = {
   "swarm.tokenGeneration": "DEFAULT_TOKEN_GENERATION",
   "swarm.reportDownAfter": "DEFAULT_REPORT_DOWN_AFTER",
   "swarm.encryptOverlay": "DEFAULT_ENCRYPT_OVERLAY",
+  "gateway.loadBalancer": "DEFAULT_GATEWAY_LOAD_BALANCER",
   "swarm.certExpiry": "DEFAULT_CERT_EXPIRY",
   "swarm.defaultAddrPool": "DEFAULT_ADDR_POOL",
   "stack.name": "DEFAULT_STACK_NAME",

@@ -65,7 +65,7 @@ const base: ClusterConfig = {
     reportDownAfter: 300,
   },
   stack: { name: "app", file: "stacks/app.yml", variables: {} },
-  gateway: { port: 80, publicCidrs: ["0.0.0.0/0"], routes: [], placement: "infra" },
+  gateway: { port: 80, publicCidrs: ["0.0.0.0/0"], routes: [], placement: "infra", loadBalancer: false },
   images: [],
 };
 
@@ -121,7 +121,7 @@ describe("planSecurityRules", () => {
   });
 
   it("opens ESP between members when overlays are encrypted, and only then", () => {
-    expect(rules.find((r) => r.key === "swarm-esp")).toMatchObject({ protocol: "50", source: { clusterGroup: true } });
+    expect(rules.find((r) => r.key === "swarm-esp")).toMatchObject({ protocol: "50", source: { group: "cluster" } });
     const plain = planSecurityRules({
       adminCidrs: ["198.51.100.0/24"],
       encryptOverlay: false,

@@ -17,14 +17,14 @@ describe("the dev cluster, offline", () => {
     if (!dev.ok) throw new Error(dev.error);
   });
 
-  it("opens swarm ports only inside the cluster group, SSH only to admins, the gateway only on gateway nodes", () => {
+  it("opens swarm ports only inside the cluster group, SSH only to admins, the gateway port only to the load balancer", () => {
+    const groups = ["cluster", "gateway", "loadBalancer"];
+    const groupOf = (id: string) => groups.find((g) => named(dev, `dev-${g}`).state.id === id) ?? "?";
     const table = ofType(dev, INGRESS)
       .map((r) => {
         const i = r.inputs;
-        const source =
-          i.cidrIpv4 ?? (i.referencedSecurityGroupId === named(dev, "dev-cluster").state.id ? "cluster" : "?");
-        const group = i.securityGroupId === named(dev, "dev-gateway").state.id ? "gateway" : "cluster";
-        return `${group} ${i.ipProtocol}/${i.fromPort ?? "-"}-${i.toPort ?? "-"} from ${source}`;
+        const source = i.cidrIpv4 ?? groupOf(i.referencedSecurityGroupId);
+        return `${groupOf(i.securityGroupId)} ${i.ipProtocol}/${i.fromPort ?? "-"}-${i.toPort ?? "-"} from ${source}`;
       })
       .sort();
     expect(table).toEqual([
@@ -33,7 +33,8 @@ describe("the dev cluster, offline", () => {
       "cluster tcp/7946-7946 from cluster",
       "cluster udp/4789-4789 from cluster",
       "cluster udp/7946-7946 from cluster",
-      "gateway tcp/80-80 from 0.0.0.0/0",
+      "gateway tcp/80-80 from loadBalancer",
+      "loadBalancer tcp/80-80 from 0.0.0.0/0",
     ]);
     for (const rule of ofType(dev, INGRESS)) {
       expect(rule.inputs.description.length).toBeGreaterThan(20);
@@ -87,7 +88,7 @@ describe("the dev cluster, offline", () => {
     expect(azs).toEqual(["us-east-1a", "us-east-1c"]);
   });
 
-  it("gives the managers and gateway nodes an Elastic IP and dials them, and only them, by it", () => {
+  it("gives the managers an Elastic IP and dials them, and only them, by it", () => {
     const eips = ofType(dev, "aws:ec2/eip:Eip");
     expect(eips.map((e) => e.name)).toEqual(["dev-manager-0-eip"]);
     expect(eips[0].inputs).toMatchObject({ domain: "vpc", instance: named(dev, "dev-manager-0").state.id });
@@ -102,7 +103,7 @@ describe("the dev cluster, offline", () => {
     );
     expect(dev.outputs.managerPublicIps).toEqual([managerIp]);
     expect(dev.outputs.ssh).toContain(`@${managerIp}`);
-    expect(dev.outputs.gatewayUrls).toEqual([`http://${managerIp}:80`]);
+    expect(dev.outputs.gatewayUrls).toBeUndefined();
   });
 
   it("exports IPs, ssh and DOCKER_HOST lines, and the generated private key only as a secret", () => {
@@ -221,11 +222,20 @@ describe("command ordering, with commands that take time", () => {
     }
     expect(unwrapSecrets(deploy.inputs.stdin)).toMatch(/ECHO_IMAGE=[^\n]*\/prod\/echo@sha256:[0-9a-f]{64}/);
     expect(unwrapSecrets(deploy.inputs.triggers)).toHaveLength(4);
-    expect(prod.outputs.gatewayUrls).toEqual(
-      ["prod-manager-0", "prod-manager-1", "prod-manager-2"].map(
-        (n) => `http://${named(prod, `${n}-eip`).state.publicIp}:80`,
-      ),
-    );
+  });
+
+  it("registers each gateway node with the load balancer only after every node joined and was labelled", () => {
+    const targets = ofType(prod, "aws:lb/targetGroupAttachment:TargetGroupAttachment");
+    expect(targets.map((t) => t.name).sort()).toEqual([
+      "prod-target-manager-0",
+      "prod-target-manager-1",
+      "prod-target-manager-2",
+    ]);
+    for (const target of targets) {
+      for (const member of commands().filter((c) => c.name.includes("-member-"))) {
+        expect(target.startedAt).toBeGreaterThanOrEqual(member.finishedAt!);
+      }
+    }
   });
 
   it("boots every instance only after every security-group rule and route-table association exists", () => {

@@ -31,6 +31,7 @@ const GATEWAY: GatewayConfig = {
   port: 80,
   publicCidrs: ["0.0.0.0/0"],
   placement: "managers",
+  loadBalancer: false,
   routes: [
     { path: "/hello", service: "hello", port: 8080 },
     { path: "/world", service: "world", port: 8080 },

@@ -167,4 +167,59 @@ export const gatewayCases: BadConfig[] = [
     { gateway: { routes: [route({ path: "/it's" })] } },
     /^aws-swarm:gateway\.routes\[0\]\.path \("\/it's"\) is not a plain URL path prefix: '\/' then letters, digits and - \. _ ~ ! \$ & \( \)/,
   ],
+  [
+    "load balancer switch not a boolean",
+    { gateway: { loadBalancer: "yes" } },
+    /^aws-swarm:gateway\.loadBalancer must be true or false/,
+  ],
+  [
+    "domain with upper-case letters",
+    { gateway: { domain: "App.MyCompany.org" } },
+    /^aws-swarm:gateway\.domain must be a lower-case DNS name such as app\.mycompany\.com/,
+  ],
+  [
+    "domain without a dot",
+    { gateway: { domain: "localhost" } },
+    /^aws-swarm:gateway\.domain must be a lower-case DNS name/,
+  ],
+  [
+    "domain with a URL scheme",
+    { gateway: { domain: "https://app.mycompany.org" } },
+    /^aws-swarm:gateway\.domain must be a lower-case DNS name/,
+  ],
+  [
+    "domain label over 63 characters",
+    { gateway: { domain: `${"a".repeat(64)}.mycompany.org` } },
+    /^aws-swarm:gateway\.domain must be a lower-case DNS name/,
+  ],
+  [
+    "the prod stack's placeholder domain",
+    { gateway: { domain: "app.example.com" } },
+    /^aws-swarm:gateway\.domain \(app\.example\.com\) is a placeholder \(RFC 2606 .*pulumi config set --path gateway\.domain/,
+  ],
+  [
+    "an RFC 2606 example domain itself",
+    { gateway: { domain: "example.org" } },
+    /^aws-swarm:gateway\.domain \(example\.org\) is a placeholder/,
+  ],
+  [
+    "domain without the load balancer that would carry its certificate",
+    { gateway: { loadBalancer: false, domain: "app.mycompany.org" } },
+    /^aws-swarm:gateway\.domain needs aws-swarm:gateway\.loadBalancer: true/,
+  ],
+  [
+    "hosted zone without a domain",
+    { gateway: { hostedZone: "mycompany.org" } },
+    /^aws-swarm:gateway\.hostedZone is only used with aws-swarm:gateway\.domain/,
+  ],
+  [
+    "hosted zone that can't hold the domain",
+    { gateway: { domain: "app.mycompany.org", hostedZone: "othercompany.org" } },
+    /^aws-swarm:gateway\.hostedZone \(othercompany\.org\) can't hold gateway\.domain app\.mycompany\.org/,
+  ],
+  [
+    "hosted zone that is neither an id nor a name",
+    { gateway: { domain: "app.mycompany.org", hostedZone: "zone #1" } },
+    /^aws-swarm:gateway\.hostedZone \("zone #1"\) is neither a hosted zone id \(Z…\) nor a DNS name/,
+  ],
 ];

@@ -76,6 +76,11 @@ function offlineStdout(name: string, verbLine: string, stdin = ""): string {
  * The providers behind the engine: AWS is made up (instances are harness machines), remote
  * commands run for real over SSH when a harness is given, and only when the engine's step says so.
  */
+/** Any public hosted zone exists offline; its id is derived from its name, as stable as Route 53's. */
+export function mockZoneId(name: string): string {
+  return `Z${shortHash(name).slice(0, 20).toUpperCase()}`;
+}
+
 export class ProgramMocks implements Provider {
   /** Command scripts that ran (remote and local): create, update and delete. */
   public commandsRun = 0;
@@ -128,6 +133,10 @@ export class ProgramMocks implements Provider {
         return { supportedArchitectures: architecturesOfType(args.inputs.instanceType) };
       case "aws:ec2/getAmi:getAmi":
         return { id: `ami-${shortHash(JSON.stringify(args.inputs.filters ?? []))}`, architecture: "x86_64" };
+      case "aws:route53/getZone:getZone": {
+        const zoneId = mockZoneId(String(args.inputs.name));
+        return { id: zoneId, zoneId, name: args.inputs.name, privateZone: false };
+      }
       case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
         return { userName: "AWS", password: "offline-ecr-password", proxyEndpoint: "https://ecr.offline" };
       default:
