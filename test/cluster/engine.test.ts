@@ -167,7 +167,7 @@ describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
     expect(changes(run.result.plan)).toEqual(["replace dev-deploy", "update dev-registry-auth-0", "update dev-remove"]);
     const stacks = await onHost(HARNESS, manager, "docker stack ls --format '{{.Name}}'");
     expect(stacks.split("\n")).toEqual(["web"]);
-    const gateway = (run.result.outputs.gatewayUrls as string[])[0];
+    const gateway = run.result.outputs.url as string;
     expect(await (await fetch(`${gateway}/hello`)).text()).toContain("service=hello ");
     current = run;
   });

@@ -34,6 +34,9 @@ const ha = {
     { name: "app", count: 2 },
   ],
   swarm: { ...dev.swarm, autolock: true },
+  // Clients dial each manager's gateway here, so a lost manager's own address shows what is lost;
+  // the load balancer in front is test/cluster/loadBalancer.test.ts's.
+  gateway: { ...dev.gateway, loadBalancer: false },
 };
 const rotated = { ...ha, ...KEY_B };
 

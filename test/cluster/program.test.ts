@@ -46,7 +46,7 @@ describe("dev cluster from Pulumi.dev.yaml: 1 manager, infra(1, type=low-memory)
     await timed("dev: hosts up (4)", () => upHosts(4, HARNESS));
     first = await timed("dev: pulumi up #1", () => upOnHarness(HARNESS, "dev", dev));
     manager = first.nodeHosts["manager-0"];
-    gateway = (first.result.outputs.gatewayUrls as string[])[0];
+    gateway = first.result.outputs.url as string;
   });
   afterAll(async () => {
     await downHosts(HARNESS);
@@ -71,8 +71,8 @@ describe("dev cluster from Pulumi.dev.yaml: 1 manager, infra(1, type=low-memory)
     expect(first.result.outputs.swarmId).toMatch(/^[a-z0-9]{25}$/);
   });
 
-  it("answers every route through the gateway with its own service, found by Swarm DNS name", async () => {
-    expect(gateway).toBe(`http://${first.result.outputs.managerPublicIps}:80`.replace(/\[|\]/g, ""));
+  it("answers every route at url (the load balancer) with its own service, found by Swarm DNS name", async () => {
+    expect(gateway).toBe(`http://${readHosts(HARNESS).loadBalancer!.publicIp}`);
     for (const service of ["hello", "world", "grafana"]) {
       const response = await fetch(`${gateway}/${service}`);
       expect(response.status).toBe(200);

@@ -91,6 +91,8 @@ async function up(args: string[], id: number) {
   const hosts = readHosts(id);
   const outputs = run.result.outputs;
   console.log(`swarm ${outputs.swarmId} is up in ${(run.result.durationMs / 1000).toFixed(0)} s`);
+  // The load balancer's stand-in without gatewayUrls; the nodes themselves with them.
+  console.log(`url: ${outputs.url}`);
   for (const url of (outputs.gatewayUrls as string[] | undefined) ?? []) {
     console.log(`gateway: ${url}`);
   }

@@ -1,4 +1,5 @@
 /** Steady request load while something happens, for "nothing failed while …" assertions. */
+import * as https from "https";
 
 export interface Reply {
   status: number;
@@ -65,4 +66,30 @@ export function fetchRoundRobin(urls: string[], timeoutMs = 10_000): (n: number)
     const response = await fetch(urls[n % urls.length], { signal: AbortSignal.timeout(timeoutMs) });
     return { status: response.status, body: await response.text() };
   };
+}
+
+/**
+ * A request function over `https://<name>/…` URLs, round-robin, with keep-alive connections as a
+ * browser or an HTTP client library keeps them: `name` resolves to `address` (the harness has no
+ * DNS for it) and the server's certificate is checked against `ca` and the name.
+ */
+export function fetchTlsRoundRobin(
+  urls: string[],
+  { ca, address, timeoutMs = 10_000 }: { ca: string; address: string; timeoutMs?: number },
+): (n: number) => Promise<Reply> {
+  const agent = new https.Agent({ keepAlive: true, ca });
+  const lookup = ((_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) =>
+    options.all ? callback(null, [{ address, family: 4 }]) : callback(null, address, 4)) as never;
+  return (n) =>
+    new Promise<Reply>((resolve, reject) => {
+      const request = https.get(urls[n % urls.length], { agent, lookup, timeout: timeoutMs }, (response) => {
+        let body = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk) => (body += chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+        response.on("error", reject);
+      });
+      request.on("timeout", () => request.destroy(new Error(`timeout after ${timeoutMs} ms`)));
+      request.on("error", reject);
+    });
 }

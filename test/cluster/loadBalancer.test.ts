@@ -1,0 +1,218 @@
+/**
+ * The front door (issue 12) on real hosts: the program's Network Load Balancer played by the
+ * harness's stand-in (a real HAProxy in TCP/TLS mode, configured from what the program registered:
+ * listeners, certificate, target group, health check, targets). Two gateway nodes (the app pool)
+ * behind it, a domain served over HTTPS. Every scenario's requests go through the load balancer,
+ * with keep-alive connections as real clients keep them; counts and times are printed.
+ */
+import * as fs from "fs";
+import * as http from "http";
+import * as path from "path";
+import { downHosts, powerOff, powerOn, readHarnessInfo, stateDir, upHosts } from "../harness/hosts";
+import { HEALTH_CHECK, UNHEALTHY_AFTER_SECONDS } from "../../lib/loadBalancer";
+import { ClusterRun, onHost, readHosts, readStackConfig, upOnHarness } from "../program/harnessRun";
+import { PlanLine } from "../program/engine/steps";
+import { fetchTlsRoundRobin, Reply, underLoad } from "../support/load";
+
+const HARNESS = 8;
+const DOMAIN = "app.aws-swarm.test";
+const dev = readStackConfig(path.join(__dirname, "..", "..", "Pulumi.dev.yaml"));
+const front = {
+  ...dev,
+  clusterName: "front",
+  workerPools: [
+    { name: "infra", count: 1, labels: { type: "low-memory" } },
+    { name: "app", count: 2 },
+  ],
+  gateway: { ...dev.gateway, placement: "app", domain: DOMAIN },
+};
+
+/** The routing change: a second route to hello, which rolls the gateway. */
+const withHi = {
+  ...front,
+  gateway: { ...front.gateway, routes: [...front.gateway.routes, { path: "/hi", service: "hello", port: 8080 }] },
+};
+
+function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  return work().finally(() => console.log(`${label}: ${((Date.now() - started) / 1000).toFixed(1)} s`));
+}
+
+function changes(plan: PlanLine[]): string[] {
+  return plan
+    .filter((l) => l.op !== "same")
+    .map((l) => `${l.op} ${l.name}`)
+    .sort();
+}
+
+const lbAddress = () => readHarnessInfo(HARNESS)!.loadBalancer!.publicIp;
+
+/** The harness's certificate authority: the stand-in's certificate for the ACM one was issued by it. */
+function caPem(): string {
+  const certs = path.join(stateDir(HARNESS), "certs");
+  const [dir] = fs.readdirSync(certs);
+  return fs.readFileSync(path.join(certs, dir, "ca.pem"), "utf8");
+}
+
+/** HTTPS requests to `routes` of the domain through the load balancer. */
+const overTls = (routes: string[]) =>
+  fetchTlsRoundRobin(
+    routes.map((route) => `https://${DOMAIN}${route}`),
+    { ca: caPem(), address: lbAddress() },
+  );
+
+/** One plain-HTTP request to the load balancer's port 80, redirects not followed. */
+function plainHttp(route: string): Promise<{ status: number; location?: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: lbAddress(), port: 80, path: route, headers: { Host: DOMAIN }, agent: false }, (response) => {
+        response.resume();
+        resolve({ status: response.statusCode ?? 0, location: response.headers.location });
+      })
+      .on("error", reject);
+  });
+}
+
+/** The private addresses the stand-in balances over, from its running configuration. */
+function standInTargets(): string[] {
+  const config = fs.readFileSync(path.join(stateDir(HARNESS), "lb", "haproxy.cfg"), "utf8");
+  return [...config.matchAll(/^ {2}server (\S+):\d+ /gm)].map((m) => m[1]).sort();
+}
+
+const privateIpOf = (run: ClusterRun, key: string) =>
+  readHosts(HARNESS).hosts.find((h) => h.name === run.nodeHosts[key])!.privateIp;
+
+function report(label: string, load: { sent: number; failed: number; errors: Record<string, number> }) {
+  console.log(`${label}: ${load.sent} sent, ${load.failed} failed`, load.errors);
+}
+
+describe("front cluster: 1 manager, infra(1), app(2) running the gateway, behind the load balancer with a domain", () => {
+  let current: ClusterRun;
+  let manager: string;
+
+  beforeAll(async () => {
+    await timed("front: hosts up (4)", () => upHosts(4, HARNESS));
+    current = await timed("front: pulumi up #1", () => upOnHarness(HARNESS, "front", front));
+    manager = current.nodeHosts["manager-0"];
+  });
+  afterAll(async () => {
+    await downHosts(HARNESS);
+  });
+
+  it("answers every route at url over HTTPS, redirects plain HTTP, and the service sees the client's address and https", async () => {
+    expect(current.result.outputs.url).toBe(`https://${DOMAIN}`);
+    expect(standInTargets()).toEqual([privateIpOf(current, "app-0"), privateIpOf(current, "app-1")].sort());
+    const request = overTls(["/hello", "/world", "/grafana"]);
+    for (const [n, service] of ["hello", "world", "grafana"].entries()) {
+      const reply = await request(n);
+      expect(reply.status).toBe(200);
+      expect(reply.body).toContain(`service=${service} `);
+      expect(reply.body).toContain(`forwarded-for=${readHosts(HARNESS).runnerIp} proto=https`);
+    }
+    expect(await plainHttp("/hello?x=1")).toEqual({ status: 308, location: `https://${DOMAIN}/hello?x=1` });
+  });
+
+  it("rolls the gateway on both nodes for a routing change with no failed request through the load balancer", async () => {
+    const config = withHi;
+    const before = await onHost(HARNESS, manager, "docker service ps -q front_gateway --filter desired-state=running");
+    const load = await underLoad(
+      overTls(["/hello", "/world"]),
+      () => timed("front: routing change, gateway rolled on 2 nodes", () => upOnHarness(HARNESS, "front", config)),
+      { concurrency: 4, tailMs: 2000 },
+    );
+    report("front: requests during the gateway roll", load);
+    current = load.result;
+    expect(changes(current.result.plan)).toContain("update front-deploy");
+    const after = await onHost(HARNESS, manager, "docker service ps -q front_gateway --filter desired-state=running");
+    // Both gateway tasks were replaced.
+    expect(after.split("\n").filter((id) => before.split("\n").includes(id))).toEqual([]);
+    expect(after.split("\n")).toHaveLength(2);
+    expect((await overTls(["/hi"])(0)).body).toContain("service=hello ");
+    expect(load.sent).toBeGreaterThan(500);
+    expect(load.failed).toBe(0);
+  });
+
+  it("loses no request through the load balancer while hello rolls (the stack's update_config, start-first)", async () => {
+    const load = await underLoad(
+      overTls(["/hello"]),
+      () =>
+        timed("front: rolling update of hello", () =>
+          onHost(
+            HARNESS,
+            manager,
+            "docker service update --env-add ECHO_VERSION=v2 --detach=false -q front_hello >/dev/null",
+          ),
+        ),
+      { concurrency: 4, tailMs: 2000 },
+    );
+    report("front: requests during hello's rolling update", load);
+    expect(load.versions.v2).toBeGreaterThan(0);
+    expect(load.sent).toBeGreaterThan(200);
+    expect(load.failed).toBe(0);
+  });
+
+  it("fails requests for a powered-off gateway node only until the health check marks it down", async () => {
+    const bound = UNHEALTHY_AFTER_SECONDS + HEALTH_CHECK.interval;
+    const failedAt: number[] = [];
+    const request = overTls(["/hello", "/world"]);
+    let offAt = 0;
+    const recorded = async (n: number): Promise<Reply> => {
+      const sentAt = Date.now();
+      try {
+        const reply = await request(n);
+        if (reply.status !== 200) failedAt.push(sentAt);
+        return reply;
+      } catch (error) {
+        failedAt.push(sentAt);
+        throw error;
+      }
+    };
+    const load = await underLoad(
+      recorded,
+      async () => {
+        offAt = Date.now();
+        await powerOff(HARNESS, current.nodeHosts["app-1"]);
+        await new Promise((r) => setTimeout(r, (bound + 15) * 1000));
+      },
+      { concurrency: 4 },
+    );
+    const window = failedAt.length === 0 ? 0 : (Math.max(...failedAt) - offAt) / 1000;
+    report(
+      `front: requests while app-1 was powered off (last failed request sent ${window.toFixed(1)} s after; bound ${bound} s)`,
+      load,
+    );
+    expect(load.sent).toBeGreaterThan(200);
+    expect(window).toBeLessThanOrEqual(bound);
+    await timed("front: app-1 powered on, its gateway back in the load balancer", async () => {
+      await powerOn(HARNESS, current.nodeHosts["app-1"]);
+      const running = () =>
+        onHost(HARNESS, manager, "docker service ps -q front_gateway --filter desired-state=running");
+      for (let i = 0; i < 60 && (await running()).split("\n").length < 2; i++) {
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+      // Healthy again in the load balancer's view after `healthyThreshold` checks.
+      await new Promise((r) => setTimeout(r, (HEALTH_CHECK.interval * HEALTH_CHECK.healthyThreshold + 5) * 1000));
+    });
+  });
+
+  it("loses no request through the load balancer while the app pool (a gateway node) scales 2 → 1", async () => {
+    const config = { ...withHi, workerPools: [front.workerPools[0], { name: "app", count: 1 }] };
+    const gone = current.nodeHosts["app-1"];
+    const removedIp = privateIpOf(current, "app-1");
+    const load = await underLoad(
+      overTls(["/hello", "/world"]),
+      () => timed("front: app 2 → 1", () => upOnHarness(HARNESS, "front", config)),
+      { concurrency: 4, tailMs: 2000 },
+    );
+    report("front: requests during the scale-down", load);
+    current = load.result;
+    expect(changes(current.result.plan)).toEqual(
+      expect.arrayContaining(["delete front-app-1", "delete front-target-app-1"]),
+    );
+    expect(standInTargets()).toEqual([privateIpOf(current, "app-0")]);
+    expect(standInTargets()).not.toContain(removedIp);
+    expect(Object.values(current.nodeHosts)).not.toContain(gone);
+    expect(load.sent).toBeGreaterThan(200);
+    expect(load.failed).toBe(0);
+  });
+});
