@@ -48,7 +48,19 @@ export interface HaproxyOptions {
   serviceHost?: (route: HaproxyRoute, stackName: string) => string;
   /** DNS server HAProxy asks (`host:port`). @default SWARM_DNS */
   nameserver?: string;
+  /** Behind the Network Load Balancer (lib/loadBalancer.ts); absent, clients connect directly. */
+  loadBalancer?: BehindLoadBalancer;
 }
+
+export interface BehindLoadBalancer {
+  /** Seconds a stopping gateway keeps serving while `/healthz` fails (global `grace`). */
+  graceSeconds: number;
+  /** Answer plain HTTP (not the TLS listener's port 443) with a 308 to HTTPS: a domain is served. */
+  redirectToHttps: boolean;
+}
+
+/** The load balancer's TLS listener port, as the PROXY header's destination port shows it. */
+const TLS_LISTENER_PORT = 443;
 
 /** Backend name for a service and port: one backend (one set of checks) per target. */
 export function backendName(route: GatewayRoute): string {
@@ -111,10 +123,10 @@ export function renderHaproxyConfig(options: HaproxyOptions): string {
   const ordered = orderRoutes(options.routes);
 
   const sections = [
-    renderGlobal(),
+    renderGlobal(options.loadBalancer),
     renderResolvers(options.nameserver ?? SWARM_DNS),
     renderDefaults(),
-    renderFrontend(ordered, listenPort),
+    renderFrontend(ordered, listenPort, options.loadBalancer),
     ...renderBackends(ordered, options.stackName, slots, hostOf),
     renderNotFound(),
   ];
@@ -128,7 +140,7 @@ function block(header: string, lines: string[]): string {
   return `${header}\n${lines.map((line) => (line === "" ? "" : `  ${line}`)).join("\n")}\n`;
 }
 
-function renderGlobal(): string {
+function renderGlobal(lb: BehindLoadBalancer | undefined): string {
   return block("global", [
     // Foreground, no daemon/user/chroot: the container entrypoint runs `haproxy -W -db` (master
     // worker) as the image's user, and a reload (SIGUSR2) keeps the listening sockets.
@@ -136,7 +148,34 @@ function renderGlobal(): string {
     "maxconn 4096",
     // A reload or stop-first update must not wait forever for idle keep-alive clients.
     "hard-stop-after 30s",
+    // On SIGUSR1 `stopping` turns true at once while the listener keeps accepting this long
+    // (HAProxy's global grace, "postpone soft-stop ... while indicating an external LB that it's
+    // stopping"): /healthz fails and the load balancer moves new connections away first.
+    ...(lb ? [`grace ${lb.graceSeconds}s`] : []),
   ]);
+}
+
+/**
+ * Behind the load balancer: its PROXY v2 header carries the client's address and the listener
+ * port, on traffic and health checks alike; only the container's own healthcheck (loopback) comes
+ * without one. A stopping gateway fails /healthz and closes keep-alive connections after their
+ * next answer, so clients reconnect through the load balancer to another gateway.
+ */
+function frontDoorRules(lb: BehindLoadBalancer): { connection: string[]; health: string[]; request: string[] } {
+  const https = `{ dst_port ${TLS_LISTENER_PORT} }`;
+  return {
+    connection: ["tcp-request connection expect-proxy layer4 if !{ src 127.0.0.1 }"],
+    health: [
+      `http-request return status 503 content-type text/plain string "stopping\\n" if { path ${GATEWAY_HEALTH_PATH} } { stopping }`,
+    ],
+    request: [
+      ...(lb.redirectToHttps ? [`http-request redirect scheme https code 308 if !${https}`] : []),
+      // Set, never passed through: a client can't claim a scheme it didn't use.
+      `http-request set-header X-Forwarded-Proto https if ${https}`,
+      `http-request set-header X-Forwarded-Proto http if !${https}`,
+      "http-after-response set-header Connection close if { stopping }",
+    ],
+  };
 }
 
 function renderResolvers(nameserver: string): string {
@@ -192,11 +231,15 @@ function aclName(index: number): string {
   return `route_${index}`;
 }
 
-function renderFrontend(ordered: HaproxyRoute[], listenPort: number): string {
+function renderFrontend(ordered: HaproxyRoute[], listenPort: number, lb: BehindLoadBalancer | undefined): string {
+  const door = lb ? frontDoorRules(lb) : { connection: [], health: [], request: [] };
   const lines = [
     `bind :${listenPort}`,
+    ...door.connection,
+    ...door.health,
     // The gateway's own health, for the load balancer; answered before any routing.
     `http-request return status 200 content-type text/plain string "ok\\n" if { path ${GATEWAY_HEALTH_PATH} }`,
+    ...door.request,
   ];
   let defaultBackend = "be_not_found";
   ordered.forEach((route, index) => {

@@ -7,6 +7,7 @@ import { createHash } from "crypto";
 import { Document, isMap, isNode, isPair, isScalar, parseDocument, Scalar, visit, YAMLMap, YAMLSeq } from "yaml";
 import { DEFAULT_CONVERGE_TIMEOUT, DEFAULT_SLOTS } from "./defaults";
 import { GATEWAY_CONTAINER_PORT, renderHaproxyConfig } from "./haproxy";
+import { GATEWAY_GRACE_SECONDS } from "./loadBalancer";
 import { GatewayConfig, StackConfig } from "./types";
 import { reservedVariable } from "./variables";
 
@@ -236,6 +237,9 @@ export function planStack(input: StackPlanInput): StackPlan {
     stackName: input.stack.name,
     slots: input.gatewaySlots ?? DEFAULT_SLOTS,
     listenPort: GATEWAY_CONTAINER_PORT,
+    ...(input.gateway.loadBalancer && {
+      loadBalancer: { graceSeconds: GATEWAY_GRACE_SECONDS, redirectToHttps: input.gateway.domain !== undefined },
+    }),
   });
   const images = input.imageVariables ?? {};
   const haproxyHash = contentHash(haproxyConfig);

@@ -66,6 +66,43 @@ describe("renderHaproxyConfig", () => {
     expect(haproxyCheck(config)).toMatch(/Configuration file is valid/);
   });
 
+  test.each([
+    ["with a domain", true],
+    ["without a domain", false],
+  ])(
+    "behind the load balancer %s: grace, PROXY v2 but from loopback, /healthz 503 while stopping, scheme header; valid",
+    (_label, redirectToHttps) => {
+      const config = renderHaproxyConfig({
+        routes: MANY,
+        stackName: "app",
+        loadBalancer: { graceSeconds: 30, redirectToHttps },
+      });
+      const lines = config.split("\n").map((line) => line.trim());
+      expect(lines).toEqual(
+        expect.arrayContaining([
+          "grace 30s",
+          "tcp-request connection expect-proxy layer4 if !{ src 127.0.0.1 }",
+          'http-request return status 503 content-type text/plain string "stopping\\n" if { path /healthz } { stopping }',
+          "http-request set-header X-Forwarded-Proto https if { dst_port 443 }",
+          "http-request set-header X-Forwarded-Proto http if !{ dst_port 443 }",
+          "http-after-response set-header Connection close if { stopping }",
+        ]),
+      );
+      // The stopping answer comes before the healthy one, the redirect after both.
+      const at = (prefix: string) => lines.findIndex((line) => line.startsWith(prefix));
+      expect(at("http-request return status 503")).toBeLessThan(at("http-request return status 200"));
+      const redirect = "http-request redirect scheme https code 308 if !{ dst_port 443 }";
+      expect(lines.includes(redirect)).toBe(redirectToHttps);
+      expect(lines.slice(at("http-request return status 200")).includes(redirect)).toBe(redirectToHttps);
+      expect(haproxyCheck(config)).toMatch(/Configuration file is valid/);
+    },
+  );
+
+  test("without the load balancer: no grace, no PROXY header expected, no scheme rewriting", () => {
+    const config = renderHaproxyConfig({ routes: MANY, stackName: "app" });
+    expect(config).not.toMatch(/grace|expect-proxy|stopping|X-Forwarded-Proto|redirect/);
+  });
+
   test("without stats, with custom slots and port, still valid", () => {
     const config = renderHaproxyConfig({
       routes: MANY,

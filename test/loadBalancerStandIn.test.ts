@@ -68,7 +68,7 @@ describe("the load balancer stand-in's configuration", () => {
     const text = renderStandIn(
       lb(group({ proxyProtocolV2: true, preserveClientIp: true, terminateOnUnhealthy: false })),
     );
-    expect(text).toContain("  default-server check inter 5s rise 2 fall 3 send-proxy-v2\n");
+    expect(text).toContain("  default-server check inter 5s rise 2 fall 3 send-proxy-v2 check-send-proxy\n");
     expect(haproxyCheck(text).status).toBe(0);
   });
 

@@ -88,13 +88,17 @@ def read_chunked(conn, buffer):
         buffer = read_exact(conn, buffer, size + 2)
 
 
-def answer(method, target):
+def answer(method, target, headers):
     path = target.split("?", 1)[0]
     if path == "/healthz":
         if draining.is_set():
             return 503, "draining\n"
         return (200, "ok\n") if HEALTHY else (500, "unhealthy build\n")
-    return 200, "service=%s task=%s host=%s version=%s path=%s\n" % (SERVICE, TASK, HOST, VERSION, path)
+    # What the gateway says of the client: its address and the scheme it used ("-" when unset).
+    forwarded = headers.get("x-forwarded-for", "-").replace(" ", "")
+    proto = headers.get("x-forwarded-proto", "-")
+    return 200, "service=%s task=%s host=%s version=%s path=%s forwarded-for=%s proto=%s\n" % (
+        SERVICE, TASK, HOST, VERSION, path, forwarded, proto)
 
 
 def handle(conn):
@@ -141,7 +145,7 @@ def handle(conn):
                     version == "HTTP/1.0" and connection == "keep-alive"
                 )
                 keep_alive = keep_alive and not closing.is_set()
-                status, body = answer(method, target)
+                status, body = answer(method, target, headers)
                 respond(conn, status, body, keep_alive, head=(method == "HEAD"))
             finally:
                 with active_lock:

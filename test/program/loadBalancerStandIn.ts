@@ -13,7 +13,7 @@
  * - a deregistered target gets no new connection; its open ones last until the deregistration
  *   delay (the old HAProxy worker after a reload, bounded by `hard-stop-after`);
  * - targets see the stand-in's address as the source, or the client's in a PROXY v2 header when
- *   the target group enables proxy protocol v2, as on AWS.
+ *   the target group enables proxy protocol v2, as on AWS (health checks included).
  * Not modelled: client IP preservation without proxy protocol (it needs transparent proxying), flow
  * hashing (the stand-in balances round robin), several availability zones (one stand-in is
  * cross-zone by nature), and the idle timeout of 350 s.
@@ -89,7 +89,8 @@ function backend(group: StandInTargetGroup): string[] {
     `rise ${check.healthyThreshold}`,
     `fall ${check.unhealthyThreshold}`,
     ...(check.port === "traffic-port" ? [] : [`port ${check.port}`]),
-    ...(group.proxyProtocolV2 ? ["send-proxy-v2"] : []),
+    // AWS: "the proxy protocol header is also included in health check connections".
+    ...(group.proxyProtocolV2 ? ["send-proxy-v2", "check-send-proxy"] : []),
     ...(group.terminateOnUnhealthy ? ["on-marked-down shutdown-sessions"] : []),
   ];
   const servers = group.targets.map((t) => ({
