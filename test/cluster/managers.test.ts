@@ -15,6 +15,7 @@ import { sshRun } from "../program/ssh";
 import { keyPair } from "../support/keys";
 import { fetchRoundRobin, underLoad } from "../support/load";
 import { nodeList as listNodes, NodeRow } from "../support/nodes";
+import { eventually, runningTasks, spreadOver } from "../support/tasks";
 
 const HARNESS = 7;
 const dev = readStackConfig(path.join(__dirname, "..", "..", "Pulumi.dev.yaml"));
@@ -64,58 +65,10 @@ async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Polls `read` every 2 s for up to `seconds` until `done` holds; returns the last value read. */
-async function eventually<T>(seconds: number, read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  let value = await read();
-  while (!done(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 2000));
-    value = await read();
-  }
-  return value;
-}
-
 /** The /hello route through every gateway but the one on `dead` (gateways run on the managers). */
 function routesAvoiding(run: ClusterRun, dead?: string): string[] {
   const urls = run.result.outputs.gatewayUrls as string[];
   return MANAGERS.flatMap((key, i) => (key === dead ? [] : [`${urls[i]}/hello`]));
-}
-
-/** The nodes (hostnames) of a service's running tasks, sorted. */
-async function runningTasks(manager: string, service: string): Promise<string[]> {
-  const out = await onHost(
-    HARNESS,
-    manager,
-    `docker service ps ${service} --filter desired-state=running --format '{{.Node}} {{.CurrentState}}'`,
-  );
-  return out
-    .split("\n")
-    .filter((line) => / Running /.test(`${line} `))
-    .map((line) => line.split(" ")[0])
-    .sort();
-}
-
-/**
- * Makes `service` run one task on each of `hosts`: when it doesn't, a forced stop-first update
- * reschedules its tasks one by one, each onto the node with fewest of them (spread), so they end
- * one per node; start-first would count the task being replaced and could tie. The update order is
- * then put back, which restarts nothing (it isn't part of the task spec). Returns the tasks' nodes.
- */
-async function spreadOver(manager: string, service: string, hosts: string[]): Promise<string[]> {
-  const wanted = [...hosts].sort().join();
-  if ((await runningTasks(manager, service)).join() !== wanted) {
-    await onHost(
-      HARNESS,
-      manager,
-      `docker service update --force --update-order stop-first --detach=false -q ${service}`,
-    );
-    await onHost(HARNESS, manager, `docker service update --update-order start-first --detach=true -q ${service}`);
-  }
-  return eventually(
-    120,
-    () => runningTasks(manager, service),
-    (nodes) => nodes.join() === wanted,
-  );
 }
 
 /** How many distinct tasks answer `route` (bodies name the task), polled until `wanted` or 60 s. */
@@ -307,7 +260,7 @@ describe("ha cluster: 3 managers over 3 AZs, 2 workers; any node can die", () =>
     const survivor = current.nodeHosts["app-0"];
     // The scenario needs a hello task on each app node; the scheduler's spread is a preference, and
     // after the earlier losses both tasks can sit on one node (then every request fails, rightly).
-    expect(await spreadOver(current.nodeHosts["manager-0"], "app_hello", [lost, survivor])).toEqual(
+    expect(await spreadOver(HARNESS, current.nodeHosts["manager-0"], "app_hello", [lost, survivor])).toEqual(
       [lost, survivor].sort(),
     );
     // ...and every gateway must route to both: a node's DNS view of fresh tasks lags by moments.
@@ -318,7 +271,7 @@ describe("ha cluster: 3 managers over 3 AZs, 2 workers; any node can die", () =>
     // hello keeps 2 replicas (pool app): the one of the dead node starts again on app-0.
     const placed = await eventually(
       60,
-      () => runningTasks(current.nodeHosts["manager-0"], "app_hello"),
+      () => runningTasks(HARNESS, current.nodeHosts["manager-0"], "app_hello"),
       (nodes) => nodes.join() === [survivor, survivor].join(),
     );
     expect(placed).toEqual([survivor, survivor]);

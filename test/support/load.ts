@@ -70,14 +70,19 @@ export function fetchRoundRobin(urls: string[], timeoutMs = 10_000): (n: number)
 
 /**
  * A request function over `https://<name>/…` URLs, round-robin, with keep-alive connections as a
- * browser or an HTTP client library keeps them: `name` resolves to `address` (the harness has no
+ * browser or an HTTP client library keeps them (or a connection per request): `name` resolves to `address` (the harness has no
  * DNS for it) and the server's certificate is checked against `ca` and the name.
  */
 export function fetchTlsRoundRobin(
   urls: string[],
-  { ca, address, timeoutMs = 10_000 }: { ca: string; address: string; timeoutMs?: number },
+  {
+    ca,
+    address,
+    keepAlive = true,
+    timeoutMs = 10_000,
+  }: { ca: string; address: string; keepAlive?: boolean; timeoutMs?: number },
 ): (n: number) => Promise<Reply> {
-  const agent = new https.Agent({ keepAlive: true, ca });
+  const agent = new https.Agent({ keepAlive, ca });
   const lookup = ((_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) =>
     options.all ? callback(null, [{ address, family: 4 }]) : callback(null, address, 4)) as never;
   return (n) =>
