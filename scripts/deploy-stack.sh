@@ -117,12 +117,11 @@ service_table() {
     running=${replicas%%/*}
     desired=${replicas##*/}
     if [[ $mode == global ]]; then running=$(running_on_ready_nodes "$name"); fi
+    # The start as Unix seconds from Go itself: `date -d` can't read Go's "… +0000 UTC" and would
+    # make every update look older than this deploy, so a rolling one would pass as converged.
     IFS='|' read -r state started < <(dk service inspect "$name" \
-      --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}|{{.UpdateStatus.StartedAt}}{{else}}|{{end}}' 2>/dev/null || echo '|')
-    epoch=0
-    if [[ -n $started ]]; then
-      epoch=$(date -d "$started" +%s 2>/dev/null || echo 0)
-    fi
+      --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}|{{if .UpdateStatus.StartedAt}}{{.UpdateStatus.StartedAt.Unix}}{{end}}{{else}}|{{end}}' 2>/dev/null || echo '|')
+    epoch=${started:-0}
     printf '%s %s %s %s %s %s\n' "$name" "${running:-0}" "${desired:-0}" "$mode" "${state:--}" "$epoch"
   done < <(dk stack services "$STACK_NAME" --format '{{.Name}} {{.Mode}} {{.Replicas}}')
 }
