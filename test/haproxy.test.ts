@@ -6,6 +6,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { underLoad } from "./support/load";
+import { until } from "./support/until";
 import { DEFAULT_SLOTS } from "../lib/defaults";
 import {
   HaproxyRoute,
@@ -233,16 +234,6 @@ describe("behaviour (loopback: haproxy + stand-in DNS + services/echo)", () => {
       req.on("timeout", () => req.destroy(new Error("timeout")));
       req.on("error", reject);
     });
-  }
-
-  async function until<T>(what: string, probe: () => Promise<T | undefined>, seconds = 20): Promise<T> {
-    const deadline = Date.now() + seconds * 1000;
-    for (;;) {
-      const value = await probe().catch(() => undefined);
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
   }
 
   /** Starts one task of a service on 127.0.0.<n> and waits until it answers its health check. */

@@ -4,6 +4,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { renderHaproxyConfig } from "../lib/haproxy";
+import { until } from "./support/until";
 
 // The gateway behind the Network Load Balancer, in action on loopback: Debian's haproxy runs the
 // `loadBalancer` mode of lib/haproxy.ts (grace shortened to GRACE_SECONDS) in front of the sample
@@ -129,16 +130,6 @@ function freePort(): Promise<number> {
     });
     server.on("error", reject);
   });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, seconds = 20): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe("the gateway behind the load balancer (loopback: haproxy in loadBalancer mode + services/echo)", () => {
