@@ -1,36 +1,65 @@
 /**
- * `npm run bench [-- --quick] [-- --only program|gateway]`: runs the benchmarks, prints every
- * figure as it goes, writes bench/results.json and regenerates docs/benchmarks.md and
- * docs/benchmarks.svg. Not part of `npm test`. See docs/benchmarks.md for what each one measures.
+ * `npm run bench [-- --quick] [--render] [--only program|gateway|formation[,…]] [--harness-id 6]
+ * [--formation-workers 2,8]`: runs the
+ * benchmarks, prints every figure as it goes, writes bench/results.json and regenerates
+ * docs/benchmarks.md and its SVG chart. Not part of `npm test`. `--only` reruns some sections and
+ * keeps the others from the previous bench/results.json. The formation benchmark needs Linux and
+ * root (harness hosts); elsewhere it is skipped with a note.
  */
 import * as fs from "fs";
 import * as path from "path";
+import { benchFormation } from "./formation";
 import { benchGateway } from "./gateway";
 import { machineFacts } from "./machine";
 import { renderBenchmarksPage } from "./lib/markdown";
 import { BenchResults, resourcesPerAddedWorker } from "./lib/results";
-import { renderLineChart } from "./lib/svg";
+import { renderLineChart, Series } from "./lib/svg";
 import { evaluateProgram, MAX_WORKERS } from "./programEval";
 
 const ROOT = path.resolve(__dirname, "..");
 const RESULTS = path.join(ROOT, "bench", "results.json");
 const PAGE = path.join(ROOT, "docs", "benchmarks.md");
 const CHART = path.join(ROOT, "docs", "benchmarks.svg");
+/** Hand-written findings, appended to the generated page. */
+const NOTES = path.join(ROOT, "bench", "notes.md");
+const SECTIONS = ["formation", "gateway", "program"] as const;
+type Section = (typeof SECTIONS)[number];
 
 function log(line: string): void {
   console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 }
 
+function option(args: string[], flag: string): string | undefined {
+  const at = args.indexOf(flag);
+  return at >= 0 ? args[at + 1] : undefined;
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const quick = args.includes("--quick");
-  const onlyAt = args.indexOf("--only");
-  const only = onlyAt >= 0 ? args[onlyAt + 1] : undefined;
-  const unknown = args.filter((a, i) => a !== "--quick" && a !== "--only" && i !== onlyAt + 1);
-  if (unknown.length > 0 || (only !== undefined && !["program", "gateway"].includes(only))) {
-    throw new Error(`usage: npm run bench [-- --quick] [--only program|gateway]; got ${args.join(" ")}`);
+  // --render: only regenerate the page and the chart from bench/results.json (e.g. after editing bench/notes.md).
+  const renderOnly = args.includes("--render");
+  const onlyOption = option(args, "--only");
+  const only = onlyOption?.split(",") as Section[] | undefined;
+  const harnessId = Number(option(args, "--harness-id") ?? "6");
+  const workersOption = option(args, "--formation-workers");
+  const known = new Set(
+    ["--quick", "--render", "--only", "--harness-id", "--formation-workers"].flatMap((flag) => [
+      flag,
+      option(args, flag),
+    ]),
+  );
+  if (args.some((a) => !known.has(a)) || (only !== undefined && only.some((s) => !SECTIONS.includes(s)))) {
+    throw new Error(
+      `usage: npm run bench [-- --quick] [--render] [--only ${SECTIONS.join("|")}[,…]] [--harness-id 0-9] [--formation-workers 2,8]; got ${args.join(" ")}`,
+    );
   }
+  const runs = (section: Section) => only === undefined || only.includes(section);
 
+  if (renderOnly) {
+    render(JSON.parse(fs.readFileSync(RESULTS, "utf8")));
+    return;
+  }
   const machine = machineFacts();
   log(
     `machine: ${machine.cpus} cores (${machine.cpuModel}), ${(machine.memoryMb / 1024).toFixed(1)} GiB, ` +
@@ -43,9 +72,25 @@ async function main(): Promise<void> {
     machine,
     programEval: [],
     gateway: [],
+    formation: [],
   };
+  if (only !== undefined && fs.existsSync(RESULTS)) {
+    const previous: BenchResults = JSON.parse(fs.readFileSync(RESULTS, "utf8"));
+    const keptFrom: Record<string, string> = {};
+    const keep = (section: Section, has: boolean) => {
+      if (!only.includes(section) && has) keptFrom[section] = previous.keptFrom?.[section] ?? previous.generatedAt;
+    };
+    results.programEval = previous.programEval ?? [];
+    results.gateway = previous.gateway ?? [];
+    results.formation = previous.formation ?? [];
+    keep("program", results.programEval.length > 0);
+    keep("gateway", results.gateway.length > 0);
+    keep("formation", results.formation.length > 0);
+    results.keptFrom = keptFrom;
+  }
 
-  if (only === undefined || only === "program") {
+  if (runs("program")) {
+    results.programEval = [];
     for (const workers of quick ? [3, 30] : [3, 30, MAX_WORKERS]) {
       results.programEval.push(await evaluateProgram(workers, log));
     }
@@ -53,7 +98,7 @@ async function main(): Promise<void> {
       log(`program eval: resources per added worker ${step.from}→${step.to}: ${step.perWorker}`);
     }
   }
-  if (only === undefined || only === "gateway") {
+  if (runs("gateway")) {
     results.gateway = await benchGateway({
       connections: [8, 64],
       durationS: quick ? 3 : 5,
@@ -61,26 +106,59 @@ async function main(): Promise<void> {
       log,
     });
   }
+  if (runs("formation")) {
+    if (process.getuid?.() !== 0 || process.platform !== "linux") {
+      log("formation: skipped (needs Linux and root for the harness hosts)");
+    } else {
+      results.formation = [];
+      const sizes = workersOption ? workersOption.split(",").map(Number) : quick ? [2, 8] : [2, 8, 14];
+      for (const workers of sizes) {
+        results.formation.push(await benchFormation(workers, harnessId, log));
+      }
+    }
+  }
 
   fs.writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
   log(`wrote ${path.relative(ROOT, RESULTS)}`);
+  render(results);
+}
+
+/** docs/benchmarks.svg and docs/benchmarks.md from the results (and bench/notes.md). */
+function render(results: BenchResults): void {
+  const series: Series[] = [];
+  if (results.formation.length > 0) {
+    series.push({
+      name: "formation: pulumi up on the harness",
+      points: results.formation.map((r) => ({ x: r.workers, y: r.upMs / 1000 })),
+    });
+  }
   if (results.programEval.length > 0) {
+    series.push({
+      name: "program under offline mocks (wall)",
+      points: results.programEval.map((r) => ({ x: r.workers, y: r.wallMs / 1000 })),
+    });
+  }
+  if (series.length > 0) {
     fs.writeFileSync(
       CHART,
       renderLineChart({
-        title: "Program evaluation under offline mocks",
+        title: "Time vs workers",
         xLabel: "workers (log scale)",
         yLabel: "seconds",
         logX: true,
-        series: [
-          { name: "wall time", points: results.programEval.map((r) => ({ x: r.workers, y: r.wallMs / 1000 })) },
-          { name: "program time", points: results.programEval.map((r) => ({ x: r.workers, y: r.programMs / 1000 })) },
-        ],
+        series,
       }),
     );
     log(`wrote ${path.relative(ROOT, CHART)}`);
   }
-  fs.writeFileSync(PAGE, renderBenchmarksPage(results, path.basename(CHART)));
+  fs.writeFileSync(
+    PAGE,
+    renderBenchmarksPage(
+      results,
+      path.basename(CHART),
+      fs.existsSync(NOTES) ? fs.readFileSync(NOTES, "utf8") : undefined,
+    ),
+  );
   log(`wrote ${path.relative(ROOT, PAGE)}`);
 }
 

@@ -16,6 +16,7 @@ import {
   ratio,
 } from "../bench/lib/stats";
 import { escapeXml, niceTicks, renderLineChart } from "../bench/lib/svg";
+import { callStats, phaseOf, phaseTimeline } from "../bench/lib/timeline";
 
 const WRK = `Running 3s test @ http://127.0.0.1:40001/echo/x
   2 threads and 8 connections
@@ -169,7 +170,7 @@ describe("markdown", () => {
     expect(signed(-0.5)).toBe("-0.50");
     expect(signed(-0.001)).toBe("+0.00");
   });
-  test("the page names the machine, shows every program size and gateway run, and links the chart", () => {
+  test("the page names the machine, shows every program size and gateway run, links the chart, and ends with the notes", () => {
     const results: BenchResults = {
       generatedAt: "2026-01-01T00:00:00.000Z",
       quick: true,
@@ -189,6 +190,7 @@ describe("markdown", () => {
         { workers: 30, wallMs: 12000, programMs: 9000, maxRssMb: 250, resources: 210, commands: 131 },
       ],
       gateway: [GATEWAY_RUN],
+      formation: [],
     };
     const page = renderBenchmarksPage(results, "benchmarks.svg");
     expect(page).toContain("| 2 | 4.0 GiB | Test CPU | 6.1.0 | v20.0.0 | 2.6.12 | 26.1.5 | 4.1.0 | 3.11.2 |");
@@ -197,8 +199,11 @@ describe("markdown", () => {
     expect(page).toContain(
       "| echo | 8 | 10000 | 9000 | 0.90× | 0.50 | 0.75 | +0.25 | 1.00 | 1.25 | +0.25 | 50.0 | 0 / 0 |",
     );
-    expect(page).toContain("![Program evaluation time vs workers](benchmarks.svg)");
+    expect(page).toContain("(benchmarks.svg)");
     expect(page).toContain("**--quick**");
+    expect(renderBenchmarksPage(results, "b.svg", "## Notes\n\nfound it\n").endsWith("## Notes\n\nfound it\n")).toBe(
+      true,
+    );
   });
 });
 
@@ -239,5 +244,59 @@ describe("svg line chart", () => {
   test("a chart without points, or with x ≤ 0 on a log scale, throws", () => {
     expect(() => renderLineChart({ ...chart, series: [] })).toThrow(/no points/);
     expect(() => renderLineChart({ ...chart, series: [{ name: "z", points: [{ x: 0, y: 1 }] }] })).toThrow(/log x/);
+  });
+});
+
+describe("formation timeline", () => {
+  const r = (type: string, name: string, startedAt: number, finishedAt?: number) => ({
+    type,
+    name,
+    startedAt,
+    finishedAt,
+  });
+  test("resources fall into phases by type and by command name without the cluster prefix", () => {
+    expect(phaseOf(r("aws:ec2/vpc:Vpc", "dev-vpc", 0), "dev")).toBe("infrastructure");
+    expect(phaseOf(r("aws:ec2/instance:Instance", "dev-app-0", 0), "dev")).toBe("hosts");
+    expect(phaseOf(r("command:remote:Command", "dev-ready-app-0", 0), "dev")).toBe("hosts ready");
+    expect(phaseOf(r("command:local:Command", "dev-init", 0), "dev")).toBe("init");
+    expect(phaseOf(r("command:local:Command", "dev-token-worker", 0), "dev")).toBe("tokens");
+    expect(phaseOf(r("command:remote:Command", "dev-join-app-1", 0), "dev")).toBe("joins");
+    expect(phaseOf(r("command:local:Command", "dev-member-app-1", 0), "dev")).toBe("labels");
+    expect(phaseOf(r("docker:index/image:Image", "dev-echo-image", 0), "dev")).toBe("image build and push");
+    expect(phaseOf(r("command:local:Command", "dev-deploy", 0), "dev")).toBe("deploy and converge");
+    expect(phaseOf(r("aws-swarm:swarm:SwarmCluster", "dev", 0), "dev")).toBeUndefined();
+  });
+  test("a phase spans its first start to its last end; busy time sums overlapping resources", () => {
+    const spans = phaseTimeline(
+      [
+        r("command:remote:Command", "dev-join-app-0", 100, 400),
+        r("command:remote:Command", "dev-join-app-1", 200, 900),
+        r("command:local:Command", "dev-init", 10, 50),
+        r("command:local:Command", "dev-member-app-0", 950),
+      ],
+      "dev",
+    );
+    expect(spans).toEqual([
+      { phase: "init", resources: 1, startMs: 10, endMs: 50, busyMs: 40, longestMs: 40, longest: "dev-init" },
+      {
+        phase: "joins",
+        resources: 2,
+        startMs: 100,
+        endMs: 900,
+        busyMs: 1000,
+        longestMs: 700,
+        longest: "dev-join-app-1",
+      },
+    ]);
+  });
+  test("calls are counted with their total time and the clock time they cover together", () => {
+    expect(
+      callStats([
+        { start: 0, end: 10 },
+        { start: 5, end: 15 },
+        { start: 20, end: 30 },
+        { start: 21, end: 22 },
+      ]),
+    ).toEqual({ calls: 4, totalMs: 31, wallMs: 25 });
   });
 });

@@ -1,5 +1,6 @@
 /** Renders docs/benchmarks.md from bench/results.json (pure: same results, same page). */
 import { BenchResults, resourcesPerAddedWorker, summariseGateway } from "./results";
+import { PHASES } from "./timeline";
 
 /** A GitHub-flavoured markdown table; `|` in cells is escaped. */
 export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -19,7 +20,8 @@ export function signed(value: number, decimals = 2): string {
   return value < 0 && Number(text) !== 0 ? `-${text}` : `+${text}`;
 }
 
-export function renderBenchmarksPage(results: BenchResults, chartFile: string): string {
+/** `notes`: hand-written findings (bench/notes.md), appended as they are. */
+export function renderBenchmarksPage(results: BenchResults, chartFile: string, notes?: string): string {
   const m = results.machine;
   const parts: string[] = [
     "# Benchmarks",
@@ -50,6 +52,75 @@ export function renderBenchmarksPage(results: BenchResults, chartFile: string): 
     ),
     "",
   ];
+
+  if (results.keptFrom && Object.keys(results.keptFrom).length > 0) {
+    parts.push(
+      `Sections kept from earlier runs (\`--only\` reruns some sections): ${Object.entries(results.keptFrom)
+        .map(([section, at]) => `${section} from ${at}`)
+        .join(", ")}.`,
+      "",
+    );
+  }
+
+  if (results.formation.length > 0 || results.programEval.length > 0) {
+    parts.push(
+      "## Time vs workers",
+      "",
+      `![Formation on the harness and program evaluation under offline mocks, seconds vs workers](${chartFile})`,
+      "",
+    );
+  }
+
+  if (results.formation.length > 0) {
+    const runs = [...results.formation].sort((a, b) => a.workers - b.workers);
+    const first = runs[0];
+    parts.push(
+      "## Formation vs cluster size (harness)",
+      "",
+      "The whole `pulumi up` of the dev config (`Pulumi.dev.yaml`: 1 manager, the 1-node `infra` pool, the `app`",
+      "pool of N workers, the three-service stack) on harness hosts (real dockerd and sshd in network",
+      "namespaces on this machine, only AWS mocked), from empty state; the hosts are started before and",
+      "not counted. `hosts.sh` calls are the harness's own work (security groups applied as packet filters,",
+      "host by host), counted from outside.",
+      "",
+      renderTable(
+        [
+          "workers",
+          "nodes",
+          "pulumi up (s)",
+          `vs ${first.workers} workers`,
+          "resources",
+          "remote commands",
+          "hosts.sh firewall calls",
+          "their time (s)",
+        ],
+        runs.map((r) => [
+          String(r.workers),
+          String(r.nodes),
+          fmt(r.upMs / 1000, 1),
+          `${fmt(r.upMs / first.upMs)}×`,
+          String(r.resources),
+          String(r.commands),
+          String(r.hostsCalls.firewall?.calls ?? 0),
+          fmt((r.hostsCalls.firewall?.totalMs ?? 0) / 1000, 1),
+        ]),
+      ),
+      "",
+      "Per-phase timeline: first start → last end of each phase's resources, in seconds since the run began.",
+      "",
+      renderTable(
+        ["phase", ...runs.map((r) => `${r.workers} workers`)],
+        PHASES.filter((phase) => runs.some((r) => r.phases.some((p) => p.phase === phase))).map((phase) => [
+          phase,
+          ...runs.map((r) => {
+            const span = r.phases.find((p) => p.phase === phase);
+            return span ? `${fmt(span.startMs / 1000, 1)} → ${fmt(span.endMs / 1000, 1)}` : "–";
+          }),
+        ]),
+      ),
+      "",
+    );
+  }
 
   if (results.programEval.length > 0) {
     const steps = resourcesPerAddedWorker(results.programEval);
@@ -85,7 +156,6 @@ export function renderBenchmarksPage(results: BenchResults, chartFile: string): 
         "",
       );
     }
-    parts.push(`![Program evaluation time vs workers](${chartFile})`, "");
   }
 
   if (results.gateway.length > 0) {
@@ -142,6 +212,9 @@ export function renderBenchmarksPage(results: BenchResults, chartFile: string): 
         "errors plus non-2xx answers, summed (direct / gateway). wrk runs 2 threads.",
       "",
     );
+  }
+  if (notes !== undefined && notes.trim() !== "") {
+    parts.push(notes.trim(), "");
   }
   return `${parts.join("\n")}`;
 }

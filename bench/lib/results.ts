@@ -1,5 +1,6 @@
 /** The shape of bench/results.json, and the figures derived from it (pure). */
 import { ratio, WrkResult } from "./stats";
+import { CallStats, PhaseSpan } from "./timeline";
 
 export interface MachineFacts {
   cpus: number;
@@ -41,12 +42,30 @@ export interface GatewayRun {
   gatewayCpuMs: number;
 }
 
+/** Benchmark 1: one `pulumi up` of the dev config with N app workers on harness hosts. */
+export interface FormationRun {
+  workers: number;
+  nodes: number;
+  /** `hosts.sh up`: the hosts themselves (EC2's boot), before the program runs. */
+  hostsUpMs: number;
+  /** The program's `pulumi up`, as the child measures it. */
+  upMs: number;
+  resources: number;
+  commands: number;
+  phases: PhaseSpan[];
+  /** hosts.sh calls the mocks made during the up, by verb (firewall, …). */
+  hostsCalls: Record<string, CallStats>;
+}
+
 export interface BenchResults {
   generatedAt: string;
   quick: boolean;
   machine: MachineFacts;
   programEval: ProgramEvalRun[];
   gateway: GatewayRun[];
+  formation: FormationRun[];
+  /** Sections kept from an earlier run (`--only` reruns some sections), with that run's time. */
+  keptFrom?: Record<string, string>;
 }
 
 export interface GatewaySummary {
