@@ -112,8 +112,14 @@ async function main(): Promise<void> {
     } else {
       results.formation = [];
       const sizes = workersOption ? workersOption.split(",").map(Number) : quick ? [2, 8] : [2, 8, 14];
-      for (const workers of sizes) {
-        results.formation.push(await benchFormation(workers, harnessId, log));
+      try {
+        for (const workers of sizes) {
+          results.formation.push(await benchFormation(workers, harnessId, log));
+        }
+      } catch (err) {
+        // The other sections are still written; the run fails at the end.
+        log(`formation: failed: ${err instanceof Error ? err.message : err}`);
+        process.exitCode = 1;
       }
     }
   }
