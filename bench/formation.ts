@@ -67,6 +67,7 @@ export async function benchFormation(workers: number, id: number, log: (line: st
       calls.set(verb, list);
     }
     const run: FormationRun = {
+      ranAt: new Date(hostsStarted).toISOString(),
       workers,
       nodes,
       hostsUpMs,

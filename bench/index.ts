@@ -110,12 +110,14 @@ async function main(): Promise<void> {
     if (process.getuid?.() !== 0 || process.platform !== "linux") {
       log("formation: skipped (needs Linux and root for the harness hosts)");
     } else {
-      results.formation = [];
+      // --formation-workers reruns those sizes only and keeps the earlier runs of the others.
       const sizes = workersOption ? workersOption.split(",").map(Number) : quick ? [2, 8] : [2, 8, 14];
+      results.formation = workersOption ? results.formation.filter((r) => !sizes.includes(r.workers)) : [];
       try {
         for (const workers of sizes) {
           results.formation.push(await benchFormation(workers, harnessId, log));
         }
+        results.formation.sort((a, b) => a.workers - b.workers);
       } catch (err) {
         // The other sections are still written; the run fails at the end.
         log(`formation: failed: ${err instanceof Error ? err.message : err}`);

@@ -44,6 +44,8 @@ export interface GatewayRun {
 
 /** Benchmark 1: one `pulumi up` of the dev config with N app workers on harness hosts. */
 export interface FormationRun {
+  /** When this size ran (ISO time): `--formation-workers` reruns some sizes and keeps the others. */
+  ranAt?: string;
   workers: number;
   nodes: number;
   /** `hosts.sh up`: the hosts themselves (EC2's boot), before the program runs. */
