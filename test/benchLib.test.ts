@@ -235,8 +235,9 @@ describe("svg line chart", () => {
     const svg = renderLineChart(chart);
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
-    // 640 wide, margins 64 and 16; y 10 of 40 is a quarter of the 276-pixel plot height above the axis.
-    expect(svg).toContain('<polyline points="64.0,243.0 624.0,36.0"');
+    // 640 wide, margins 64 and 16; the plot starts below the title and a one-row legend (y 52) and
+    // is 260 pixels high: y 10 of 40 is a quarter of it above the axis (y 312).
+    expect(svg).toContain('<polyline points="64.0,247.0 624.0,52.0"');
   });
   test("the same input renders the same bytes", () => {
     expect(renderLineChart(chart)).toBe(renderLineChart(chart));

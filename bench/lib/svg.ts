@@ -26,6 +26,8 @@ export interface LineChart {
 
 const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf"];
 const MARGIN = { left: 64, right: 16, top: 36, bottom: 48 };
+/** Height of one legend row; the legend sits between the title and the plot, never over a line. */
+const LEGEND_ROW = 16;
 
 /** Escapes text for an SVG text node or attribute. */
 export function escapeXml(text: string): string {
@@ -61,10 +63,11 @@ export function renderLineChart(chart: LineChart): string {
   const yMax = yTicks[yTicks.length - 1];
   const fx = (x: number) => (chart.logX ? Math.log10(x) : x);
   const [x0, x1] = [fx(xs[0]), fx(xs[xs.length - 1])];
+  const top = MARGIN.top + LEGEND_ROW * chart.series.length;
   const plotW = width - MARGIN.left - MARGIN.right;
-  const plotH = height - MARGIN.top - MARGIN.bottom;
+  const plotH = height - top - MARGIN.bottom;
   const px = (x: number) => MARGIN.left + (x1 === x0 ? plotW / 2 : ((fx(x) - x0) / (x1 - x0)) * plotW);
-  const py = (y: number) => MARGIN.top + plotH - (y / yMax) * plotH;
+  const py = (y: number) => top + plotH - (y / yMax) * plotH;
   const f = (n: number) => n.toFixed(1);
 
   const out: string[] = [
@@ -80,15 +83,15 @@ export function renderLineChart(chart: LineChart): string {
   }
   for (const x of xs) {
     out.push(
-      `<line x1="${f(px(x))}" y1="${MARGIN.top + plotH}" x2="${f(px(x))}" y2="${MARGIN.top + plotH + 4}" stroke="#000"/>`,
-      `<text x="${f(px(x))}" y="${MARGIN.top + plotH + 18}" text-anchor="middle">${formatTick(x)}</text>`,
+      `<line x1="${f(px(x))}" y1="${top + plotH}" x2="${f(px(x))}" y2="${top + plotH + 4}" stroke="#000"/>`,
+      `<text x="${f(px(x))}" y="${top + plotH + 18}" text-anchor="middle">${formatTick(x)}</text>`,
     );
   }
   out.push(
-    `<line x1="${MARGIN.left}" y1="${MARGIN.top}" x2="${MARGIN.left}" y2="${MARGIN.top + plotH}" stroke="#000"/>`,
-    `<line x1="${MARGIN.left}" y1="${MARGIN.top + plotH}" x2="${width - MARGIN.right}" y2="${MARGIN.top + plotH}" stroke="#000"/>`,
+    `<line x1="${MARGIN.left}" y1="${top}" x2="${MARGIN.left}" y2="${top + plotH}" stroke="#000"/>`,
+    `<line x1="${MARGIN.left}" y1="${top + plotH}" x2="${width - MARGIN.right}" y2="${top + plotH}" stroke="#000"/>`,
     `<text x="${f(MARGIN.left + plotW / 2)}" y="${height - 10}" text-anchor="middle">${escapeXml(chart.xLabel)}</text>`,
-    `<text transform="translate(16 ${f(MARGIN.top + plotH / 2)}) rotate(-90)" text-anchor="middle">${escapeXml(chart.yLabel)}</text>`,
+    `<text transform="translate(16 ${f(top + plotH / 2)}) rotate(-90)" text-anchor="middle">${escapeXml(chart.yLabel)}</text>`,
   );
   chart.series.forEach((series, i) => {
     const colour = COLOURS[i % COLOURS.length];
@@ -100,7 +103,7 @@ export function renderLineChart(chart: LineChart): string {
     for (const p of sorted) {
       out.push(`<circle cx="${f(px(p.x))}" cy="${f(py(p.y))}" r="3.5" fill="${colour}"/>`);
     }
-    const ly = MARGIN.top + 8 + i * 16;
+    const ly = MARGIN.top + 4 + i * LEGEND_ROW;
     out.push(
       `<line x1="${MARGIN.left + 10}" y1="${ly}" x2="${MARGIN.left + 28}" y2="${ly}" stroke="${colour}" stroke-width="2"/>`,
       `<text x="${MARGIN.left + 34}" y="${ly + 4}">${escapeXml(series.name)}</text>`,
