@@ -5,7 +5,7 @@ import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "bin/", ".harness/", ".scratch/", "coverage/", "bench/", "**/*.js", "**/*.mjs"] },
+  { ignores: ["node_modules/", "bin/", ".harness/", ".scratch/", "coverage/", "**/*.js", "**/*.mjs"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

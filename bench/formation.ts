@@ -1,0 +1,102 @@
+/**
+ * Benchmark 1: the whole `pulumi up` of the dev config (1 manager, the 1-node `infra` pool, the
+ * `app` pool of N workers, the three-service stack) on harness hosts, with a per-phase timeline
+ * from each resource's start and end, and every `hosts.sh` call the mocks make (security groups
+ * become packet filters host by host) counted and timed. Linux and root only; brings hosts up and
+ * takes them down again. Run it under the machine's cluster lock where others share the machine.
+ *
+ * The hosts.sh calls are seen from outside, without touching the harness: test/harness/hosts.ts
+ * runs `bash <dir>/hosts.sh <verb> …` through PATH, so a `bash` earlier on PATH logs each call
+ * (verb, start, end) and hands over to the real one.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { downHosts, readHarnessInfo, stateDir, upHosts } from "../test/harness/hosts";
+import { nodeKeysOf, readStackConfig, upOnHarness } from "../test/program/harnessRun";
+import { FormationRun } from "./lib/results";
+import { callStats, phaseTimeline } from "./lib/timeline";
+
+const ROOT = path.resolve(__dirname, "..");
+
+const WRAPPER = `#!/bin/sh
+case "$1" in
+  */hosts.sh)
+    start=$(date +%s%N)
+    /bin/bash "$@"
+    rc=$?
+    echo "$2 $start $(date +%s%N) $rc" >>"$BENCH_HOSTS_LOG"
+    exit $rc
+    ;;
+esac
+exec /bin/bash "$@"
+`;
+
+export async function benchFormation(workers: number, id: number, log: (line: string) => void): Promise<FormationRun> {
+  if (process.getuid?.() !== 0 || process.platform !== "linux") {
+    throw new Error("the formation benchmark needs Linux and root (harness hosts)");
+  }
+  // hosts.sh up clears a harness of the same id first: never take one that is someone else's.
+  if (readHarnessInfo(id) || fs.existsSync(path.join(stateDir(id), "hosts.json"))) {
+    throw new Error(`harness ${id} is up (${stateDir(id)}): choose a free one with --harness-id`);
+  }
+  const config = readStackConfig(path.join(ROOT, "Pulumi.dev.yaml"));
+  config.workerPools = config.workerPools.map((pool: { name: string }) =>
+    pool.name === "app" ? { ...pool, count: workers } : pool,
+  );
+  const nodes = nodeKeysOf(config).length;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aws-swarm-bench-formation-"));
+  const callLog = path.join(dir, "hosts-calls.log");
+  fs.writeFileSync(path.join(dir, "bash"), WRAPPER, { mode: 0o755 });
+  const savedPath = process.env.PATH;
+  try {
+    log(`formation: ${workers} workers (${nodes} nodes): starting the hosts (harness ${id}) …`);
+    const hostsStarted = Date.now();
+    await upHosts(nodes, id);
+    const hostsUpMs = Date.now() - hostsStarted;
+    fs.writeFileSync(callLog, "");
+    process.env.PATH = `${dir}:${savedPath}`;
+    process.env.BENCH_HOSTS_LOG = callLog;
+    const { result } = await upOnHarness(id, "dev", config);
+    process.env.PATH = savedPath;
+    const calls = new Map<string, { start: number; end: number }[]>();
+    for (const line of fs.readFileSync(callLog, "utf8").split("\n").filter(Boolean)) {
+      const [verb, start, end] = line.split(" ");
+      const list = calls.get(verb) ?? [];
+      list.push({ start: Number(start) / 1e6, end: Number(end) / 1e6 });
+      calls.set(verb, list);
+    }
+    const run: FormationRun = {
+      ranAt: new Date(hostsStarted).toISOString(),
+      workers,
+      nodes,
+      hostsUpMs,
+      upMs: result.durationMs,
+      resources: result.resources.length,
+      commands: result.commandsRun,
+      phases: phaseTimeline(result.resources, "dev"),
+      hostsCalls: Object.fromEntries([...calls].map(([verb, list]) => [verb, callStats(list)])),
+    };
+    log(
+      `formation: ${workers} workers: hosts up ${(hostsUpMs / 1000).toFixed(1)} s, pulumi up ${(run.upMs / 1000).toFixed(1)} s, ` +
+        `${run.resources} resources, ${run.commands} remote commands`,
+    );
+    for (const p of run.phases) {
+      log(
+        `formation: ${workers} workers: ${p.phase.padEnd(22)} ${(p.startMs / 1000).toFixed(1).padStart(6)} → ` +
+          `${(p.endMs / 1000).toFixed(1).padStart(6)} s  (${p.resources} resources, longest ${(p.longestMs / 1000).toFixed(1)} s: ${p.longest})`,
+      );
+    }
+    for (const [verb, s] of Object.entries(run.hostsCalls)) {
+      log(
+        `formation: ${workers} workers: hosts.sh ${verb}: ${s.calls} calls, ${(s.totalMs / 1000).toFixed(1)} s in all, ` +
+          `${(s.wallMs / 1000).toFixed(1)} s of the clock`,
+      );
+    }
+    return run;
+  } finally {
+    process.env.PATH = savedPath;
+    await downHosts(id).catch((err) => log(`formation: hosts.sh down failed: ${err}`));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

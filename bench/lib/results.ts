@@ -1,0 +1,118 @@
+/** The shape of bench/results.json, and the figures derived from it (pure). */
+import { ratio, WrkResult } from "./stats";
+import { CallStats, PhaseSpan } from "./timeline";
+
+export interface MachineFacts {
+  cpus: number;
+  cpuModel: string;
+  memoryMb: number;
+  kernel: string;
+  node: string;
+  haproxy: string;
+  docker: string;
+  wrk: string;
+  python: string;
+}
+
+/** Benchmark 3: one run of index.ts under the offline mocks. */
+export interface ProgramEvalRun {
+  workers: number;
+  /** The whole child process: Node start, TypeScript transpile, program, engine, result file. */
+  wallMs: number;
+  /** From the program's require to the engine's finish, as the child measures it. */
+  programMs: number;
+  /** Peak resident memory of the child process (getrusage ru_maxrss). */
+  maxRssMb: number;
+  resources: number;
+  commands: number;
+}
+
+/** Benchmark 2: one backend at one concurrency, straight to it and through the gateway. */
+export interface GatewayRun {
+  backend: string;
+  connections: number;
+  /** Length of each wrk run. */
+  durationS: number;
+  /** Direct and gateway wrk runs alternate this many times; figures are medians over them. */
+  rounds: number;
+  /** Medians over the rounds, except requests and errors: totals. */
+  direct: WrkResult;
+  gateway: WrkResult;
+  /** CPU time (user + system) the HAProxy gateway process used during all the gateway runs. */
+  gatewayCpuMs: number;
+}
+
+/** Benchmark 1: one `pulumi up` of the dev config with N app workers on harness hosts. */
+export interface FormationRun {
+  /** When this size ran (ISO time): `--formation-workers` reruns some sizes and keeps the others. */
+  ranAt?: string;
+  workers: number;
+  nodes: number;
+  /** `hosts.sh up`: the hosts themselves (EC2's boot), before the program runs. */
+  hostsUpMs: number;
+  /** The program's `pulumi up`, as the child measures it. */
+  upMs: number;
+  resources: number;
+  commands: number;
+  phases: PhaseSpan[];
+  /** hosts.sh calls the mocks made during the up, by verb (firewall, …). */
+  hostsCalls: Record<string, CallStats>;
+}
+
+export interface BenchResults {
+  generatedAt: string;
+  quick: boolean;
+  machine: MachineFacts;
+  programEval: ProgramEvalRun[];
+  gateway: GatewayRun[];
+  formation: FormationRun[];
+  /** Sections kept from an earlier run (`--only` reruns some sections), with that run's time. */
+  keptFrom?: Record<string, string>;
+}
+
+export interface GatewaySummary {
+  /** Gateway requests/s ÷ direct requests/s. */
+  rpsRatio?: number;
+  p50AddedMs: number;
+  p99AddedMs: number;
+  /** Gateway CPU per request, in microseconds. */
+  cpuUsPerRequest?: number;
+}
+
+export function summariseGateway(run: GatewayRun): GatewaySummary {
+  return {
+    rpsRatio: ratio(run.gateway.requestsPerSec, run.direct.requestsPerSec),
+    p50AddedMs: run.gateway.p50Ms - run.direct.p50Ms,
+    p99AddedMs: run.gateway.p99Ms - run.direct.p99Ms,
+    cpuUsPerRequest: run.gateway.requests > 0 ? (run.gatewayCpuMs * 1000) / run.gateway.requests : undefined,
+  };
+}
+
+/**
+ * Resources each added worker brings, between consecutive runs (sorted by workers): one entry per
+ * step, e.g. 3→30 and 30→300. Constant when the program's size is linear in the workers.
+ */
+export function resourcesPerAddedWorker(
+  runs: readonly ProgramEvalRun[],
+): { from: number; to: number; perWorker: number }[] {
+  const sorted = [...runs].sort((a, b) => a.workers - b.workers);
+  return sorted.slice(1).map((run, i) => ({
+    from: sorted[i].workers,
+    to: run.workers,
+    perWorker: (run.resources - sorted[i].resources) / (run.workers - sorted[i].workers),
+  }));
+}
+
+/**
+ * Splits `workers` over `pools` worker pools as evenly as possible (earlier pools get the extra
+ * one), so every size has the same pools and only the counts change. Pools may have count 0.
+ */
+export function splitWorkers(workers: number, pools: number): { name: string; count: number }[] {
+  if (!Number.isInteger(workers) || workers < 0 || !Number.isInteger(pools) || pools < 1) {
+    throw new Error(`cannot split ${workers} workers over ${pools} pools`);
+  }
+  return Array.from({ length: pools }, (_, i) => ({
+    name: `app-${i + 1}`,
+    count: Math.floor(workers / pools) + (i < workers % pools ? 1 : 0),
+  }));
+}
