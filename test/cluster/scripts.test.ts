@@ -468,12 +468,13 @@ describe("node scripts on 1 manager + 3 workers (+1 host of another swarm)", () 
     expect(await sh(info, "h1", "tail -n 1 /var/log/ecr-login-standin.log")).toMatch(new RegExp(`get ${ecr}$`));
 
     // What the timer runs (the service unit's ExecStart with its EnvironmentFile): fresh auth for
-    // the stack's services in this registry, and no task restarted.
+    // the stack's services in this registry, and no task restarted. The probe runs on the manager:
+    // only h1 resolves the ECR-shaped name, so a task placed on a worker could never pull.
     await sh(
       info,
       "h1",
       `docker service create -d -q --name ${stack}_app --label com.docker.stack.namespace=${stack} ` +
-        `--with-registry-auth ${image} sleep infinity >/dev/null`,
+        `--constraint node.role==manager --with-registry-auth ${image} sleep infinity >/dev/null`,
     );
     const task = () =>
       sh(
