@@ -59,13 +59,14 @@ export class LoadBalancer extends pulumi.ComponentResource {
     );
     const targetGroup = this.targetGroup(name, args);
     this.attachTargets(name, args, targetGroup);
-    const certificate = plan.domain !== undefined ? this.certificate(name, plan.domain, plan, tags) : undefined;
+    const zoneId = plan.domain !== undefined ? this.zoneId(plan.hostedZone!) : undefined;
+    const certificate = plan.domain !== undefined ? this.certificate(name, plan.domain, zoneId!, tags) : undefined;
     plan.listeners.forEach((listener) => this.listener(name, listener, balancer, targetGroup, certificate, tags));
     if (plan.domain !== undefined) {
       new aws.route53.Record(
         `${name}-alias`,
         {
-          zoneId: this.zoneId(plan),
+          zoneId: zoneId!,
           name: plan.domain,
           type: "A",
           aliases: [{ name: balancer.dnsName, zoneId: balancer.zoneId, evaluateTargetHealth: true }],
@@ -118,13 +119,12 @@ export class LoadBalancer extends pulumi.ComponentResource {
   private certificate(
     name: string,
     domain: string,
-    plan: LoadBalancerPlan,
+    zoneId: pulumi.Output<string>,
     tags: Record<string, string>,
   ): pulumi.Output<string> {
     const certificate = new aws.acm.Certificate(
       `${name}-certificate`,
       { domainName: domain, validationMethod: "DNS", tags: { ...tags, Name: domain } },
-      // A new certificate is issued before the listener lets go of the old one.
       { parent: this },
     );
     // One name, so one validation record, known without waiting for the certificate's answer.
@@ -132,7 +132,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     const record = new aws.route53.Record(
       `${name}-certificate-validation`,
       {
-        zoneId: this.zoneId(plan),
+        zoneId,
         name: option.resourceRecordName,
         type: option.resourceRecordType,
         records: [option.resourceRecordValue],
@@ -171,14 +171,10 @@ export class LoadBalancer extends pulumi.ComponentResource {
     );
   }
 
-  private zoneIdCache?: pulumi.Output<string>;
-
-  /** The domain's hosted zone: the configured id, or the public zone of that name. */
-  private zoneId(plan: LoadBalancerPlan): pulumi.Output<string> {
-    const zone = plan.hostedZone!;
-    this.zoneIdCache ??= isZoneId(zone)
-      ? pulumi.output(zone)
-      : aws.route53.getZoneOutput({ name: zone, privateZone: false }, { parent: this }).zoneId;
-    return this.zoneIdCache;
+  /** The domain's hosted zone: the configured id, or the public zone of that name (looked up once). */
+  private zoneId(hostedZone: string): pulumi.Output<string> {
+    return isZoneId(hostedZone)
+      ? pulumi.output(hostedZone)
+      : aws.route53.getZoneOutput({ name: hostedZone, privateZone: false }, { parent: this }).zoneId;
   }
 }

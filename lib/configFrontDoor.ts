@@ -4,6 +4,7 @@
  * surface as an ACM validation that never finishes, half an hour into `pulumi up`.
  */
 import { DEFAULT_GATEWAY_LOAD_BALANCER } from "./defaults";
+import { isZoneId } from "./loadBalancer";
 import { Validator } from "./validator";
 
 export interface FrontDoor {
@@ -14,8 +15,6 @@ export interface FrontDoor {
 
 /** Lower-case DNS labels of 1–63 letters, digits and inner '-', at least two of them. */
 const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
-/** A Route 53 hosted zone id as the console shows it (`Z` and upper-case letters and digits). */
-const ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
 /** RFC 2606's example domains: the shipped prod stack's placeholder, which no one can own. */
 const PLACEHOLDER = /(^|\.)example\.(com|net|org)$/;
 
@@ -41,7 +40,7 @@ function parseDomain(v: Validator, value: unknown, key: string): string | undefi
 
 function parseHostedZone(v: Validator, value: unknown, key: string, domain: string | undefined): string | undefined {
   const zone = v.string(value, key, "a Route 53 hosted zone id (Z…) or name");
-  if (zone === undefined || ZONE_ID.test(zone)) {
+  if (zone === undefined || isZoneId(zone)) {
     return zone;
   }
   if (!DNS_NAME.test(zone) && !/^[a-z0-9-]+$/.test(zone)) {
@@ -73,10 +72,10 @@ export function parseFrontDoor(v: Validator, obj: Record<string, unknown>, key: 
     v.report(`${key}.hostedZone`, `is only used with ${key}.domain; set the domain or remove it`);
     return undefined;
   }
-  if (loadBalancer === undefined || (obj.domain !== undefined && domain === undefined)) {
-    return undefined;
-  }
-  if (obj.hostedZone !== undefined && hostedZone === undefined) {
+  // A key that was set but read as undefined was reported above.
+  const refused =
+    (obj.domain !== undefined && domain === undefined) || (obj.hostedZone !== undefined && hostedZone === undefined);
+  if (loadBalancer === undefined || refused) {
     return undefined;
   }
   return {

@@ -10,6 +10,7 @@
  * line (`haproxy -W -db`), not from `master-worker`/`daemon` here.
  */
 import { DEFAULT_SERVICE_HEALTH_PATH, DEFAULT_SLOTS, GATEWAY_HEALTH_PATH } from "./defaults";
+import { HTTPS_PORT } from "./loadBalancer";
 import { normalizePrefix, ownPathProblem, prefixClashes, routePathProblem } from "./routes";
 import { GatewayRoute } from "./types";
 
@@ -58,9 +59,6 @@ export interface BehindLoadBalancer {
   /** Answer plain HTTP (not the TLS listener's port 443) with a 308 to HTTPS: a domain is served. */
   redirectToHttps: boolean;
 }
-
-/** The load balancer's TLS listener port, as the PROXY header's destination port shows it. */
-const TLS_LISTENER_PORT = 443;
 
 /** Backend name for a service and port: one backend (one set of checks) per target. */
 export function backendName(route: GatewayRoute): string {
@@ -162,7 +160,8 @@ function renderGlobal(lb: BehindLoadBalancer | undefined): string {
  * next answer, so clients reconnect through the load balancer to another gateway.
  */
 function frontDoorRules(lb: BehindLoadBalancer): { connection: string[]; health: string[]; request: string[] } {
-  const https = `{ dst_port ${TLS_LISTENER_PORT} }`;
+  // The TLS listener's port, as the PROXY header's destination port shows it.
+  const https = `{ dst_port ${HTTPS_PORT} }`;
   return {
     connection: ["tcp-request connection expect-proxy layer4 if !{ src 127.0.0.1 }"],
     health: [

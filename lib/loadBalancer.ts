@@ -74,7 +74,10 @@ export function frontDoorUrl(plan: LoadBalancerPlan, dnsName: string): string {
   return plan.domain !== undefined ? `https://${plan.domain}` : `http://${dnsName}`;
 }
 
-/** True when `hostedZone` is a zone id, not a name to look up. */
+/**
+ * True when `hostedZone` is a Route 53 zone id as the console shows it (`Z` and up to 31 upper-case
+ * letters and digits), not a zone name to look up. Validation and the component share it.
+ */
 export function isZoneId(hostedZone: string): boolean {
-  return /^Z[A-Z0-9]+$/.test(hostedZone);
+  return /^Z[A-Z0-9]{1,31}$/.test(hostedZone);
 }

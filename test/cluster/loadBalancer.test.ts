@@ -13,7 +13,7 @@ import { HEALTH_CHECK, UNHEALTHY_AFTER_SECONDS } from "../../lib/loadBalancer";
 import { ClusterRun, onHost, readHosts, readStackConfig, upOnHarness } from "../program/harnessRun";
 import { PlanLine } from "../program/engine/steps";
 import { fetchTlsRoundRobin, underLoad } from "../support/load";
-import { spreadOver } from "../support/tasks";
+import { eventually, runningTasks, spreadOver } from "../support/tasks";
 
 const HARNESS = 8;
 const DOMAIN = "app.aws-swarm.test";
@@ -201,10 +201,12 @@ describe("front cluster: 1 manager, infra(1), app(2) running the gateway, behind
 
   /** Waits until both gateway tasks run again and the load balancer counts them healthy. */
   async function bothGatewaysBack(): Promise<void> {
-    const running = () => onHost(HARNESS, manager, "docker service ps -q app_gateway --filter desired-state=running");
-    for (let i = 0; i < 60 && (await running()).split("\n").length < 2; i++) {
-      await new Promise((r) => setTimeout(r, 2000));
-    }
+    await eventually(
+      120,
+      () => runningTasks(HARNESS, manager, "app_gateway"),
+      (nodes) => nodes.length === 2,
+    );
+    // The load balancer's view isn't observable from here: wait out `healthyThreshold` checks.
     await new Promise((r) => setTimeout(r, (HEALTH_CHECK.interval * HEALTH_CHECK.healthyThreshold + 5) * 1000));
   }
 
