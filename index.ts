@@ -19,6 +19,7 @@ export = async () => {
   const name = config.clusterName;
   const plan = planCluster(config, await regionFacts(instanceTypesOf(config)));
   plan.notes.forEach((note) => pulumi.log.info(note));
+  plan.warnings.forEach((warning) => pulumi.log.warn(warning));
 
   const network = new Network(name, { cidr: config.vpcCidr, subnets: plan.subnets, tags: plan.tags });
   const security = new SecurityGroups(name, { vpcId: network.vpcId, rules: plan.securityRules, tags: plan.tags });

@@ -43,10 +43,14 @@ export function clusterOutputs({ config, vpcId, access, nodes, swarm, stack, fro
     url: frontDoor ? frontDoor.url : stack.gatewayUrls.apply((urls) => urls[0]),
     // Only without a load balancer: the gateway nodes then take clients themselves.
     gatewayUrls: frontDoor ? undefined : stack.gatewayUrls,
-    // The deploy's summary (services → running/desired) and the nodes Down too long.
-    stackStatus: pulumi
-      .all([stack.deployStatus, swarm.downNodes])
-      .apply(([deploy, down]) => ({ ...JSON.parse(deploy), down: down.map(downEntry) })),
+    // Each stack's deploy summary (services → running/desired), the gateway's first, and the
+    // nodes Down too long.
+    stackStatus: pulumi.all([stack.deployStatus, swarm.downNodes]).apply(([deploys, down]) => ({
+      stacks: Object.fromEntries(
+        deploys.map((line) => JSON.parse(line)).map(({ stack, ...status }) => [stack, status]),
+      ),
+      down: down.map(downEntry),
+    })),
     vpcId,
     managerPublicIps: managers.public,
     managerPrivateIps: managers.private,

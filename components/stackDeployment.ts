@@ -4,7 +4,8 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { registryAuthEnv, registryOf } from "../lib/images";
 import { renderScript } from "../lib/scripts";
-import { gatewayUrls, planStack } from "../lib/stack";
+import { GATEWAY_STACK } from "../lib/gatewayStack";
+import { gatewayUrls, planStacks, StackPlan } from "../lib/stack";
 import { ClusterConfig } from "../lib/types";
 import { ControlPlane, controlScript } from "./controlCommand";
 import { Connection, nodeScript, NodeScriptOptions } from "./remoteCommand";
@@ -16,14 +17,14 @@ export interface ManagerNode {
 }
 
 export interface StackDeploymentArgs {
-  /** The stack is deployed (and removed) from any manager. */
+  /** The stacks are deployed (and removed) from any manager. */
   control: ControlPlane;
   /** The swarm (SwarmCluster.swarm): when it goes too (destroy), `docker stack rm` is skipped. */
   swarm: pulumi.Resource;
   /** Every manager, for the registry-auth timer on each. */
   managers: ManagerNode[];
-  config: Pick<ClusterConfig, "stack" | "gateway" | "swarm">;
-  /** Directory `stack.file` is relative to. */
+  config: Pick<ClusterConfig, "stacks" | "gateway" | "swarm">;
+  /** Directory the stacks' files are relative to. */
   projectRoot: string;
   /** `<NAME>_IMAGE` → `repo@sha256:…` from ImageRepositories. @default {} */
   imageVariables?: pulumi.Input<Record<string, string>>;
@@ -44,77 +45,109 @@ export interface StackDeploymentArgs {
 const TIMEOUTS = { create: "30m", update: "30m", delete: "15m" };
 
 /**
- * Deploys `stack.file` with `docker stack deploy` from any manager and waits until every
- * service runs (scripts/deploy-stack.sh). It deploys again exactly when the compose file, the
- * generated haproxy.cfg, an image or a variable changes (content hashes in `triggers`); removing
- * the component runs `docker stack rm`.
+ * Deploys the gateway's own stack, then each configured stack in config order, with `docker
+ * stack deploy` from any manager, each waiting until every service runs (scripts/deploy-stack.sh).
+ * A stack deploys again exactly when its compose file (as attached to the gateway's network), a
+ * file beside it (haproxy.cfg), an image it names or a variable changes (content hashes in
+ * `triggers`); a stack removed from the config is removed with `docker stack rm`.
  */
 export class StackDeployment extends pulumi.ComponentResource {
   /** `http://<ip>:<port>` per gateway node. */
   public readonly gatewayUrls: pulumi.Output<string[]>;
-  /** deploy-stack.sh's JSON summary: services → running/desired. */
-  public readonly deployStatus: pulumi.Output<string>;
+  /** deploy-stack.sh's JSON summary per stack, the gateway's first: services → running/desired. */
+  public readonly deployStatus: pulumi.Output<string[]>;
 
   constructor(name: string, args: StackDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aws-swarm:stack:StackDeployment", name, {}, opts);
-    const { stack, gateway, swarm } = args.config;
-    const compose = fs.readFileSync(path.resolve(args.projectRoot, stack.file), "utf8");
+    const { stacks, gateway, swarm } = args.config;
+    const composeFiles = Object.fromEntries(
+      stacks.map((stack) => [stack.name, fs.readFileSync(path.resolve(args.projectRoot, stack.file), "utf8")]),
+    );
     const plan = pulumi.output(args.imageVariables ?? {}).apply((imageVariables) =>
-      planStack({
-        stack,
+      planStacks({
+        stacks,
         gateway,
         encryptOverlay: swarm.encryptOverlay,
-        compose,
+        composeFiles,
         imageVariables,
         gatewaySlots: args.gatewaySlots,
         convergeTimeout: args.convergeTimeout,
       }),
     );
 
-    // Every command waits for what the component waits for: the formed swarm.
-    const options = { parent: this, dependsOn: opts?.dependsOn, customTimeouts: TIMEOUTS };
+    // Every command waits for what the component waits for: the formed swarm. A destroy skips
+    // every removal (`deletedWith` the swarm): the swarm goes too.
+    const options = { parent: this, dependsOn: opts?.dependsOn, customTimeouts: TIMEOUTS, deletedWith: args.swarm };
     const registryAuth = this.registryAuth(name, args, options);
-    // Holds the stack's removal apart from the deploy command, so that replacing that one (new
-    // triggers) never removes the running stack. Its create records the stack's name; a renamed
-    // stack updates it, and `adopt` removes the old stack before the new one is deployed (its
-    // gateway needs the published port). A destroy skips the removal: the swarm goes too.
-    const swarmWide = { ...options, deletedWith: args.swarm };
-    const remove = controlScript(
-      `${name}-remove`,
-      args.control,
-      {
-        script: renderScript("deploy-stack", { STACK_NAME: stack.name }),
-        verb: "adopt",
-        deleteVerb: "remove",
-        previousStdout: true,
-      },
-      swarmWide,
-    );
-    const deploy = controlScript(
-      `${name}-deploy`,
-      args.control,
-      {
-        // Secret: STACK_VARIABLES may hold values set with `pulumi config set --secret`, which
-        // the config object hands over decrypted; so is a hash of them (a short password could
-        // be guessed from it).
-        script: pulumi.secret(plan.apply((p) => renderScript("deploy-stack", p.env))),
-        verb: "deploy",
-        triggers: [
-          plan.apply((p) => p.hashes.compose),
-          plan.apply((p) => p.hashes.haproxy),
-          plan.apply((p) => p.hashes.images),
-          pulumi.secret(plan.apply((p) => p.hashes.variables)),
-        ],
-      },
-      { ...swarmWide, dependsOn: [remove, ...registryAuth] },
-    );
-
+    // The gateway first: it creates the networks the routed services attach to.
+    const gatewayDeploy = this.deploy(`${name}-gateway`, args.control, plan.gateway, {
+      ...options,
+      dependsOn: registryAuth,
+    });
+    const deploys = [gatewayDeploy];
+    stacks.forEach((stack, i) => {
+      const holder = this.holder(`${name}-stack-${stack.name}`, args.control, stack.name, options);
+      const stackPlan = plan.stacks.apply((all) => all[i]);
+      deploys.push(
+        this.deploy(`${name}-stack-${stack.name}`, args.control, stackPlan, {
+          ...options,
+          // In config order: infra before the app that calls it.
+          dependsOn: [holder, deploys[deploys.length - 1], ...registryAuth],
+        }),
+      );
+    });
     this.gatewayUrls = pulumi.output(args.gatewayAddresses).apply((addresses) => gatewayUrls(addresses, gateway.port));
-    this.deployStatus = deploy.stdout;
+    this.deployStatus = pulumi.all(deploys.map((deploy) => deploy.stdout));
     this.registerOutputs({
       gatewayUrls: this.gatewayUrls,
       deployStatus: this.deployStatus,
     });
+  }
+
+  /**
+   * One stack's deploy. Secret script: STACK_VARIABLES may hold values set with `pulumi config
+   * set --secret`, which the config object hands over decrypted; so is a hash of them (a short
+   * password could be guessed from it).
+   */
+  private deploy(
+    name: string,
+    control: ControlPlane,
+    plan: pulumi.Output<StackPlan>,
+    options: NodeScriptOptions,
+  ): command.local.Command {
+    return controlScript(
+      `${name}-deploy`,
+      control,
+      {
+        script: pulumi.secret(plan.apply((p) => renderScript("deploy-stack", p.env))),
+        verb: "deploy",
+        triggers: [
+          plan.apply((p) => p.hashes.compose),
+          plan.apply((p) => p.hashes.files),
+          pulumi.secret(plan.apply((p) => p.hashes.variables)),
+        ],
+      },
+      options,
+    );
+  }
+
+  /**
+   * Holds a stack's removal apart from its deploy command, so that replacing that one (new
+   * triggers) never removes the running stack: deleted (the stack left the config, or was
+   * renamed), it runs `docker stack rm`.
+   */
+  private holder(
+    name: string,
+    control: ControlPlane,
+    stackName: string,
+    options: NodeScriptOptions,
+  ): command.local.Command {
+    return controlScript(
+      `${name}-remove`,
+      control,
+      { script: renderScript("deploy-stack", { STACK_NAME: stackName }), verb: "hold", deleteVerb: "remove" },
+      options,
+    );
   }
 
   /** With built images: the credential helper and its refresh timer on every manager. */
@@ -124,7 +157,7 @@ export class StackDeployment extends pulumi.ComponentResource {
     }
     const script = pulumi
       .output(args.registryUrl)
-      .apply((url) => renderScript("registry-auth", registryAuthEnv(registryOf(url), args.config.stack.name)));
+      .apply((url) => renderScript("registry-auth", registryAuthEnv(registryOf(url), GATEWAY_STACK)));
     return args.managers.map(({ instance, connection }, index) =>
       nodeScript(
         `${name}-registry-auth-${index}`,

@@ -4,6 +4,7 @@
  * the nodes' first-boot script and the platform images are built for. The components only render
  * this plan, so the dev and prod stacks can be read and tested as plain values.
  */
+import { unresolvedRouteWarnings } from "./configStacks";
 import { Architecture, NodePlan, planNodes, planSubnets, SubnetPlan } from "./plan";
 import { architecturesOf, checkArchitectureMix, chooseZones, pinZonesHint, RegionFacts } from "./region";
 import { renderScript } from "./scripts";
@@ -51,6 +52,8 @@ export interface ClusterPlan {
   imagePlatform: ImagePlatform;
   /** What the program chose by itself and how to fix the choice; for `pulumi.log.info`. */
   notes: string[];
+  /** What works but is likely not meant (a route to no stack's service); for `pulumi.log.warn`. */
+  warnings: string[];
 }
 
 /** The plan, or an error naming the config key, before any resource is created. */
@@ -94,6 +97,7 @@ export function planCluster(config: ClusterConfig, region: RegionFacts): Cluster
     notes: [pinZonesHint(config, zones), elasticIpQuotaNote(nodes)].filter(
       (note): note is string => note !== undefined,
     ),
+    warnings: unresolvedRouteWarnings(config.gateway.routes, config.stacks),
   };
 }
 

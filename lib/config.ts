@@ -21,7 +21,8 @@ import {
   parseVpcCidr,
   parseWorkerPools,
 } from "./configNodes";
-import { parseGateway, parseImages, parseStack, parseSwarm } from "./configSwarm";
+import { parseStacks, resolveRoutes } from "./configStacks";
+import { parseGateway, parseImages, parseSwarm } from "./configSwarm";
 import { DEFAULT_DETAILED_MONITORING } from "./defaults";
 import { ClusterConfig, NAMESPACE } from "./types";
 import { complete, Validator } from "./validator";
@@ -42,6 +43,7 @@ const TOP_LEVEL_KEYS = {
   managers: "json",
   workerPools: "json",
   swarm: "json",
+  stacks: "json",
   stack: "json",
   gateway: "json",
   images: "json",
@@ -135,8 +137,18 @@ export function parseConfig(raw: Record<string, unknown>, stackName: string, pro
   const managers = parseManagers(v, raw.managers, at("managers"));
   const workerPools = parseWorkerPools(v, raw.workerPools, at("workerPools"));
   const swarm = parseSwarm(v, raw.swarm, at("swarm"), vpcCidr);
-  const stack = parseStack(v, raw.stack, at("stack"), projectRoot, raw.images);
-  const gateway = parseGateway(v, raw.gateway, at("gateway"), workerPools);
+  const parsedStacks = parseStacks(
+    v,
+    { stacks: raw.stacks, stack: raw.stack },
+    { stacks: at("stacks"), stack: at("stack") },
+    projectRoot,
+    raw.images,
+  );
+  const parsedGateway = parseGateway(v, raw.gateway, at("gateway"), workerPools);
+  const gateway = parsedGateway && {
+    ...parsedGateway,
+    routes: resolveRoutes(v, parsedGateway.routes, `${at("gateway")}.routes`, parsedStacks?.services ?? new Map()),
+  };
   const images = parseImages(v, raw.images, at("images"), projectRoot);
   const detailedMonitoring = v.optional(
     raw.detailedMonitoring,
@@ -161,7 +173,7 @@ export function parseConfig(raw: Record<string, unknown>, stackName: string, pro
     managers,
     workerPools,
     swarm,
-    stack,
+    stacks: parsedStacks?.stacks,
     gateway,
     images,
     detailedMonitoring,

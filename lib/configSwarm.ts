@@ -11,30 +11,21 @@ import {
   DEFAULT_CERT_EXPIRY,
   DEFAULT_DOCKERFILE,
   DEFAULT_ENCRYPT_OVERLAY,
+  DEFAULT_GATEWAY_IMAGE,
   DEFAULT_GATEWAY_PLACEMENT,
   DEFAULT_GATEWAY_PORT,
   DEFAULT_GATEWAY_PUBLIC_CIDRS,
-  DEFAULT_STACK_FILE,
-  DEFAULT_STACK_NAME,
   DEFAULT_TASK_HISTORY_LIMIT,
   DEFAULT_REPORT_DOWN_AFTER,
   DEFAULT_TOKEN_GENERATION,
 } from "./defaults";
 import { parseFrontDoor } from "./configFrontDoor";
+import { rawImageNames, routeService } from "./configStacks";
 import { certExpiryProblem } from "./durations";
 import { imageVariableName } from "./images";
 import { ownPathProblem, prefixClashes, routePathProblem } from "./routes";
-import { reservedVariable } from "./variables";
 import { SSH_PORT, SWARM_GOSSIP_PORT, SWARM_MANAGEMENT_PORT, SWARM_VXLAN_PORT } from "./securityRules";
-import {
-  GatewayConfig,
-  GatewayRoute,
-  ImageConfig,
-  NAMESPACE,
-  NodeGroupConfig,
-  StackConfig,
-  SwarmSettings,
-} from "./types";
+import { GatewayConfig, GatewayRoute, ImageConfig, NAMESPACE, NodeGroupConfig, SwarmSettings } from "./types";
 import { complete, Validator } from "./validator";
 
 /** Ports the nodes already use: SSH and the swarm control/gossip/VXLAN ports. */
@@ -126,43 +117,6 @@ function parseCertExpiry(v: Validator, value: unknown, key: string): string | un
   return text;
 }
 
-export function parseStack(
-  v: Validator,
-  value: unknown,
-  key: string,
-  projectRoot: string,
-  imagesValue: unknown,
-): StackConfig | undefined {
-  const obj = v.object(value ?? {}, key, ["name", "file", "variables"]);
-  if (obj === undefined) {
-    return undefined;
-  }
-  const imageVariables = new Set(
-    rawImageNames(imagesValue).flatMap((name) => (name === undefined ? [] : [imageVariableName(name)])),
-  );
-  return complete({
-    name: v.optional(obj.name, `${key}.name`, DEFAULT_STACK_NAME, (x, p) => dockerName(v, x, p, "stack")),
-    file: v.optional(obj.file, `${key}.file`, DEFAULT_STACK_FILE, (x, p) =>
-      v.existingPath(x, p, projectRoot, "file", "relative to the project root"),
-    ),
-    variables: v.optional(obj.variables, `${key}.variables`, {}, (x, p) =>
-      v.stringMap(x, p, (name) => {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-          return "is not a valid variable name: letters, digits and '_', not starting with a digit";
-        }
-        if (imageVariables.has(name)) {
-          return `is set from a built image (${NAMESPACE}:images) and cannot be overridden here`;
-        }
-        const reserved = reservedVariable(name);
-        if (reserved !== undefined) {
-          return `is reserved (${reserved}): it would change how the deploy's shell or the docker CLI behaves; use another name`;
-        }
-        return undefined;
-      }),
-    ),
-  });
-}
-
 /** "web-app" and "web.app" are distinct repositories but would both publish WEB_APP_IMAGE. */
 function checkImageVariables(v: Validator, value: unknown, key: string): void {
   const names = rawImageNames(value);
@@ -185,26 +139,6 @@ function checkImageVariables(v: Validator, value: unknown, key: string): void {
   });
 }
 
-/** The `name` of each raw `images` item (by position), before validation. */
-function rawImageNames(images: unknown): (string | undefined)[] {
-  return Array.isArray(images)
-    ? images.map((image) => {
-        const name = (image as Record<string, unknown> | null)?.name;
-        return typeof name === "string" ? name : undefined;
-      })
-    : [];
-}
-
-/** Stack and service names: what `docker stack deploy` accepts without renaming. */
-function dockerName(v: Validator, value: unknown, key: string, what: string): string | undefined {
-  return v.pattern(
-    value,
-    key,
-    /^[a-z0-9][a-z0-9_-]*$/,
-    `a ${what} name: lower-case letters, digits, '-' and '_', starting with a letter or digit`,
-  );
-}
-
 export function parseGateway(
   v: Validator,
   value: unknown,
@@ -215,6 +149,7 @@ export function parseGateway(
     "port",
     "publicCidrs",
     "placement",
+    "image",
     "routes",
     "loadBalancer",
     "domain",
@@ -237,12 +172,15 @@ export function parseGateway(
   const placement = v.optional(obj.placement, `${key}.placement`, DEFAULT_GATEWAY_PLACEMENT, (x, p) =>
     parsePlacement(v, x, p, workerPools),
   );
+  const image = v.optional(obj.image, `${key}.image`, DEFAULT_GATEWAY_IMAGE, (x, p) =>
+    v.pattern(x, p, /^[a-z0-9][A-Za-z0-9._/:@-]*$/, "an image reference, e.g. haproxy:3.2"),
+  );
   const routes = v.list(obj.routes ?? [], `${key}.routes`, (x, p) => parseRoute(v, x, p), "path");
   if (routes !== undefined) {
     checkRoutes(v, routes, `${key}.routes`, publicCidrs, `${key}.publicCidrs`);
   }
   const frontDoor = parseFrontDoor(v, obj, key);
-  const gateway = complete({ port, publicCidrs, placement, routes });
+  const gateway = complete({ port, publicCidrs, placement, image, routes });
   return gateway && frontDoor && { ...gateway, ...frontDoor };
 }
 
@@ -274,9 +212,6 @@ function parsePlacement(
   return placement;
 }
 
-/** The stack's gateway service: a route to it would loop through HAProxy to itself. */
-const GATEWAY_SERVICE = "gateway";
-
 /** What the HAProxy renderer would refuse (lib/routes.ts), and routes no client could reach. */
 function checkRoutes(
   v: Validator,
@@ -295,9 +230,6 @@ function checkRoutes(
         `(${route.path}) is the same prefix as ${key}[${earlier}].path (${routes[earlier].path}): a trailing "/" ` +
           "makes no difference, the gateway routes both the prefix and everything under it",
       );
-    }
-    if (route.service === GATEWAY_SERVICE) {
-      v.report(`${key}[${i}].service`, `must not be "${GATEWAY_SERVICE}": the gateway would route requests to itself`);
     }
   });
   if (routes.length > 0 && publicCidrs !== undefined && publicCidrs.length === 0) {
@@ -323,7 +255,7 @@ function parseRoute(v: Validator, value: unknown, key: string): GatewayRoute | u
       }
       return path;
     }),
-    service: v.required(obj.service, `${key}.service`, (x, p) => dockerName(v, x, p, "service")),
+    service: v.required(obj.service, `${key}.service`, (x, p) => routeService(v, x, p)),
     port: v.required(obj.port, `${key}.port`, (x, p) => v.integer(x, p, 1, 65535)),
   });
 }

@@ -27,12 +27,21 @@ export const DEFAULT_REPORT_DOWN_AFTER = 300;
 export const DEFAULT_CERT_EXPIRY = "2160h";
 /** Outside 10.0.0.0/16 and Docker's 10.0.0.0/8 default pool, which would overlap the VPC. */
 export const DEFAULT_ADDR_POOL = "10.128.0.0/12";
-export const DEFAULT_STACK_NAME = "app";
-export const DEFAULT_STACK_FILE = "stacks/app.yml";
+/** The sample: the user's infra stack (grafana on the low-memory node), then their app stack. */
+export const DEFAULT_STACKS: readonly { name: string; file: string; variables: Record<string, string> }[] = [
+  { name: "infra", file: "stacks/infra.yml", variables: {} },
+  { name: "app", file: "stacks/app.yml", variables: {} },
+];
 export const DEFAULT_GATEWAY_PORT = 80;
 export const DEFAULT_GATEWAY_PUBLIC_CIDRS: readonly string[] = ["0.0.0.0/0"];
 /** Also the one placement that is not a worker pool, so no pool may take this name. */
 export const DEFAULT_GATEWAY_PLACEMENT = "managers";
+/**
+ * HAProxy 3.2 (LTS, Debian trixie), pinned to the digest of its multi-platform index so a deploy
+ * months later runs the same bits. To move on: `docker buildx imagetools inspect haproxy:<tag>`.
+ */
+export const DEFAULT_GATEWAY_IMAGE =
+  "haproxy:3.2.24@sha256:fa8c8825c5ca0e0f65c3fc2059b92e9d1735a640b2b38091823a959a64016c4f";
 /** One address for the whole cluster (a Network Load Balancer, about $16 a month plus traffic). */
 export const DEFAULT_GATEWAY_LOAD_BALANCER = true;
 export const DEFAULT_DOCKERFILE = "Dockerfile";

@@ -34,8 +34,11 @@ export interface HaproxyRoute extends GatewayRoute {
 
 export interface HaproxyOptions {
   routes: readonly HaproxyRoute[];
-  /** `docker stack deploy` name; services resolve as `tasks.<stack>_<service>`. */
-  stackName: string;
+  /**
+   * The stack of routes that name none (`route.stack`); a route with neither resolves
+   * `tasks.<service>`, a service created outside any stack.
+   */
+  stackName?: string;
   /** @default DEFAULT_SLOTS */
   slots?: number;
   /** @default GATEWAY_CONTAINER_PORT */
@@ -46,7 +49,7 @@ export interface HaproxyOptions {
    * DNS name HAProxy resolves for a route's service. Override for plain `docker compose`, which
    * has no `tasks.` names. @default `tasks.<stack>_<service>`
    */
-  serviceHost?: (route: HaproxyRoute, stackName: string) => string;
+  serviceHost?: (route: HaproxyRoute, stackName: string | undefined) => string;
   /** DNS server HAProxy asks (`host:port`). @default SWARM_DNS */
   nameserver?: string;
   /** Behind the Network Load Balancer (lib/loadBalancer.ts); absent, clients connect directly. */
@@ -62,7 +65,19 @@ export interface BehindLoadBalancer {
 
 /** Backend name for a service and port: one backend (one set of checks) per target. */
 export function backendName(route: GatewayRoute): string {
-  return `be_${route.service.replace(/[^A-Za-z0-9]/g, "_")}_${route.port}`;
+  return `be_${serverPrefix(route)}${route.port}`;
+}
+
+/** The Swarm service a route goes to: `<stack>_<service>`, or `<service>` outside any stack. */
+export function swarmServiceName(route: GatewayRoute, stackName?: string): string {
+  const stack = route.stack ?? stackName;
+  return stack === undefined ? route.service : `${stack}_${route.service}`;
+}
+
+/** `hello_`, or `app_hello_` for a route that names its stack (two stacks may share a service name). */
+function serverPrefix(route: GatewayRoute): string {
+  const name = route.stack === undefined ? route.service : `${route.stack}_${route.service}`;
+  return `${name.replace(/[^A-Za-z0-9]/g, "_")}_`;
 }
 
 /** Routes in matching order: longest prefix first, so /api/v2 wins over /api and / last. */
@@ -117,7 +132,7 @@ export function renderHaproxyConfig(options: HaproxyOptions): string {
   }
   const listenPort = options.listenPort ?? GATEWAY_CONTAINER_PORT;
   const statsPort = options.statsPort === undefined ? GATEWAY_STATS_PORT : options.statsPort;
-  const hostOf = options.serviceHost ?? ((route, stack) => `tasks.${stack}_${route.service}`);
+  const hostOf = options.serviceHost ?? ((route, stack) => `tasks.${swarmServiceName(route, stack)}`);
   const ordered = orderRoutes(options.routes);
 
   const sections = [
@@ -272,9 +287,9 @@ function renderFrontend(ordered: HaproxyRoute[], listenPort: number, lb: BehindL
 
 function renderBackends(
   ordered: HaproxyRoute[],
-  stackName: string,
+  stackName: string | undefined,
   slots: number,
-  hostOf: (route: HaproxyRoute, stackName: string) => string,
+  hostOf: (route: HaproxyRoute, stackName: string | undefined) => string,
 ): string[] {
   const byBackend = new Map<string, HaproxyRoute>();
   for (const route of ordered) {
@@ -285,7 +300,7 @@ function renderBackends(
   return [...byBackend.keys()].sort().map((name) => {
     const route = byBackend.get(name)!;
     const health = route.healthPath ?? DEFAULT_SERVICE_HEALTH_PATH;
-    const prefix = `${route.service.replace(/[^A-Za-z0-9]/g, "_")}_`;
+    const prefix = serverPrefix(route);
     return block(`backend ${name}`, [
       "balance roundrobin",
       "option httpchk",

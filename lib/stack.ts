@@ -8,11 +8,16 @@ import { Document, isMap, isNode, isPair, isScalar, parseDocument, Scalar, visit
 import { DEFAULT_CONVERGE_TIMEOUT, DEFAULT_SLOTS } from "./defaults";
 import { GATEWAY_CONTAINER_PORT, renderHaproxyConfig } from "./haproxy";
 import { GATEWAY_GRACE_SECONDS } from "./loadBalancer";
+import { attachServices, ENCRYPTED_NETWORK_SUFFIX, referencedVariables } from "./compose";
+import {
+  GATEWAY_NETWORK_KEY,
+  GATEWAY_STACK,
+  gatewayNetworkName,
+  HAPROXY_FILE,
+  renderGatewayCompose,
+} from "./gatewayStack";
 import { GatewayConfig, StackConfig } from "./types";
 import { reservedVariable } from "./variables";
-
-/** The file the compose file's gateway config object reads (`file: ./haproxy.cfg`). */
-export const HAPROXY_FILE = "haproxy.cfg";
 
 /** A short, stable content hash (sha256, hex) for triggers and config object names. */
 export function contentHash(text: string, length = 12): string {
@@ -59,9 +64,6 @@ export function encodeFiles(files: Record<string, string>): string {
     })
     .join("");
 }
-
-/** Appended to the name of every network `encryptOverlayNetworks` encrypts. */
-export const ENCRYPTED_NETWORK_SUFFIX = "-encrypted";
 
 /**
  * Encrypts the stack's overlay networks: every non-external overlay network declared at the top
@@ -202,12 +204,12 @@ function moveComment(node: YAMLMap | YAMLSeq): void {
   }
 }
 
-export interface StackPlanInput {
-  stack: StackConfig;
+export interface StacksPlanInput {
+  stacks: readonly StackConfig[];
   gateway: GatewayConfig;
   encryptOverlay: boolean;
-  /** Text of the compose file (`stack.file`). */
-  compose: string;
+  /** Text of each stack's compose file, by stack name. */
+  composeFiles: Record<string, string>;
   /** Built images: `<NAME>_IMAGE` → `repo@sha256:…`. */
   imageVariables?: Record<string, string>;
   /** Server slots per gateway backend. @default DEFAULT_SLOTS */
@@ -216,59 +218,91 @@ export interface StackPlanInput {
   convergeTimeout?: number;
 }
 
+/** One `docker stack deploy`: what scripts/deploy-stack.sh gets, and when it runs again. */
 export interface StackPlan {
-  haproxyConfig: string;
+  name: string;
   /** Compose substitution variables, as deploy-stack.sh exports them. */
   variables: Record<string, string>;
+  /** The compose file as deployed (routed services attached to the gateway's network). */
+  compose: string;
+  /** The services attached to the gateway's network: exactly the routed ones. */
+  routed: string[];
   /** Env of scripts/deploy-stack.sh. */
   env: Record<string, string>;
   /** Content hashes: the deploy runs again exactly when one of them changes. */
-  hashes: { compose: string; haproxy: string; images: string; variables: string };
+  hashes: { compose: string; files: string; variables: string };
 }
 
-/**
- * Everything the deploy command needs. Variable precedence, lowest first: `stack.variables`, then
- * the built images (a rebuilt image always wins over a hand-set value), then the program's own
- * STACK_NAME, GATEWAY_PORT and GATEWAY_CONFIG_HASH, which must match the config and haproxy.cfg.
- */
-export function planStack(input: StackPlanInput): StackPlan {
+export interface StacksPlan {
+  haproxyConfig: string;
+  /** The gateway's own stack, deployed first: it creates the networks the others attach to. */
+  gateway: StackPlan;
+  /** The user's stacks, in config order. */
+  stacks: StackPlan[];
+  /** The gateway network the routed services join (the encrypted one with swarm.encryptOverlay). */
+  network: string;
+}
+
+/** Every deploy of the cluster: the gateway's stack, then each configured stack. */
+export function planStacks(input: StacksPlanInput): StacksPlan {
   const haproxyConfig = renderHaproxyConfig({
     routes: input.gateway.routes,
-    stackName: input.stack.name,
     slots: input.gatewaySlots ?? DEFAULT_SLOTS,
     listenPort: GATEWAY_CONTAINER_PORT,
     ...(input.gateway.loadBalancer && {
       loadBalancer: { graceSeconds: GATEWAY_GRACE_SECONDS, redirectToHttps: input.gateway.domain !== undefined },
     }),
   });
-  const images = input.imageVariables ?? {};
-  const haproxyHash = contentHash(haproxyConfig);
-  const variables: Record<string, string> = {
-    ...(input.stack.variables ?? {}),
-    ...images,
-    STACK_NAME: input.stack.name,
-    GATEWAY_PORT: String(input.gateway.port),
-    GATEWAY_CONFIG_HASH: haproxyHash,
-  };
-  // Off, the file goes as written: clusters that never encrypted see no change at all.
-  const compose = input.encryptOverlay ? encryptOverlayNetworks(input.compose, input.stack.name) : input.compose;
-  const env: Record<string, string> = {
-    STACK_NAME: input.stack.name,
-    COMPOSE_B64: Buffer.from(compose).toString("base64"),
-    FILES_B64: encodeFiles({ [HAPROXY_FILE]: haproxyConfig }),
-    STACK_VARIABLES: renderVariables(variables),
-    CONVERGE_TIMEOUT: String(input.convergeTimeout ?? DEFAULT_CONVERGE_TIMEOUT),
-  };
+  const network = gatewayNetworkName(input.encryptOverlay);
+  const timeout = input.convergeTimeout ?? DEFAULT_CONVERGE_TIMEOUT;
+  const gatewayCompose = renderGatewayCompose({
+    image: input.gateway.image,
+    port: input.gateway.port,
+    containerPort: GATEWAY_CONTAINER_PORT,
+    configHash: contentHash(haproxyConfig),
+  });
+  const gateway = planDeploy(GATEWAY_STACK, gatewayCompose, {}, { [HAPROXY_FILE]: haproxyConfig }, timeout);
+  const stacks = input.stacks.map((stack) => {
+    const text = input.composeFiles[stack.name];
+    const routed = [
+      ...new Set(input.gateway.routes.filter((route) => route.stack === stack.name).map((route) => route.service)),
+    ];
+    const attached = attachServices(text, routed, { key: GATEWAY_NETWORK_KEY, name: network });
+    // Off, the file goes as written but for the attachment: clusters that never encrypted see no change.
+    const compose = input.encryptOverlay ? encryptOverlayNetworks(attached, stack.name) : attached;
+    // Only the built images this file names: rebuilding one redeploys only the stacks that use it.
+    const used = new Set(referencedVariables(text));
+    const images = Object.fromEntries(Object.entries(input.imageVariables ?? {}).filter(([name]) => used.has(name)));
+    return { ...planDeploy(stack.name, compose, { ...stack.variables, ...images }, {}, timeout), routed };
+  });
+  return { haproxyConfig, gateway: { ...gateway, routed: [] }, stacks, network };
+}
+
+/**
+ * One stack's deploy. Variable precedence, lowest first: the stack's `variables`, then the built
+ * images (a rebuilt image always wins over a hand-set value), then STACK_NAME.
+ */
+function planDeploy(
+  name: string,
+  compose: string,
+  variables: Record<string, string>,
+  files: Record<string, string>,
+  convergeTimeout: number,
+): Omit<StackPlan, "routed"> {
+  const all = { ...variables, STACK_NAME: name };
+  const encodedFiles = encodeFiles(files);
   return {
-    haproxyConfig,
-    variables,
-    env,
-    hashes: {
-      compose: contentHash(compose),
-      haproxy: haproxyHash,
-      images: variablesHash(images),
-      variables: variablesHash(variables),
+    name,
+    variables: all,
+    compose,
+    env: {
+      STACK_NAME: name,
+      COMPOSE_B64: Buffer.from(compose).toString("base64"),
+      FILES_B64: encodedFiles,
+      STACK_VARIABLES: renderVariables(all),
+      CONVERGE_TIMEOUT: String(convergeTimeout),
     },
+    hashes: { compose: contentHash(compose), files: contentHash(encodedFiles), variables: variablesHash(all) },
   };
 }
 

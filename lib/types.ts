@@ -44,9 +44,15 @@ export interface SwarmSettings {
 export interface GatewayRoute {
   /** Path prefix, starting with "/". */
   path: string;
-  /** Swarm service name inside the stack (without the stack prefix). */
+  /** The service's name in its compose file (without the stack prefix). */
   service: string;
   port: number;
+  /**
+   * The stack whose compose file declares `service`: written as `stack/service`, or found by
+   * config validation when exactly one configured stack declares it. Absent: no stack declares
+   * it, and the gateway looks for a Swarm service named exactly `service`.
+   */
+  stack?: string;
 }
 
 export interface GatewayConfig {
@@ -57,6 +63,8 @@ export interface GatewayConfig {
   routes: GatewayRoute[];
   /** Which nodes run the gateway: "managers" or a worker pool name. @default DEFAULT_GATEWAY_PLACEMENT */
   placement: string;
+  /** The gateway's image: must run `haproxy` (≥ 2.6) and `bash`. @default DEFAULT_GATEWAY_IMAGE */
+  image: string;
   /**
    * A Network Load Balancer in front of the gateway nodes, the cluster's one address (`url`); off,
    * clients dial the gateway nodes themselves (`gatewayUrls`). @default DEFAULT_GATEWAY_LOAD_BALANCER
@@ -77,8 +85,8 @@ export interface StackConfig {
   /** Compose file, relative to the project root. @default DEFAULT_STACK_FILE */
   file: string;
   /**
-   * Values for `${VAR}` substitution in the compose file, e.g. image overrides such as
-   * `GATEWAY_IMAGE`. Built images add `<NAME>_IMAGE` (upper-cased, '-' → '_') pinned by digest.
+   * Values for `${VAR}` substitution in the compose file. Built images the file names add
+   * `<NAME>_IMAGE` (upper-cased, '-' → '_') pinned by digest.
    * @default {}
    */
   variables: Record<string, string>;
@@ -113,7 +121,8 @@ export interface ClusterConfig {
   managers: NodeGroupConfig;
   workerPools: NodeGroupConfig[];
   swarm: SwarmSettings;
-  stack: StackConfig;
+  /** Deployed in this order, after the gateway's own stack. @default DEFAULT_STACKS */
+  stacks: StackConfig[];
   gateway: GatewayConfig;
   images: ImageConfig[];
   /** AMI override; @default the latest Ubuntu 24.04 LTS from Canonical. */

@@ -6,9 +6,8 @@ set -euo pipefail
 # Verbs:  (none) | deploy   write the files, `docker stack deploy`, wait for convergence, then
 #                           remove the stack's networks no service uses any more (a renamed one)
 #         remove            `docker stack rm` and wait until its networks are gone
-#         adopt             record STACK_NAME as the stack this cluster runs; when PREVIOUS_STDOUT
-#                           (set by any-manager.sh on a re-run) names another stack, remove that
-#                           one first: a renamed stack never leaves the old one running
+#         hold              say that STACK_NAME is deployed here: the program's holder of the
+#                           stack's removal (its delete runs `remove`), apart from the deploy
 # Env:    STACK_NAME        stack name (`docker stack deploy ... <name>`)
 #         COMPOSE_B64       base64 of the compose file
 #         FILES_B64         optional; lines "<file-name> <base64 content>": files the compose file
@@ -18,8 +17,8 @@ set -euo pipefail
 #         CONVERGE_TIMEOUT  seconds to wait for every service to run its tasks (default 600)
 # stdout: one line of JSON, e.g.
 #         {"stack":"app","converged":true,"seconds":21,"services":{"app_hello":{"running":2,"desired":2}}}
-#         adopt: {"stack":"app"}
-# Run as: sudo bash -s [deploy|remove|adopt]   (script on stdin, rendered by lib/scripts.ts)
+#         hold: {"stack":"app"}
+# Run as: sudo bash -s [deploy|remove|hold]   (script on stdin, rendered by lib/scripts.ts)
 #
 # Idempotent: deploying the same files again changes nothing and returns once the stack runs.
 # A network the files no longer use (swarm.encryptOverlay renames it) is removed once converged.
@@ -308,15 +307,9 @@ remove() {
   printf '{"stack":"%s","removed":true}\n' "$STACK_NAME"
 }
 
-adopt() {
+hold() {
   require_env STACK_NAME
   require_manager "stacks are removed from a manager"
-  local previous=""
-  if [[ ${PREVIOUS_STDOUT:-} =~ \"stack\":\"([^\"]+)\" ]]; then previous=${BASH_REMATCH[1]}; fi
-  if [[ -n $previous && $previous != "$STACK_NAME" ]]; then
-    log "the stack was renamed from $previous to $STACK_NAME: removing $previous"
-    remove_stack "$previous"
-  fi
   printf '{"stack":"%s"}\n' "$STACK_NAME"
 }
 
@@ -324,8 +317,8 @@ main() {
   case ${1:-deploy} in
     deploy) deploy ;;
     remove) remove ;;
-    adopt) adopt ;;
-    *) die "usage: bash -s [deploy|remove|adopt] (got '$1')" ;;
+    hold) hold ;;
+    *) die "usage: bash -s [deploy|remove|hold] (got '$1')" ;;
   esac
 }
 

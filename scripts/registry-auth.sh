@@ -9,7 +9,8 @@ set -euo pipefail
 #         refresh           what the timer runs (also fine by hand)
 # Env:    REGISTRY    ECR registry host, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com
 #         AWS_REGION  the registry's region (the helper also reads it from the host name)
-#         STACK_NAME  stack whose services are refreshed
+#         STACK_NAME  the timer's instance name (the program passes aws-swarm); every service
+#                     of the swarm whose image is in REGISTRY is refreshed, whatever its stack
 # stdout: install/remove: one line of JSON, e.g.
 #         {"registry":"…","helper":"/usr/bin/docker-credential-ecr-login","timer":"aws-swarm-registry-auth@app.timer"}
 # Run as: sudo bash -s [install|remove]   (script on stdin, rendered by lib/scripts.ts)
@@ -18,7 +19,7 @@ set -euo pipefail
 # workers never ask a credential helper: they use the auth a manager's CLI stored in the service
 # (`--with-registry-auth`). A task rescheduled a day after the deploy would fail to pull. So
 # every 6 hours the swarm leader re-sends fresh credentials with
-# `docker service update --with-registry-auth --detach` for each stack service whose image is in
+# `docker service update --with-registry-auth --detach` for each service whose image is in
 # REGISTRY. Swarm ignores a change of pull credentials alone for running tasks (swarmkit#971),
 # so nothing restarts.
 #
@@ -97,8 +98,8 @@ refresh() {
     [[ $image == "$REGISTRY"/* ]] || continue
     docker service update --with-registry-auth --detach --quiet "$svc" </dev/null >/dev/null
     count=$((count + 1))
-  done < <(docker service ls --filter "label=com.docker.stack.namespace=$STACK_NAME" --format '{{.Name}}' </dev/null)
-  echo "re-applied registry auth to $count service(s) of stack $STACK_NAME" >&2
+  done < <(docker service ls --format '{{.Name}}' </dev/null)
+  echo "re-applied registry auth to $count service(s) using $REGISTRY" >&2
 }
 
 refresh_program() {

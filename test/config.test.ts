@@ -3,6 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, loadConfig, parseConfig } from "../lib/config";
+import { unresolvedRouteWarnings } from "../lib/configStacks";
 import * as defaults from "../lib/defaults";
 import { RESERVED_VARIABLES } from "../lib/variables";
 import { ClusterConfig } from "../lib/types";
@@ -138,10 +139,15 @@ function problemsOf(raw: Record<string, unknown>, root: string, stackName = "dev
 
 describe("stack files", () => {
   const infra = { name: "infra", count: 1, instanceType: "t3.small", volumeSize: 20, labels: { type: "low-memory" } };
+  // Each route's stack is the one whose file declares its service.
   const routes = [
-    { path: "/hello", service: "hello", port: 8080 },
-    { path: "/world", service: "world", port: 8080 },
-    { path: "/grafana", service: "grafana", port: 3000 },
+    { path: "/hello", service: "hello", port: 8080, stack: "app" },
+    { path: "/world", service: "world", port: 8080, stack: "app" },
+    { path: "/grafana", service: "grafana", port: 3000, stack: "infra" },
+  ];
+  const stacks = [
+    { name: "infra", file: "stacks/infra.yml", variables: {} },
+    { name: "app", file: "stacks/app.yml", variables: {} },
   ];
 
   const ADMIN_PLACEHOLDER =
@@ -193,8 +199,15 @@ describe("stack files", () => {
         tokenGeneration: 0,
         reportDownAfter: 300,
       },
-      stack: { name: "app", file: "stacks/app.yml", variables: {} },
-      gateway: { port: 80, publicCidrs: ["0.0.0.0/0"], placement: "managers", routes, loadBalancer: true },
+      stacks,
+      gateway: {
+        port: 80,
+        publicCidrs: ["0.0.0.0/0"],
+        placement: "managers",
+        image: defaults.DEFAULT_GATEWAY_IMAGE,
+        routes,
+        loadBalancer: true,
+      },
       images: [{ name: "echo", context: "services/echo", dockerfile: "Dockerfile" }],
     });
   });
@@ -222,6 +235,7 @@ describe("stack files", () => {
       port: 80,
       publicCidrs: ["0.0.0.0/0"],
       placement: "managers",
+      image: defaults.DEFAULT_GATEWAY_IMAGE,
       routes,
       loadBalancer: true,
       domain: DOMAIN,
@@ -281,6 +295,7 @@ describe("parseConfig", () => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), "aws-swarm-config-"));
     fs.mkdirSync(path.join(root, "stacks"));
     fs.writeFileSync(path.join(root, "stacks", "app.yml"), "services: {}\n");
+    fs.writeFileSync(path.join(root, "stacks", "infra.yml"), "services: {}\n");
     fs.mkdirSync(path.join(root, "images", "web"), { recursive: true });
     fs.writeFileSync(path.join(root, "images", "web", "Dockerfile"), "FROM scratch\n");
   });
@@ -305,8 +320,18 @@ describe("parseConfig", () => {
         tokenGeneration: 0,
         reportDownAfter: 300,
       },
-      stack: { name: "app", file: "stacks/app.yml", variables: {} },
-      gateway: { port: 80, publicCidrs: ["0.0.0.0/0"], placement: "managers", routes: [], loadBalancer: true },
+      stacks: [
+        { name: "infra", file: "stacks/infra.yml", variables: {} },
+        { name: "app", file: "stacks/app.yml", variables: {} },
+      ],
+      gateway: {
+        port: 80,
+        publicCidrs: ["0.0.0.0/0"],
+        placement: "managers",
+        image: defaults.DEFAULT_GATEWAY_IMAGE,
+        routes: [],
+        loadBalancer: true,
+      },
       images: [],
     });
   });
@@ -345,7 +370,8 @@ describe("parseConfig", () => {
         // Quoted in the stack file (or set with --type string): text that looks like a number or a boolean.
         workerPools: [{ name: "app", count: 1, labels: { "com.example.tier": "web", version: "2", canary: "true" } }],
         images: [{ name: "web", context: "images/web" }],
-        stack: { variables: { GATEWAY_IMAGE: "traefik:v3.1" } },
+        stack: { name: "shop", file: "stacks/app.yml", variables: { JAVA_OPTS: "-Xmx512m" } },
+        gateway: { image: "registry.example.org/haproxy:3.0" },
       },
       "dev",
       root,
@@ -353,7 +379,8 @@ describe("parseConfig", () => {
     expect(config.ami).toBe("ami-0123456789abcdef0");
     expect(config.workerPools[0].labels).toEqual({ "com.example.tier": "web", version: "2", canary: "true" });
     expect(config.images).toEqual([{ name: "web", context: "images/web", dockerfile: "Dockerfile" }]);
-    expect(config.stack.variables).toEqual({ GATEWAY_IMAGE: "traefik:v3.1" });
+    expect(config.stacks).toEqual([{ name: "shop", file: "stacks/app.yml", variables: { JAVA_OPTS: "-Xmx512m" } }]);
+    expect(config.gateway.image).toBe("registry.example.org/haproxy:3.0");
     expect(config).not.toHaveProperty("sshPublicKey");
   });
 
@@ -372,13 +399,16 @@ describe("parseConfig", () => {
     expect(atEdges.map((raw) => problemsOf({ adminCidrs: ADMIN, ...raw }, root))).toEqual(atEdges.map(() => []));
   });
 
-  it("checks that the default stack file and Dockerfile exist", () => {
+  it("checks that the default stack files and the Dockerfile exist", () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), "aws-swarm-empty-"));
     fs.mkdirSync(path.join(empty, "web"));
     try {
       expect(problemsOf({ adminCidrs: ADMIN, images: [{ name: "web", context: "web" }] }, empty)).toEqual([
         expect.stringMatching(
-          /^aws-swarm:stack\.file must name an existing file relative to the project root; .*stacks\/app\.yml does not exist$/,
+          /^aws-swarm:stacks\[0\]\.file must name an existing file relative to the project root; .*stacks\/infra\.yml does not exist$/,
+        ),
+        expect.stringMatching(
+          /^aws-swarm:stacks\[1\]\.file must name an existing file relative to the project root; .*stacks\/app\.yml does not exist$/,
         ),
         expect.stringMatching(
           /^aws-swarm:images\[0\]\.dockerfile must name an existing file inside the build context web; .*web\/Dockerfile does not exist$/,
@@ -468,8 +498,8 @@ const CONFIG_DEFAULT: Record<string, DefaultName> = {
   "gateway.loadBalancer": "DEFAULT_GATEWAY_LOAD_BALANCER",
   "swarm.certExpiry": "DEFAULT_CERT_EXPIRY",
   "swarm.defaultAddrPool": "DEFAULT_ADDR_POOL",
-  "stack.name": "DEFAULT_STACK_NAME",
-  "stack.file": "DEFAULT_STACK_FILE",
+  stacks: "DEFAULT_STACKS",
+  "gateway.image": "DEFAULT_GATEWAY_IMAGE",
   "gateway.port": "DEFAULT_GATEWAY_PORT",
   "gateway.publicCidrs": "DEFAULT_GATEWAY_PUBLIC_CIDRS",
   "gateway.placement": "DEFAULT_GATEWAY_PLACEMENT",
@@ -479,7 +509,7 @@ const CONFIG_DEFAULT: Record<string, DefaultName> = {
 const EMPTY_DEFAULT: Record<string, unknown> = {
   workerPools: [],
   "workerPools[i].labels": {},
-  "stack.variables": {},
+  "stacks[i].variables": {},
   "gateway.routes": [],
   images: [],
 };
@@ -570,6 +600,7 @@ describe("defaults", () => {
       root = fs.mkdtempSync(path.join(os.tmpdir(), "aws-swarm-defaults-"));
       fs.mkdirSync(path.join(root, "stacks"));
       fs.writeFileSync(path.join(root, "stacks", "app.yml"), "services: {}\n");
+      fs.writeFileSync(path.join(root, "stacks", "infra.yml"), "services: {}\n");
       fs.mkdirSync(path.join(root, "web"));
       fs.writeFileSync(path.join(root, "web", "Dockerfile"), "FROM scratch\n");
       base = parseConfig({ adminCidrs: ADMIN }, "staging", root);
@@ -640,5 +671,53 @@ describe("layering", () => {
     expect(seen).toContain("images.ts");
     expect(seen).not.toContain("stack.ts");
     expect(seen).not.toContain("haproxy.ts");
+  });
+});
+
+describe("routes across stacks", () => {
+  const twoStacks = {
+    adminCidrs: ADMIN,
+    stacks: [
+      { name: "infra", file: "stacks/infra.yml" },
+      { name: "app", file: "stacks/app.yml" },
+    ],
+  };
+  const routesOf = (routes: object[]) => parseConfig({ ...twoStacks, gateway: { routes } }, "dev", PROJECT_ROOT);
+
+  it("gives each route the stack whose file declares its service, or the one written as stack/service", () => {
+    const config = routesOf([
+      { path: "/hello", service: "hello", port: 8080 },
+      { path: "/grafana", service: "infra/grafana", port: 3000 },
+    ]);
+    expect(config.gateway.routes).toEqual([
+      { path: "/hello", service: "hello", port: 8080, stack: "app" },
+      { path: "/grafana", service: "grafana", port: 3000, stack: "infra" },
+    ]);
+  });
+
+  it("keeps a route to a service no stack declares, and the plan warns about it by its key", () => {
+    const config = routesOf([
+      { path: "/hello", service: "hello", port: 8080 },
+      { path: "/legacy", service: "legacy", port: 80 },
+      { path: "/old", service: "shop/orders", port: 80 },
+    ]);
+    expect(config.gateway.routes.map((route) => route.stack)).toEqual(["app", undefined, "shop"]);
+    const warnings = unresolvedRouteWarnings(config.gateway.routes, config.stacks);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(
+      /^aws-swarm:gateway\.routes\[1\] \(\/legacy\) goes to legacy, which no configured stack declares: it answers 503 until a Swarm service legacy runs on the network aws-swarm-gateway/,
+    );
+    expect(warnings[1]).toMatch(
+      /^aws-swarm:gateway\.routes\[2\] \(\/old\) goes to shop\/orders, .* a Swarm service shop_orders runs/,
+    );
+  });
+
+  it("takes the one-stack shorthand as a list of one", () => {
+    const config = parseConfig(
+      { adminCidrs: ADMIN, stack: { name: "shop", file: "stacks/app.yml" } },
+      "dev",
+      PROJECT_ROOT,
+    );
+    expect(config.stacks).toEqual([{ name: "shop", file: "stacks/app.yml", variables: {} }]);
   });
 });

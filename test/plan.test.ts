@@ -64,8 +64,15 @@ const base: ClusterConfig = {
     tokenGeneration: 0,
     reportDownAfter: 300,
   },
-  stack: { name: "app", file: "stacks/app.yml", variables: {} },
-  gateway: { port: 80, publicCidrs: ["0.0.0.0/0"], routes: [], placement: "infra", loadBalancer: false },
+  stacks: [{ name: "app", file: "stacks/app.yml", variables: {} }],
+  gateway: {
+    port: 80,
+    publicCidrs: ["0.0.0.0/0"],
+    routes: [],
+    placement: "infra",
+    image: "haproxy:3.2",
+    loadBalancer: false,
+  },
   images: [],
 };
 

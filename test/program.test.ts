@@ -215,13 +215,22 @@ describe("command ordering, with commands that take time", () => {
     }
   });
 
-  it("deploys the stack only after every node joined and was labelled, with the built image by digest", () => {
-    const deploy = named(prod, "prod-deploy");
+  it("deploys the gateway only after every node joined and was labelled, then infra, then app, each after the one before", () => {
+    const [gateway, infra, app] = ["prod-gateway-deploy", "prod-stack-infra-deploy", "prod-stack-app-deploy"].map(
+      (name) => named(prod, name),
+    );
     for (const member of commands().filter((c) => c.name.includes("-member-"))) {
-      expect(deploy.startedAt).toBeGreaterThanOrEqual(member.finishedAt!);
+      expect(gateway.startedAt).toBeGreaterThanOrEqual(member.finishedAt!);
     }
-    expect(unwrapSecrets(deploy.inputs.stdin)).toMatch(/ECHO_IMAGE=[^\n]*\/prod\/echo@sha256:[0-9a-f]{64}/);
-    expect(unwrapSecrets(deploy.inputs.triggers)).toHaveLength(4);
+    expect(infra.startedAt).toBeGreaterThanOrEqual(gateway.finishedAt!);
+    expect(app.startedAt).toBeGreaterThanOrEqual(infra.finishedAt!);
+  });
+
+  it("hands the built image by digest only to the stack whose file names it", () => {
+    const stdinOf = (name: string) => String(unwrapSecrets(named(prod, name).inputs.stdin));
+    expect(stdinOf("prod-stack-app-deploy")).toMatch(/ECHO_IMAGE=[^\n]*\/prod\/echo@sha256:[0-9a-f]{64}/);
+    expect(stdinOf("prod-stack-infra-deploy")).not.toMatch(/ECHO_IMAGE/);
+    expect(unwrapSecrets(named(prod, "prod-stack-app-deploy").inputs.triggers)).toHaveLength(3);
   });
 
   it("registers each gateway node with the load balancer only after every node joined and was labelled", () => {

@@ -4,15 +4,18 @@ import * as os from "os";
 import * as path from "path";
 import { ecrRegion, imageVariableName, lifecyclePolicy, projectPath, registryAuthEnv, registryOf } from "../lib/images";
 import { renderScript } from "../lib/scripts";
+import { ENCRYPTED_NETWORK_SUFFIX } from "../lib/compose";
+import { DEFAULT_GATEWAY_IMAGE } from "../lib/defaults";
+import { HAPROXY_FILE } from "../lib/gatewayStack";
 import {
-  HAPROXY_FILE,
   contentHash,
   encodeFiles,
-  ENCRYPTED_NETWORK_SUFFIX,
   encryptOverlayNetworks,
   gatewayUrls,
-  planStack,
-  StackPlanInput,
+  planStacks,
+  StackPlan,
+  StacksPlan,
+  StacksPlanInput,
   renderVariables,
   variablesHash,
 } from "../lib/stack";
@@ -22,19 +25,19 @@ import { unwrapSecrets } from "./program/types";
 
 const ROOT = path.join(__dirname, "..");
 const APP_YML = fs.readFileSync(path.join(ROOT, "stacks", "app.yml"), "utf8");
-const STACK: StackConfig = {
-  name: "app",
-  file: "stacks/app.yml",
-  variables: { GRAFANA_IMAGE: "grafana/grafana:13.0.2" },
-};
+const STACKS: StackConfig[] = [
+  { name: "infra", file: "stacks/infra.yml", variables: {} },
+  { name: "app", file: "stacks/app.yml", variables: {} },
+];
 const GATEWAY: GatewayConfig = {
   port: 80,
   publicCidrs: ["0.0.0.0/0"],
   placement: "managers",
+  image: DEFAULT_GATEWAY_IMAGE,
   loadBalancer: false,
   routes: [
-    { path: "/hello", service: "hello", port: 8080 },
-    { path: "/world", service: "world", port: 8080 },
+    { path: "/hello", service: "hello", port: 8080, stack: "app" },
+    { path: "/world", service: "world", port: 8080, stack: "app" },
   ],
 };
 const IMAGES = { ECHO_IMAGE: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/echo@sha256:" + "a".repeat(64) };
@@ -125,7 +128,8 @@ describe("the shipped stack files' images", () => {
     .flatMap((f) => {
       const services = parse(fs.readFileSync(path.join(ROOT, "stacks", f), "utf8")).services ?? {};
       return Object.entries(services).map(([name, s]) => [`${f} ${name}`, String((s as any).image)]);
-    });
+    })
+    .concat([["gateway.image (lib/defaults.ts)", DEFAULT_GATEWAY_IMAGE]]);
   const PINNED = /^[a-z0-9]+(?:[._/-][a-z0-9]+)*:[\w][\w.-]*@sha256:[0-9a-f]{64}$/;
 
   it("every third-party default names a tag and a digest; the rest are required variables the program sets", () => {
@@ -172,16 +176,12 @@ describe("encryptOverlayNetworks", () => {
       ...before,
       networks: { app: { ...before.networks.app, driver_opts: ENCRYPTED, name: `app_app${ENCRYPTED_NETWORK_SUFFIX}` } },
     });
-    // Only lines were added: comments, anchors, quoting and the octal mode are as written.
+    // Only lines were added: comments, anchors and quoting are as written.
     const added = encrypted.split("\n").filter((line) => !APP_YML.split("\n").includes(line));
     expect(added).toEqual(["    driver_opts:", '      encrypted: ""', "    name: app_app-encrypted"]);
-    expect(encrypted).toContain("mode: 0444");
-    const merged = stackConfig(
-      { "app.yml": encrypted, [HAPROXY_FILE]: "x" },
-      { STACK_NAME: "app", ECHO_IMAGE: "echo:1", GATEWAY_CONFIG_HASH: "abc" },
-    );
+    const merged = stackConfig({ "app.yml": encrypted }, { ECHO_IMAGE: "echo:1" });
     expect(merged).toMatch(
-      /networks:\n {2}app:\n {4}name: app_app-encrypted\n {4}driver: overlay\n {4}driver_opts:\n {6}encrypted: ""\n {4}attachable: true/,
+      /networks:\n {2}app:\n {4}name: app_app-encrypted\n {4}driver: overlay\n {4}driver_opts:\n {6}encrypted: ""\n/,
     );
   });
 
@@ -308,88 +308,151 @@ describe("encryptOverlayNetworks", () => {
   });
 });
 
-/** The default stack's plan, with some inputs changed. */
-function planApp(changes: Partial<StackPlanInput> = {}) {
-  return planStack({
-    stack: STACK,
+const INFRA_YML = fs.readFileSync(path.join(ROOT, "stacks", "infra.yml"), "utf8");
+
+/** The sample's plan (infra, then app), with some inputs changed. */
+function planSample(changes: Partial<StacksPlanInput> = {}) {
+  return planStacks({
+    stacks: STACKS,
     gateway: GATEWAY,
     encryptOverlay: false,
-    compose: APP_YML,
+    composeFiles: { infra: INFRA_YML, app: APP_YML },
     imageVariables: IMAGES,
     ...changes,
   });
 }
 
-describe("planStack", () => {
-  test("env of deploy-stack.sh", () => {
-    // WHEN
-    const plan = planApp();
-    // THEN
-    expect(Object.keys(plan.env).sort()).toEqual([
-      "COMPOSE_B64",
-      "CONVERGE_TIMEOUT",
-      "FILES_B64",
-      "STACK_NAME",
-      "STACK_VARIABLES",
-    ]);
-    expect(decode(plan.env.COMPOSE_B64)).toBe(APP_YML);
-    const [name, content] = plan.env.FILES_B64.trim().split(" ");
+const byName = (plan: StacksPlan, name: string) => plan.stacks.find((stack) => stack.name === name)!;
+const composeOf = (stack: StackPlan) => parse(decode(stack.env.COMPOSE_B64), { merge: true });
+const ROUTED_GRAFANA: GatewayConfig = {
+  ...GATEWAY,
+  routes: [...GATEWAY.routes, { path: "/grafana", service: "grafana", port: 3000, stack: "infra" }],
+};
+
+describe("planStacks", () => {
+  test("the sample stacks are plain compose files: each resolves on its own, with no aws-swarm name in it", () => {
+    expect(parse(stackConfig({ "infra.yml": INFRA_YML }, {})).services).toHaveProperty("grafana");
+    expect(parse(stackConfig({ "app.yml": APP_YML }, { ECHO_IMAGE: "echo:1" })).services).toHaveProperty("hello");
+    for (const text of [INFRA_YML, APP_YML]) {
+      const uncommented = text.replace(/#.*$/gm, "");
+      expect(uncommented).not.toMatch(/aws-swarm|GATEWAY|haproxy/i);
+    }
+  });
+
+  test("the gateway's own stack first, with haproxy.cfg beside it; then each stack in config order", () => {
+    const plan = planSample();
+    expect([plan.gateway.name, ...plan.stacks.map((stack) => stack.name)]).toEqual(["aws-swarm", "infra", "app"]);
+    for (const stack of [plan.gateway, ...plan.stacks]) {
+      expect(Object.keys(stack.env).sort()).toEqual([
+        "COMPOSE_B64",
+        "CONVERGE_TIMEOUT",
+        "FILES_B64",
+        "STACK_NAME",
+        "STACK_VARIABLES",
+      ]);
+      expect(stack.env.STACK_NAME).toBe(stack.name);
+      expect(stack.env.CONVERGE_TIMEOUT).toBe("600");
+    }
+    const [name, content] = plan.gateway.env.FILES_B64.trim().split(" ");
     expect(name).toBe(HAPROXY_FILE);
     expect(decode(content)).toBe(plan.haproxyConfig);
-    expect(plan.env.STACK_VARIABLES).toBe(
-      [
-        `ECHO_IMAGE=${IMAGES.ECHO_IMAGE}`,
-        `GATEWAY_CONFIG_HASH=${plan.hashes.haproxy}`,
-        "GATEWAY_PORT=80",
-        "GRAFANA_IMAGE=grafana/grafana:13.0.2",
-        "STACK_NAME=app",
-        "",
-      ].join("\n"),
-    );
     expect(plan.haproxyConfig).toMatch(/tasks\.app_hello:8080/);
-    expect(plan.env.CONVERGE_TIMEOUT).toBe("600");
+    expect(plan.gateway.env.STACK_VARIABLES).toBe("STACK_NAME=aws-swarm\n");
+    expect(byName(plan, "infra").env.FILES_B64).toBe("");
   });
 
-  test("the default compose file resolves with the planned variables", () => {
-    const plan = planApp();
-    const merged = stackConfig({ "app.yml": APP_YML, [HAPROXY_FILE]: plan.haproxyConfig }, plan.variables);
-    expect(merged).toMatch(`name: app_gateway-${plan.hashes.haproxy}`);
-    expect(merged).toMatch(`image: ${IMAGES.ECHO_IMAGE}`);
-    expect(merged).toMatch(/published: 80\n/);
+  test("each stack gets its own variables and only the built images its file names", () => {
+    const plan = planSample({
+      stacks: [{ ...STACKS[0], variables: { GRAFANA_IMAGE: "grafana/grafana:13.0.2" } }, STACKS[1]],
+    });
+    expect(byName(plan, "infra").env.STACK_VARIABLES).toBe("GRAFANA_IMAGE=grafana/grafana:13.0.2\nSTACK_NAME=infra\n");
+    expect(byName(plan, "app").env.STACK_VARIABLES).toBe(`ECHO_IMAGE=${IMAGES.ECHO_IMAGE}\nSTACK_NAME=app\n`);
   });
 
-  test("hashes change exactly with their inputs", () => {
-    const base = planApp();
-    const same = planApp({ imageVariables: { ...IMAGES } });
-    expect(same.hashes).toEqual(base.hashes);
-
-    const newRoute = planApp({
-      gateway: { ...GATEWAY, routes: [...GATEWAY.routes, { path: "/grafana", service: "grafana", port: 3000 }] },
-    });
-    expect(newRoute.hashes.haproxy).not.toBe(base.hashes.haproxy);
-    expect(newRoute.hashes.compose).toBe(base.hashes.compose);
-
-    const newImage = planApp({ imageVariables: { ECHO_IMAGE: "echo@sha256:" + "b".repeat(64) } });
-    expect(newImage.hashes.images).not.toBe(base.hashes.images);
-    expect(newImage.hashes.haproxy).toBe(base.hashes.haproxy);
-
-    const encrypted = planApp({ encryptOverlay: true });
-    expect(encrypted.hashes.compose).not.toBe(base.hashes.compose);
-    expect(parse(decode(encrypted.env.COMPOSE_B64)).networks.app).toMatchObject({
-      driver_opts: { encrypted: "" },
-      name: "app_app-encrypted",
-    });
-    // Off, the file is deployed exactly as written: a cluster that never encrypted sees no change.
-    expect(decode(base.env.COMPOSE_B64)).toBe(APP_YML);
+  test("the gateway's compose file and every attached stack resolve with docker stack config", () => {
+    const plan = planSample({ gateway: ROUTED_GRAFANA });
+    const gateway = stackConfig({ "gateway.yml": plan.gateway.compose, [HAPROXY_FILE]: plan.haproxyConfig }, {});
+    expect(gateway).toMatch(`name: aws-swarm_gateway-${contentHash(plan.haproxyConfig)}`);
+    expect(gateway).toMatch(`image: ${DEFAULT_GATEWAY_IMAGE}`);
+    expect(gateway).toMatch(/published: 80\n/);
+    const app = byName(plan, "app");
+    const merged = parse(stackConfig({ "app.yml": app.compose }, app.variables));
+    expect(merged.networks["aws-swarm-gateway"]).toEqual({ name: "aws-swarm-gateway", external: true });
+    expect(merged.services.hello.image).toBe(IMAGES.ECHO_IMAGE);
+    const infra = byName(plan, "infra");
+    const grafana = parse(stackConfig({ "infra.yml": infra.compose }, infra.variables));
+    expect(grafana.networks).toEqual({ "aws-swarm-gateway": { name: "aws-swarm-gateway", external: true } });
   });
 
-  test("the program's own variables win over user variables", () => {
-    const plan = planApp({
-      stack: { ...STACK, variables: { STACK_NAME: "other", GATEWAY_PORT: "1", ECHO_IMAGE: "stale:1" } },
+  test("attaches exactly the routed services to the gateway's network; the others keep theirs", () => {
+    const plan = planSample({ gateway: ROUTED_GRAFANA });
+    const app = composeOf(byName(plan, "app"));
+    expect(byName(plan, "app").routed).toEqual(["hello", "world"]);
+    expect(app.services.hello.networks).toEqual(["app", "aws-swarm-gateway"]);
+    expect(app.services.world.networks).toEqual(["app", "aws-swarm-gateway"]);
+    // grafana declares no network: it keeps the stack's default one.
+    expect(composeOf(byName(plan, "infra")).services.grafana.networks).toEqual(["default", "aws-swarm-gateway"]);
+    const unrouted = planSample({ gateway: { ...GATEWAY, routes: [GATEWAY.routes[0]] } });
+    expect(composeOf(byName(unrouted, "app")).services.world.networks).toEqual(["app"]);
+    expect(byName(unrouted, "infra").compose).toBe(INFRA_YML);
+  });
+
+  test("hashes change exactly with their inputs: only the stacks a change touches deploy again", () => {
+    const base = planSample();
+    const hashes = (plan: StacksPlan) => [plan.gateway, ...plan.stacks].map((stack) => stack.hashes);
+    expect(hashes(planSample({ imageVariables: { ...IMAGES } }))).toEqual(hashes(base));
+
+    const route = planSample({ gateway: ROUTED_GRAFANA });
+    expect(route.gateway.hashes.files).not.toBe(base.gateway.hashes.files);
+    expect(byName(route, "infra").hashes.compose).not.toBe(byName(base, "infra").hashes.compose);
+    expect(byName(route, "app").hashes).toEqual(byName(base, "app").hashes);
+
+    const image = planSample({ imageVariables: { ECHO_IMAGE: "echo@sha256:" + "b".repeat(64) } });
+    expect(byName(image, "app").hashes.variables).not.toBe(byName(base, "app").hashes.variables);
+    expect(byName(image, "infra").hashes).toEqual(byName(base, "infra").hashes);
+    expect(image.gateway.hashes).toEqual(base.gateway.hashes);
+
+    const infraEdited = planSample({ composeFiles: { infra: `${INFRA_YML}# edited\n`, app: APP_YML } });
+    expect(byName(infraEdited, "infra").hashes.compose).not.toBe(byName(base, "infra").hashes.compose);
+    expect(byName(infraEdited, "app").hashes).toEqual(byName(base, "app").hashes);
+    expect(infraEdited.gateway.hashes).toEqual(base.gateway.hashes);
+  });
+
+  test("the gateway is on a plain and an encrypted network, whatever the setting: it never restarts for it", () => {
+    const gateway = parse(planSample().gateway.compose);
+    expect(gateway.networks).toEqual({
+      "aws-swarm-gateway": { name: "aws-swarm-gateway", driver: "overlay", attachable: true },
+      "aws-swarm-gateway-encrypted": {
+        name: "aws-swarm-gateway-encrypted",
+        driver: "overlay",
+        attachable: true,
+        driver_opts: { encrypted: "" },
+      },
     });
-    expect(plan.variables.STACK_NAME).toBe("app");
-    expect(plan.variables.GATEWAY_PORT).toBe("80");
-    expect(plan.variables.ECHO_IMAGE).toBe(IMAGES.ECHO_IMAGE);
+    expect(gateway.services.gateway.networks).toEqual(["aws-swarm-gateway", "aws-swarm-gateway-encrypted"]);
+    expect(planSample({ encryptOverlay: true }).gateway.hashes).toEqual(planSample().gateway.hashes);
+  });
+
+  test("encrypted: the routed services join the gateway's encrypted network; the stacks' own networks are encrypted", () => {
+    const plan = planSample({ encryptOverlay: true });
+    expect(plan.network).toBe("aws-swarm-gateway-encrypted");
+    const app = composeOf(byName(plan, "app"));
+    expect(app.networks["aws-swarm-gateway"]).toEqual({ external: true, name: "aws-swarm-gateway-encrypted" });
+    expect(app.networks.app).toMatchObject({ driver_opts: { encrypted: "" }, name: "app_app-encrypted" });
+  });
+
+  test("a stack's own variables can't set STACK_NAME or a built image", () => {
+    const plan = planSample({
+      stacks: [STACKS[0], { ...STACKS[1], variables: { STACK_NAME: "other", ECHO_IMAGE: "stale:1" } }],
+    });
+    expect(byName(plan, "app").variables.STACK_NAME).toBe("app");
+    expect(byName(plan, "app").variables.ECHO_IMAGE).toBe(IMAGES.ECHO_IMAGE);
+  });
+
+  test("a route no stack declares resolves tasks.<service>: a service created outside any stack", () => {
+    const plan = planSample({ gateway: { ...GATEWAY, routes: [{ path: "/legacy", service: "legacy", port: 80 }] } });
+    expect(plan.haproxyConfig).toMatch(/ tasks\.legacy:80 /);
+    expect(plan.stacks.every((stack) => stack.routed.length === 0)).toBe(true);
   });
 });
 
@@ -410,7 +473,7 @@ describe("node scripts", () => {
   });
 
   test("rendered deploy-stack.sh starts with its parameters", () => {
-    const plan = planApp();
+    const plan = byName(planSample(), "app");
     const text = renderScript("deploy-stack", plan.env);
     expect(text.startsWith(`#!/usr/bin/env bash\nexport COMPOSE_B64='${plan.env.COMPOSE_B64}'\n`)).toBe(true);
     expect(text).toMatch(/^export STACK_NAME='app'$/m);
@@ -465,7 +528,9 @@ exit 0
         env: { PATH: `${dir}:${process.env.PATH}` },
       });
       // THEN
-      expect(result.stderr).toMatch(/re-applied registry auth to 1 service\(s\) of stack app/);
+      expect(result.stderr).toMatch(
+        /re-applied registry auth to 1 service\(s\) using 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com/,
+      );
       expect(result.status).toBe(0);
       const log = fs.readFileSync(calls, "utf8");
       expect(log).toMatch("docker service update --with-registry-auth --detach --quiet app_hello");
@@ -489,7 +554,9 @@ describe("StackDeployment and ImageRepositories (Pulumi mocks)", () => {
           resources.push({ type: args.type, name: args.name, inputs: args.inputs });
           const extra: Record<string, unknown> = {};
           if (args.type === "command:local:Command") {
-            extra.stdout = args.name.endsWith("-deploy") ? '{"stack":"app","converged":true}' : "";
+            extra.stdout = args.name.endsWith("-deploy")
+              ? `{"stack":"${args.name.replace(/^demo-app-(stack-)?|-deploy$/g, "")}","converged":true}`
+              : "";
           }
           if (args.type === "aws:ecr/repository:Repository") {
             extra.repositoryUrl = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/${args.inputs.name}`;
@@ -547,7 +614,7 @@ describe("StackDeployment and ImageRepositories (Pulumi mocks)", () => {
         { instance: stub("manager-1"), connection: { ...connection, host: "203.0.113.11" } },
       ],
       config: {
-        stack: STACK,
+        stacks: STACKS,
         gateway: GATEWAY,
         swarm: {
           taskHistoryLimit: 2,
@@ -569,7 +636,11 @@ describe("StackDeployment and ImageRepositories (Pulumi mocks)", () => {
       ECHO_IMAGE: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/demo/echo@sha256:${"c".repeat(64)}`,
     });
     expect(await promiseOf(stack.gatewayUrls)).toEqual(["http://203.0.113.10:80"]);
-    expect(await promiseOf(stack.deployStatus)).toMatch(/"converged":true/);
+    expect(await promiseOf(stack.deployStatus)).toEqual([
+      '{"stack":"gateway","converged":true}',
+      '{"stack":"infra","converged":true}',
+      '{"stack":"app","converged":true}',
+    ]);
 
     const names = resources.map((r) => r.name);
     expect(names).toEqual(
@@ -579,8 +650,11 @@ describe("StackDeployment and ImageRepositories (Pulumi mocks)", () => {
         "demo-echo-image",
         "demo-app-registry-auth-0",
         "demo-app-registry-auth-1",
-        "demo-app-remove",
-        "demo-app-deploy",
+        "demo-app-gateway-deploy",
+        "demo-app-stack-infra-remove",
+        "demo-app-stack-infra-deploy",
+        "demo-app-stack-app-remove",
+        "demo-app-stack-app-deploy",
       ]),
     );
     const repo = resources.find((r) => r.name === "demo-echo")!;
@@ -593,9 +667,12 @@ describe("StackDeployment and ImageRepositories (Pulumi mocks)", () => {
     const image = resources.find((r) => r.name === "demo-echo-image")!;
     expect(image.inputs.build).toMatchObject({ context: "services/echo", dockerfile: "services/echo/Dockerfile" });
 
-    const deploy = resources.find((r) => r.name === "demo-app-deploy")!;
-    expect(names.indexOf("demo-app-deploy")).toBeGreaterThan(names.indexOf("demo-app-remove"));
-    expect(names.indexOf("demo-app-deploy")).toBeGreaterThan(names.indexOf("demo-app-registry-auth-1"));
+    const deploy = resources.find((r) => r.name === "demo-app-stack-app-deploy")!;
+    const order = (name: string) => names.indexOf(`demo-app-${name}`);
+    expect(order("stack-app-deploy")).toBeGreaterThan(order("stack-app-remove"));
+    expect(order("stack-app-deploy")).toBeGreaterThan(order("stack-infra-deploy"));
+    expect(order("stack-infra-deploy")).toBeGreaterThan(order("gateway-deploy"));
+    expect(order("gateway-deploy")).toBeGreaterThan(order("registry-auth-1"));
     expect(deploy.type).toBe("command:local:Command");
     expect(deploy.inputs.create).toBe('bash -c "$AWS_SWARM_ANY_MANAGER" any-manager deploy');
     const environment = unwrapSecrets(deploy.inputs.environment);
@@ -604,19 +681,19 @@ describe("StackDeployment and ImageRepositories (Pulumi mocks)", () => {
     expect(environment.SSH_PRIVATE_KEY).toBe("KEY");
     expect(deploy.inputs.create).not.toMatch(/KEY/);
     expect(deploy.inputs.delete).toBeUndefined();
-    expect(unwrapSecrets(deploy.inputs.triggers)).toHaveLength(4);
+    expect(unwrapSecrets(deploy.inputs.triggers)).toHaveLength(3);
     expect(unwrapSecrets(deploy.inputs.stdin)).toMatch(
       /^export STACK_VARIABLES='ECHO_IMAGE=123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/demo\/echo@sha256:c+$/m,
     );
 
-    const remove = resources.find((r) => r.name === "demo-app-remove")!;
-    expect(remove.inputs.create).toBe('bash -c "$AWS_SWARM_ANY_MANAGER" any-manager adopt');
-    expect(remove.inputs.addPreviousOutputInEnv).toBe(true);
+    const remove = resources.find((r) => r.name === "demo-app-stack-app-remove")!;
+    expect(remove.inputs.create).toBe('bash -c "$AWS_SWARM_ANY_MANAGER" any-manager hold');
     expect(remove.inputs.delete).toBe('bash -c "$AWS_SWARM_ANY_MANAGER" any-manager --or-skip remove');
 
     const auth = resources.find((r) => r.name === "demo-app-registry-auth-0")!;
     expect(auth.inputs.stdin).toMatch(/^export REGISTRY='123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com'$/m);
-    const files = /^export FILES_B64='haproxy\.cfg (\S+)$/m.exec(unwrapSecrets(deploy.inputs.stdin));
+    const gateway = resources.find((r) => r.name === "demo-app-gateway-deploy")!;
+    const files = /^export FILES_B64='haproxy\.cfg (\S+)$/m.exec(unwrapSecrets(gateway.inputs.stdin));
     expect(files).not.toBeNull();
     expect(decode(files![1])).toMatch(/tasks\.app_world:8080/);
   });

@@ -10,3 +10,6 @@ export const ADMIN = ["81.2.69.160/32"];
 
 export const pool = (extra: object) => ({ name: "app", count: 1, ...extra });
 export const route = (extra: object) => ({ path: "/hello", service: "hello", port: 8080, ...extra });
+
+/** The one-stack shorthand with the sample's name and file: a case changes one key of it. */
+export const stack = (extra: object) => ({ name: "app", file: "stacks/app.yml", ...extra });

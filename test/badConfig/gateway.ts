@@ -59,8 +59,8 @@ export const gatewayCases: BadConfig[] = [
   ],
   [
     "a route to the gateway itself",
-    { gateway: { routes: [route({ service: "gateway" })] } },
-    /^aws-swarm:gateway\.routes\[0\]\.service must not be "gateway": the gateway would route requests to itself$/,
+    { gateway: { routes: [route({ service: "aws-swarm/gateway" })] } },
+    /^aws-swarm:gateway\.routes\[0\]\.service must not name the stack "aws-swarm": the gateway would route requests to itself$/,
   ],
   [
     "routes that no client may reach",

@@ -1,15 +1,15 @@
 /** Paths that must stay inside the project, and text that must arrive as written (NUL, newlines, values YAML reads as numbers or booleans). */
-import { BadConfig, pool } from "./case";
+import { BadConfig, pool, stack } from "./case";
 
 export const pathsTextCases: BadConfig[] = [
   [
     "stack file outside the project",
-    { stack: { file: "../outside.yml" } },
+    { stack: stack({ file: "../outside.yml" }) },
     /^aws-swarm:stack\.file must stay inside \S+ \(relative to the project root\); "\.\.\/outside\.yml" leaves it$/,
   ],
   [
     "stack file by absolute path",
-    { stack: { file: "/etc/passwd" } },
+    { stack: stack({ file: "/etc/passwd" }) },
     /^aws-swarm:stack\.file must stay inside \S+ \(relative to the project root\); "\/etc\/passwd" leaves it$/,
   ],
   [
@@ -24,7 +24,7 @@ export const pathsTextCases: BadConfig[] = [
   ],
   [
     "a stack variable YAML read as a number beyond exact integers",
-    { stack: { variables: { BUILD: 2 ** 60 } } },
+    { stack: stack({ variables: { BUILD: 2 ** 60 } }) },
     /^aws-swarm:stack\.variables\.BUILD was read as the number 1152921504606847000, which may not be what was written/,
   ],
   [
@@ -34,17 +34,17 @@ export const pathsTextCases: BadConfig[] = [
   ],
   [
     "missing stack file",
-    { stack: { file: "stacks/missing.yml" } },
+    { stack: stack({ file: "stacks/missing.yml" }) },
     /^aws-swarm:stack\.file must name an existing file relative to the project root; .*stacks\/missing\.yml does not exist$/,
   ],
   [
     "stack file is a directory",
-    { stack: { file: "stacks" } },
+    { stack: stack({ file: "stacks" }) },
     /^aws-swarm:stack\.file must name an existing file .* is not a file$/,
   ],
   [
     "a NUL character in a stack variable's value",
-    { stack: { variables: { GREETING: "hello\u0000world" } } },
+    { stack: stack({ variables: { GREETING: "hello\u0000world" } }) },
     /^aws-swarm:stack\.variables\.GREETING must not contain a NUL character$/,
   ],
   [
@@ -114,22 +114,22 @@ export const pathsTextCases: BadConfig[] = [
   ],
   [
     "a stack variable YAML read as a boolean",
-    { stack: { variables: { DEBUG: false } } },
+    { stack: stack({ variables: { DEBUG: false } }) },
     /^aws-swarm:stack\.variables\.DEBUG was read as the boolean false, which may not be what was written/,
   ],
   [
     "a stack variable YAML read as a number",
-    { stack: { variables: { REPLICAS: 10 } } },
+    { stack: stack({ variables: { REPLICAS: 10 } }) },
     /^aws-swarm:stack\.variables\.REPLICAS was read as the number 10, which may not be what was written; quote it$/,
   ],
   [
     "a stack variable with a carriage return",
-    { stack: { variables: { GREETING: "hi\r" } } },
+    { stack: stack({ variables: { GREETING: "hi\r" } }) },
     /^aws-swarm:stack\.variables\.GREETING must not contain a newline$/,
   ],
   [
     "a NUL character in the stack file's path",
-    { stack: { file: "stacks/app.yml\u0000.txt" } },
+    { stack: stack({ file: "stacks/app.yml\u0000.txt" }) },
     /^aws-swarm:stack\.file must not contain a NUL character$/,
   ],
   [
@@ -144,7 +144,7 @@ export const pathsTextCases: BadConfig[] = [
   ],
   [
     "stack file climbing out through a subdirectory",
-    { stack: { file: "stacks/../../outside.yml" } },
+    { stack: stack({ file: "stacks/../../outside.yml" }) },
     /^aws-swarm:stack\.file must stay inside \S+ \(relative to the project root\); "stacks\/\.\.\/\.\.\/outside\.yml" leaves it$/,
   ],
   [

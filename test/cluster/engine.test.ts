@@ -1,7 +1,8 @@
 /**
  * Day-2 changes on one real cluster, planned by the engine model (test/program/engine) as the
  * Pulumi engine would plan them, and driven partly through the local CLI a user would run:
- * scale up and down, an instance type change (refused), a stack rename, faults on demand,
+ * scale up and down, an instance type change (refused), one stack's file changed and another
+ * stack removed from the config, faults on demand,
  * and `cluster:destroy`. Each run's plan is asserted, and each ends in a healthy swarm.
  */
 import { execFile } from "child_process";
@@ -14,6 +15,7 @@ import { PlanLine } from "../program/engine/steps";
 import { ClusterRun, onHost, readStackConfig, stateFileOf, upOnHarness } from "../program/harnessRun";
 import { sshRun } from "../program/ssh";
 import { keyPair } from "../support/keys";
+import { eventually } from "../support/tasks";
 
 const HARNESS = 6;
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -26,6 +28,8 @@ const dev: Record<string, any> = { ...readStackConfig(path.join(ROOT, "Pulumi.de
 const pools = (app: Record<string, unknown>) => [dev.workerPools[0], { ...dev.workerPools[1], ...app }];
 // The dev stack with one app node: three nodes, and spares for what the day-2 runs add.
 const base = { ...dev, workerPools: pools({ count: 1 }) };
+// The sample's stacks with the infra file edited (one environment variable more).
+const EDITED_INFRA = [{ name: "infra", file: "test/fixtures/stacks/infra-edited.yml" }, dev.stacks[1]];
 
 function changes(plan: PlanLine[], op?: PlanLine["op"]): string[] {
   return plan
@@ -71,16 +75,6 @@ async function readyNodes(host: string): Promise<string[]> {
     .filter((l) => l.endsWith(" Ready"))
     .map((l) => l.split(" ")[0])
     .sort();
-}
-
-/** Polls `read` every 2 s for up to 2 min until `done` holds; returns the last value read. */
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  let value = await read();
-  for (let i = 0; i < 60 && !done(value); i++) {
-    await new Promise((r) => setTimeout(r, 2000));
-    value = await read();
-  }
-  return value;
 }
 
 describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
@@ -156,19 +150,62 @@ describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
     current = refused;
   });
 
-  it("renames the compose stack: the old stack is removed before the new one is deployed, and the gateway answers", async () => {
+  it("changes only the infra stack's file: only its deploy runs again, grafana rolls, app's services are untouched", async () => {
+    const appBefore = await onHost(
+      HARNESS,
+      manager,
+      "docker service inspect --format '{{.Version.Index}}' app_hello app_world",
+    );
+    const config = { ...dev, workerPools: pools({ count: 1, instanceType: "t3.large" }), stacks: EDITED_INFRA };
+    const run = await upOnHarness(HARNESS, "dev", config);
+    expect(changes(run.result.plan)).toEqual(["replace dev-stack-infra-deploy"]);
+    expect(run.result.commandsRun).toBe(1);
+    const env = await onHost(
+      HARNESS,
+      manager,
+      "docker service inspect --format '{{json .Spec.TaskTemplate.ContainerSpec.Env}}' infra_grafana",
+    );
+    expect(env).toContain("GF_USERS_DEFAULT_THEME=light");
+    expect(
+      await onHost(HARNESS, manager, "docker service inspect --format '{{.Version.Index}}' app_hello app_world"),
+    ).toBe(appBefore);
+    expect(await (await fetch(`${run.result.outputs.url}/grafana/api/health`)).text()).toContain("service=grafana ");
+    current = run;
+  });
+
+  it("removes the app stack from the config: docker stack rm app; its routes answer 503 and say so, infra's still answers", async () => {
     const config = {
       ...dev,
       workerPools: pools({ count: 1, instanceType: "t3.large" }),
-      stack: { ...dev.stack, name: "web" },
+      stacks: [EDITED_INFRA[0]],
     };
     const run = await upOnHarness(HARNESS, "dev", config);
-    // `remove` records the stack's name: its update (`adopt`) removes the old stack first.
-    expect(changes(run.result.plan)).toEqual(["replace dev-deploy", "update dev-registry-auth-0", "update dev-remove"]);
+    // The routes to hello and world now name no configured stack: the gateway looks for
+    // services of those names outside any stack (its config changes, so it rolls).
+    expect(changes(run.result.plan)).toEqual([
+      "delete dev-stack-app-deploy",
+      "delete dev-stack-app-remove",
+      "replace dev-gateway-deploy",
+    ]);
+    expect(run.result.warnings.join("\n")).toMatch(
+      /gateway\.routes\[0\] \(\/hello\) goes to hello, which no configured stack declares/,
+    );
     const stacks = await onHost(HARNESS, manager, "docker stack ls --format '{{.Name}}'");
-    expect(stacks.split("\n")).toEqual(["web"]);
-    const gateway = run.result.outputs.url as string;
-    expect(await (await fetch(`${gateway}/hello`)).text()).toContain("service=hello ");
+    expect(stacks.split("\n")).toEqual(["aws-swarm", "infra"]);
+    // The rolled gateway is back in the load balancer after two passed checks (5 s apart).
+    const url = run.result.outputs.url as string;
+    const answer = async (route: string) => {
+      const reply = await fetch(`${url}${route}`).catch(() => undefined);
+      return `${reply?.status} ${await reply?.text()}`;
+    };
+    const hello = await eventually(
+      30,
+      () => answer("/hello"),
+      (reply) => reply.startsWith("503 "),
+    );
+    expect(hello).toBe("503 503 no healthy task of service hello for route /hello\n");
+    expect(await answer("/grafana/api/health")).toMatch(/^200 service=grafana /);
+    expect(Object.keys((run.result.outputs.stackStatus as { stacks: object }).stacks)).toEqual(["aws-swarm", "infra"]);
     current = run;
   });
 
@@ -177,7 +214,7 @@ describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
     const config = {
       ...dev,
       workerPools: pools({ count: 1, instanceType: "t3.large" }),
-      stack: { ...dev.stack, name: "web" },
+      stacks: [EDITED_INFRA[0]],
       swarm: { ...dev.swarm, tokenGeneration: 1 },
     };
     const run = await upOnHarness(HARNESS, "dev", config);
@@ -199,7 +236,7 @@ describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
       ...dev,
       ...KEY_B,
       workerPools: pools({ count: 1, instanceType: "t3.large" }),
-      stack: { ...dev.stack, name: "web" },
+      stacks: [EDITED_INFRA[0]],
       swarm: { ...dev.swarm, tokenGeneration: 1 },
     };
     const run = await upOnHarness(HARNESS, "dev", config);
@@ -230,9 +267,9 @@ describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
     const host = current.nodeHosts["infra-0"];
     expect(await cli("fault", "--node", "infra-0", "poweroff")).toContain(`infra-0 (${host}): poweroff`);
     const hasHost = async () => (await readyNodes(manager)).includes(host);
-    expect(await eventually(hasHost, (ready) => !ready)).toBe(false);
+    expect(await eventually(120, hasHost, (ready) => !ready)).toBe(false);
     await cli("fault", "--node", "infra-0", "poweron");
-    expect(await eventually(hasHost, (ready) => ready)).toBe(true);
+    expect(await eventually(120, hasHost, (ready) => ready)).toBe(true);
   });
 
   it("cluster:fault reboot of a worker and of the manager: both are Ready again without a pulumi up", async () => {
@@ -242,7 +279,8 @@ describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
       expect(await cli("fault", "--node", key, "reboot")).toContain(`${key} (${current.nodeHosts[key]}): reboot`);
       // Right after the manager's own reboot its API may not answer yet.
       const ready = await eventually(
-        () => readyNodes(manager).catch(() => []),
+        120,
+        () => readyNodes(manager).catch((): string[] => []),
         (nodes) => nodes.join() === all.join(),
       );
       console.log(`reboot of ${key}: every node Ready again after ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -263,7 +301,8 @@ describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
     const all = Object.values(current.nodeHosts).sort();
     expect(
       await eventually(
-        () => readyNodes(manager).catch(() => []),
+        120,
+        () => readyNodes(manager).catch((): string[] => []),
         (nodes) => nodes.join() === all.join(),
       ),
     ).toEqual(all);

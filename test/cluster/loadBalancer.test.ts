@@ -124,7 +124,11 @@ describe("front cluster: 1 manager, infra(1), app(2) running the gateway, behind
 
   it("rolls the gateway on both nodes for a routing change with no failed request through the load balancer", async () => {
     const config = withHi;
-    const before = await onHost(HARNESS, manager, "docker service ps -q app_gateway --filter desired-state=running");
+    const before = await onHost(
+      HARNESS,
+      manager,
+      "docker service ps -q aws-swarm_gateway --filter desired-state=running",
+    );
     const load = await underLoad(
       overTls(["/hello", "/world"]),
       () => timed("front: routing change, gateway rolled on 2 nodes", () => upOnHarness(HARNESS, "front", config)),
@@ -133,9 +137,13 @@ describe("front cluster: 1 manager, infra(1), app(2) running the gateway, behind
     report("front: requests during the gateway roll", load);
     current = load.result;
     expect(changes(current.result.plan)).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^(update|replace) front-deploy$/)]),
+      expect.arrayContaining([expect.stringMatching(/^(update|replace) front-gateway-deploy$/)]),
     );
-    const after = await onHost(HARNESS, manager, "docker service ps -q app_gateway --filter desired-state=running");
+    const after = await onHost(
+      HARNESS,
+      manager,
+      "docker service ps -q aws-swarm_gateway --filter desired-state=running",
+    );
     // Both gateway tasks were replaced.
     expect(after.split("\n").filter((id) => before.split("\n").includes(id))).toEqual([]);
     expect(after.split("\n")).toHaveLength(2);
@@ -203,7 +211,7 @@ describe("front cluster: 1 manager, infra(1), app(2) running the gateway, behind
   async function bothGatewaysBack(): Promise<void> {
     await eventually(
       120,
-      () => runningTasks(HARNESS, manager, "app_gateway"),
+      () => runningTasks(HARNESS, manager, "aws-swarm_gateway"),
       (nodes) => nodes.length === 2,
     );
     // The load balancer's view isn't observable from here: wait out `healthyThreshold` checks.

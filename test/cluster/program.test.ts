@@ -85,7 +85,7 @@ describe("dev cluster from Pulumi.dev.yaml: 1 manager, infra(1, type=low-memory)
     const nodes = await onHost(
       HARNESS,
       manager,
-      "docker service ps app_grafana --filter desired-state=running --format '{{.Node}}'",
+      "docker service ps infra_grafana --filter desired-state=running --format '{{.Node}}'",
     );
     expect(nodes.split("\n")).toEqual([first.nodeHosts["infra-0"]]);
     const app = await onHost(

@@ -493,7 +493,7 @@ describe("node scripts on 1 manager + 3 workers (+1 host of another swarm)", () 
       `sudo bash -c 'set -a; . /etc/aws-swarm/registry-auth/${stack}.env; set +a; /usr/local/lib/aws-swarm/registry-auth-refresh.sh'`,
     );
     expect(refresh.code).toBe(0);
-    expect(refresh.stderr).toContain(`re-applied registry auth to 1 service(s) of stack ${stack}`);
+    expect(refresh.stderr).toContain(`re-applied registry auth to 1 service(s) using ${ecr}`);
     expect(await calls()).toBeGreaterThan(beforeRefresh);
     await new Promise((r) => setTimeout(r, 3000));
     expect((await task()).split(" ")[0]).toBe(running);

@@ -4,12 +4,14 @@ import * as os from "os";
 import * as path from "path";
 import { renderScript } from "../../lib/scripts";
 import { parseDocument } from "yaml";
-import { ENCRYPTED_NETWORK_SUFFIX, planStack } from "../../lib/stack";
-import { GatewayConfig, StackConfig } from "../../lib/types";
+import { ENCRYPTED_NETWORK_SUFFIX } from "../../lib/compose";
+import { contentHash, planStacks, StackPlan, StacksPlan } from "../../lib/stack";
+import { GatewayConfig, GatewayRoute, StackConfig } from "../../lib/types";
 import { HarnessInfo, buildImage, downHosts, ensureBaseImage, findHost, sshExec, upHosts } from "../harness/hosts";
 import { underLoad } from "../support/load";
 
-// The stack on a real swarm (test/harness): the gateway routes by Swarm DNS, a scaled-to-zero
+// The stacks on a real swarm (test/harness), deployed as the program plans them: the gateway's own
+// stack, then the sample's infra and app stacks. The gateway routes by Swarm DNS, a scaled-to-zero
 // service answers 503, a rolling update under load loses no request, a broken image rolls back
 // by itself, old task containers stay within the task history limit, and a renamed network (what
 // swarm.encryptOverlay changes; the encryption itself can't run on this kernel) takes every
@@ -23,17 +25,22 @@ import { underLoad } from "../support/load";
 const HARNESS_ID = 3;
 const ROOT = path.join(__dirname, "..", "..");
 const TASK_HISTORY_LIMIT = 2;
-const STACK: StackConfig = { name: "app", file: "stacks/app.yml", variables: {} };
-const GATEWAY: GatewayConfig = {
+const STACKS: StackConfig[] = [
+  { name: "infra", file: "stacks/infra.yml", variables: {} },
+  { name: "app", file: "stacks/app.yml", variables: {} },
+];
+const ROUTES: GatewayRoute[] = [
+  { path: "/hello", service: "hello", port: 8080, stack: "app" },
+  { path: "/world", service: "world", port: 8080, stack: "app" },
+  { path: "/grafana", service: "grafana", port: 3000, stack: "infra" },
+];
+/** The gateway's image is the harness base image, known once it is built (beforeAll). */
+const GATEWAY: Omit<GatewayConfig, "image"> = {
   port: 80,
   publicCidrs: ["0.0.0.0/0"],
   placement: "managers",
   loadBalancer: false,
-  routes: [
-    { path: "/hello", service: "hello", port: 8080 },
-    { path: "/world", service: "world", port: 8080 },
-    { path: "/grafana", service: "grafana", port: 3000 },
-  ],
+  routes: ROUTES,
 };
 /** The manager runs the gateway; two app nodes; one low-memory infra node. */
 const LABELS: Record<string, Record<string, string>> = {
@@ -90,36 +97,76 @@ async function buildEcho(tag: string, args: Record<string, string>): Promise<str
   }
 }
 
-function deployEnv(extra: Record<string, string> = {}, encryptOverlay = false): Record<string, string> {
-  const plan = planStack({
-    stack: { ...STACK, variables: { GATEWAY_IMAGE: images.base, GRAFANA_IMAGE: images.v1, ...extra } },
-    gateway: GATEWAY,
+/**
+ * What the program plans for the sample: the gateway's stack, infra, app. The gateway's encrypted
+ * network is created without the option here: this kernel has no IPsec ESP (CONFIG_INET_ESP
+ * unset, no modules; see test/harness/README.md "Limits"), so an encrypted overlay passes no
+ * traffic between hosts, and the routed services use it once the setting is on.
+ */
+function planSample(routes = ROUTES, encryptOverlay = false): StacksPlan {
+  const plan = planStacks({
+    stacks: STACKS.map((stack) => ({ ...stack, variables: { GRAFANA_IMAGE: images.v1 } })),
+    gateway: { ...GATEWAY, image: images.base, routes },
     encryptOverlay,
-    compose: fs.readFileSync(path.join(ROOT, STACK.file), "utf8"),
+    composeFiles: Object.fromEntries(
+      STACKS.map((stack) => [stack.name, fs.readFileSync(path.join(ROOT, stack.file), "utf8")]),
+    ),
     imageVariables: { ECHO_IMAGE: images.v1 },
     convergeTimeout: 240,
   });
-  return plan.env;
+  return { ...plan, gateway: unencrypted(plan.gateway) };
+}
+
+/** A deploy whose networks are declared without the `encrypted` option (the kernel here has no ESP). */
+function unencrypted(stack: StackPlan): StackPlan {
+  const doc = parseDocument(stack.compose, { version: "1.1" });
+  const networks = doc.get("networks") as { items: { key: unknown }[] } | undefined;
+  for (const { key } of networks?.items ?? []) {
+    doc.deleteIn(["networks", String(key), "driver_opts"]);
+  }
+  const compose = doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+  return { ...stack, compose, env: { ...stack.env, COMPOSE_B64: Buffer.from(compose).toString("base64") } };
 }
 
 /**
- * The env `swarm.encryptOverlay: true` plans, minus the `encrypted` option itself: this kernel has
- * no IPsec ESP (CONFIG_INET_ESP unset, no modules; see test/harness/README.md "Limits"), so an
- * encrypted overlay passes no traffic between hosts here. What is left is what the setting changes
- * about the deploy: the network's new name.
+ * What `swarm.encryptOverlay: true` plans, minus the `encrypted` option itself (see planSample):
+ * what is left is what the setting changes about the deploys, every network's new name.
  */
-function renamedNetworkEnv(): Record<string, string> {
-  const env = deployEnv({}, true);
-  const doc = parseDocument(Buffer.from(env.COMPOSE_B64, "base64").toString("utf8"), { version: "1.1" });
-  expect(doc.getIn(["networks", "app", "name"])).toBe(`app_app${ENCRYPTED_NETWORK_SUFFIX}`);
-  doc.deleteIn(["networks", "app", "driver_opts"]);
-  const compose = doc.toString({ lineWidth: 0, flowCollectionPadding: false });
-  return { ...env, COMPOSE_B64: Buffer.from(compose).toString("base64") };
+function renamedNetworksPlan(): StacksPlan {
+  const plan = planSample(ROUTES, true);
+  expect(parseDocument(plan.stacks[1].compose).getIn(["networks", "app", "name"])).toBe(
+    `app_app${ENCRYPTED_NETWORK_SUFFIX}`,
+  );
+  return { ...plan, stacks: plan.stacks.map(unencrypted) };
 }
 
 /** deploy-stack.sh exactly as the program runs it: `sudo bash -s [verb]`, script on stdin. */
 async function deployStack(verb: "deploy" | "remove", env: Record<string, string>): Promise<Result> {
   return sh("h1", `sudo bash -s ${verb}`, renderScript("deploy-stack", env));
+}
+
+/**
+ * The program's deploy steps in their order: the gateway's stack, then each stack. Stops at the
+ * first failure; stdout is one summary line per deploy.
+ */
+async function deployAll(plan: StacksPlan): Promise<Result> {
+  const results: Result[] = [];
+  for (const stack of [plan.gateway, ...plan.stacks]) {
+    const r = await deployStack("deploy", stack.env);
+    results.push(r);
+    if (r.code !== 0) break;
+  }
+  return {
+    code: results.find((r) => r.code !== 0)?.code ?? 0,
+    stdout: results.map((r) => r.stdout).join("\n"),
+    stderr: results.map((r) => r.stderr).join(""),
+  };
+}
+
+/** Every deploy's JSON summary, by stack. */
+function summaries(r: Result): Record<string, { converged: boolean; seconds: number; services: object }> {
+  const lines = r.stdout.split("\n").map((line) => JSON.parse(line));
+  return Object.fromEntries(lines.map(({ stack, ...rest }) => [stack, rest]));
 }
 
 /** update-image.sh as a user runs it on a manager (installed there in beforeAll). */
@@ -224,45 +271,64 @@ afterAll(async () => {
 }, 300000);
 
 describe("stack on a real swarm", () => {
-  test("deploy-stack.sh deploys the default stack and waits until it runs", async () => {
+  test("deploy-stack.sh deploys the gateway's stack, then infra, then app, each waiting until it runs", async () => {
     // WHEN
     const started = Date.now();
-    const r = await deployStack("deploy", deployEnv());
+    const r = await deployAll(planSample());
     // THEN
     if (r.code !== 0) throw new Error(`deploy failed (${r.code}):\n${r.stderr}`);
-    const summary = JSON.parse(r.stdout);
-    timed("initial deploy converged", started, `script says ${summary.seconds} s`);
-    expect(summary).toMatchObject({ stack: "app", converged: true });
-    expect(summary.services).toEqual({
-      app_gateway: { running: 1, desired: 1 },
-      app_hello: { running: 2, desired: 2 },
-      app_world: { running: 3, desired: 3 },
-      app_grafana: { running: 1, desired: 1 },
+    const summary = summaries(r);
+    timed("initial deploys converged", started, `scripts say ${Object.values(summary).map((s) => s.seconds)} s`);
+    expect(summary).toEqual({
+      "aws-swarm": expect.objectContaining({
+        converged: true,
+        services: { "aws-swarm_gateway": { running: 1, desired: 1 } },
+      }),
+      infra: expect.objectContaining({ converged: true, services: { infra_grafana: { running: 1, desired: 1 } } }),
+      app: expect.objectContaining({
+        converged: true,
+        services: { app_hello: { running: 2, desired: 2 }, app_world: { running: 3, desired: 3 } },
+      }),
     });
     // Placement: hello/world on the app pool, grafana on the low-memory node, gateway on h1.
     const placed = await must(
       "h1",
-      "docker stack ps app --filter desired-state=running --format '{{.Name}} {{.Node}}' </dev/null",
+      "docker service ps aws-swarm_gateway app_hello app_world infra_grafana --filter desired-state=running " +
+        "--format '{{.Name}} {{.Node}}' </dev/null",
     );
     for (const line of placed.split("\n")) {
       const [task, node] = line.split(" ");
       if (/^app_(hello|world)\./.test(task)) expect(["h2", "h3"]).toContain(node);
-      if (task.startsWith("app_grafana.")) expect(node).toBe("h4");
-      if (task.startsWith("app_gateway.")) expect(node).toBe("h1");
+      if (task.startsWith("infra_grafana.")) expect(node).toBe("h4");
+      if (task.startsWith("aws-swarm_gateway.")) expect(node).toBe("h1");
     }
+  });
+
+  test("the gateway's network holds exactly the gateway and the routed services", async () => {
+    const id = await must("h1", "docker network inspect --format '{{.Id}}' aws-swarm-gateway </dev/null");
+    const services = (await must("h1", "docker service ls --format '{{.Name}}' </dev/null")).split("\n").sort();
+    const on = [];
+    for (const service of services) {
+      const targets = await must(
+        "h1",
+        `docker service inspect --format '{{range .Spec.TaskTemplate.Networks}}{{println .Target}}{{end}}' ${service} </dev/null`,
+      );
+      if (targets.split("\n").includes(id)) on.push(service);
+    }
+    expect(on).toEqual(["app_hello", "app_world", "aws-swarm_gateway", "infra_grafana"]);
   });
 
   test("a second deploy of the same files changes no service spec", async () => {
     const specs = () =>
       must(
         "h1",
-        "docker service inspect --format '{{.Spec.Name}} {{json .Spec.TaskTemplate}}' app_gateway app_hello app_world app_grafana </dev/null",
+        "docker service inspect --format '{{.Spec.Name}} {{json .Spec.TaskTemplate}}' aws-swarm_gateway app_hello app_world infra_grafana </dev/null",
       );
     const before = await specs();
     const started = Date.now();
-    const r = await deployStack("deploy", deployEnv());
+    const r = await deployAll(planSample());
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).converged).toBe(true);
+    expect(Object.values(summaries(r)).map((s) => s.converged)).toEqual([true, true, true]);
     timed("re-deploy (no change)", started);
     expect(await specs()).toBe(before);
   });
@@ -402,17 +468,16 @@ describe("stack on a real swarm", () => {
     expect(tasks.split("\n").length).toBeLessThanOrEqual(3 * TASK_HISTORY_LIMIT);
   });
 
-  test("a renamed network (what swarm.encryptOverlay toggles) takes every service, the old one goes; and back", async () => {
+  test("renamed networks (what swarm.encryptOverlay toggles) take every service under load with no failed request, the old ones go; and back", async () => {
     const stackNetworks = () =>
-      must(
-        "h1",
-        "docker network ls --filter label=com.docker.stack.namespace=app --format '{{.Name}}' </dev/null",
-      ).then((out) => out.split("\n").filter(Boolean).sort());
+      must("h1", "docker network ls --filter label=com.docker.stack.namespace --format '{{.Name}}' </dev/null").then(
+        (out) => out.split("\n").filter(Boolean).sort(),
+      );
     const serviceNetworks = () =>
       must(
         "h1",
-        "docker service inspect --format '{{range .Spec.TaskTemplate.Networks}}{{.Target}}{{end}}' " +
-          "app_gateway app_hello app_world app_grafana </dev/null",
+        "docker service inspect --format '{{range .Spec.TaskTemplate.Networks}}{{.Target}} {{end}}' " +
+          "app_hello app_world </dev/null",
       ).then((out) => [...new Set(out.split("\n"))]);
     const networkId = (name: string) => must("h1", `docker network inspect --format '{{.Id}}' ${name} </dev/null`);
     const routesUp = () =>
@@ -421,11 +486,10 @@ describe("stack on a real swarm", () => {
         return replies.every((r) => r.status === 200) ? true : undefined;
       });
     /**
-     * Deploys `env` under a small load (4 loops over /hello and /world, 10 ms apart) and reports
-     * when requests failed: with one gateway node (stop-first) and the gateway reaching only tasks
-     * on its own network, the move is not seamless. The routes must answer afterwards.
+     * Deploys `plan` under a small load (4 loops over /hello and /world, 10 ms apart) and reports
+     * when requests failed, if any. The routes must answer afterwards.
      */
-    const toggle = async (label: string, env: Record<string, string>) => {
+    const toggle = async (label: string, plan: StacksPlan) => {
       const started = Date.now();
       const failedAt: number[] = [];
       const load = await underLoad(
@@ -438,11 +502,11 @@ describe("stack on a real swarm", () => {
           if (reply.status !== 200) failedAt.push(Date.now() - started);
           return reply;
         },
-        () => deployStack("deploy", env),
+        () => deployAll(plan),
         { concurrency: 4, tailMs: 2000 },
       );
       if (load.result.code !== 0) throw new Error(`deploy failed (${load.result.code}):\n${load.result.stderr}`);
-      timed(label, started, `script says ${JSON.parse(load.result.stdout).seconds} s`);
+      timed(label, started, `scripts say ${Object.values(summaries(load.result)).map((s) => s.seconds)} s`);
       const failingSeconds = new Set(failedAt.map((ms) => Math.floor(ms / 100))).size / 10;
       const window = failedAt.length ? `${failedAt[0] / 1000} s – ${failedAt[failedAt.length - 1] / 1000} s` : "none";
       console.log(
@@ -452,51 +516,56 @@ describe("stack on a real swarm", () => {
       await routesUp();
       return load;
     };
-    expect(await stackNetworks()).toEqual(["app_app"]);
+    // The gateway is on both of its networks throughout; the stacks' own networks are renamed.
+    const GATEWAY_NETWORKS = ["aws-swarm-gateway", "aws-swarm-gateway-encrypted"];
+    const PLAIN = ["app_app", "infra_default"];
+    const ENCRYPTED = PLAIN.map((name) => `${name}${ENCRYPTED_NETWORK_SUFFIX}`);
+    const withGateway = (names: string[]) => [...names, ...GATEWAY_NETWORKS].sort();
+    const bothOf = async (names: string[]) => [`${await networkId(names[0])} ${await networkId(names[1])} `];
+    expect(await stackNetworks()).toEqual(withGateway(PLAIN));
 
-    // WHEN the network is renamed
-    const on = await toggle("network renamed app_app → app_app-encrypted", renamedNetworkEnv());
-    // THEN every service is on the new network and the old one is gone, from every host.
-    expect(await stackNetworks()).toEqual(["app_app-encrypted"]);
-    expect(await serviceNetworks()).toEqual([await networkId("app_app-encrypted")]);
-    expect(on.result.stderr).toMatch(/removed network app_app: no service uses it any more/);
-    await waitFor("app_app gone from every host", 60, async () => {
+    // WHEN the networks are renamed
+    const on = await toggle("networks renamed to *-encrypted", renamedNetworksPlan());
+    // THEN every service is on the new networks and the old ones are gone, from every host.
+    expect(await stackNetworks()).toEqual(withGateway(ENCRYPTED));
+    // The gateway reached the old tasks and the new ones all along: each service rolled start-first.
+    expect(on.failed).toBe(0);
+    expect(await serviceNetworks()).toEqual(await bothOf(["app_app-encrypted", "aws-swarm-gateway-encrypted"]));
+    for (const name of PLAIN) {
+      expect(on.result.stderr).toMatch(`removed network ${name}: no service uses it any more`);
+    }
+    await waitFor("the old networks gone from every host", 60, async () => {
       const lists = await Promise.all(
         ["h1", "h2", "h3", "h4"].map((h) => must(h, "docker network ls --format '{{.Name}}' </dev/null")),
       );
-      return lists.every((list) => !list.split("\n").includes("app_app")) ? true : undefined;
+      return lists.every((list) => PLAIN.every((name) => !list.split("\n").includes(name))) ? true : undefined;
     });
 
     // WHEN the same files are deployed again: nothing left to remove.
-    const again = await deployStack("deploy", renamedNetworkEnv());
+    const again = await deployAll(renamedNetworksPlan());
     expect(again.code).toBe(0);
     expect(again.stderr).not.toMatch(/removed network/);
 
     // WHEN renamed back (the setting turned off)
-    const off = await toggle("network renamed back app_app-encrypted → app_app", deployEnv());
+    const off = await toggle("networks renamed back", planSample());
     // THEN
-    expect(await stackNetworks()).toEqual(["app_app"]);
-    expect(off.result.stderr).toMatch(/removed network app_app-encrypted: no service uses it any more/);
-    expect(await serviceNetworks()).toEqual([await networkId("app_app")]);
+    expect(await stackNetworks()).toEqual(withGateway(PLAIN));
+    expect(off.failed).toBe(0);
+    for (const name of ENCRYPTED) {
+      expect(off.result.stderr).toMatch(`removed network ${name}: no service uses it any more`);
+    }
+    expect(await serviceNetworks()).toEqual(await bothOf(["app_app", "aws-swarm-gateway"]));
   });
 
   test("a routing change re-deploys the gateway with a new config object", async () => {
     const before = await must("h1", "docker config ls --format '{{.Name}}' </dev/null");
     const started = Date.now();
-    const plan = planStack({
-      stack: { ...STACK, variables: { GATEWAY_IMAGE: images.base, GRAFANA_IMAGE: images.v1 } },
-      gateway: { ...GATEWAY, routes: [...GATEWAY.routes, { path: "/hello/v2", service: "world", port: 8080 }] },
-      encryptOverlay: false,
-      compose: fs.readFileSync(path.join(ROOT, STACK.file), "utf8"),
-      imageVariables: { ECHO_IMAGE: images.v1 },
-      convergeTimeout: 240,
-    });
-    const r = await deployStack("deploy", plan.env);
+    const plan = planSample([...ROUTES, { path: "/hello/v2", service: "world", port: 8080, stack: "app" }]);
+    const r = await deployAll(plan);
     if (r.code !== 0) throw new Error(`deploy failed (${r.code}):\n${r.stderr}`);
-    expect(await must("h1", "docker config ls --format '{{.Name}}' </dev/null")).toMatch(
-      `app_gateway-${plan.hashes.haproxy}`,
-    );
-    expect(before).not.toMatch(`app_gateway-${plan.hashes.haproxy}`);
+    const config = `aws-swarm_gateway-${contentHash(plan.haproxyConfig)}`;
+    expect(await must("h1", "docker config ls --format '{{.Name}}' </dev/null")).toMatch(config);
+    expect(before).not.toMatch(config);
     await waitFor("the new route", 60, async () =>
       (await get("/hello/v2/x")).body.startsWith("service=world") ? true : undefined,
     );
@@ -511,6 +580,13 @@ describe("stack on a real swarm", () => {
     expect(JSON.parse(r.stdout)).toEqual({ stack: "app", removed: true });
     timed("stack removed", started);
     expect(await must("h1", "docker network ls -q --filter label=com.docker.stack.namespace=app </dev/null")).toBe("");
+    // The gateway keeps its routes: with no task left they answer 503 at once; infra's still answers.
+    const gone = await waitFor("503 on /hello", 30, async () => {
+      const reply = await get("/hello");
+      return reply.status === 503 ? reply : undefined;
+    });
+    expect(gone.body).toBe("503 no healthy task of service hello for route /hello\n");
+    expect((await get("/grafana/api/health")).status).toBe(200);
     // Again: nothing left to remove is fine.
     expect((await deployStack("remove", { STACK_NAME: "app" })).code).toBe(0);
   });

@@ -195,7 +195,7 @@ describe("the engine model, offline, over a series of runs of the dev config", (
     const plan = (await run({ mode: "destroy-preview" })).plan;
     const deletes = plan.filter((l) => l.op === "delete");
     const commands = deletes.filter((l) => l.type.startsWith("command:"));
-    expect(commands.map((l) => l.name)).toEqual(expect.arrayContaining(["dev-remove", "dev-member-app-0"]));
+    expect(commands.map((l) => l.name)).toEqual(expect.arrayContaining(["dev-stack-app-remove", "dev-member-app-0"]));
     // Instances depend on the rules and routes; every command depends on an instance.
     const lastCommandWave = Math.max(...commands.map((l) => l.wave!));
     const rules = deletes.filter((l) => l.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
@@ -243,15 +243,16 @@ describe("a secret stack variable, offline", () => {
     const stateFile = path.join(dir, "dev.json");
     const value = "s3cret-db-password-7f3a";
     const config = devConfig({ stack: { name: "app", file: "stacks/app.yml", variables: { DB_PASSWORD: value } } });
+    const deployName = "dev-stack-app-deploy";
     // `pulumi config set --path stack.variables.DB_PASSWORD … --secret` makes the key secret.
     const result = await runProgram({ stack: "dev", config, stateFile, secretKeys: ["stack"] });
     expect(result.ok).toBe(true);
-    const deploy = result.resources.find((r) => r.name === "dev-deploy")!;
+    const deploy = result.resources.find((r) => r.name === deployName)!;
     // The script (which carries STACK_VARIABLES) and the variables' hash in the triggers.
     expect(deploy.inputs.stdin[SECRET_SIG]).toBeDefined();
     expect(deploy.inputs.triggers[SECRET_SIG]).toBeDefined();
     expect(fs.readFileSync(stateFile, "utf8")).not.toContain(value);
-    const stored = loadState(stateFile, "dev").resources.find((r) => r.name === "dev-deploy")!;
+    const stored = loadState(stateFile, "dev").resources.find((r) => r.name === deployName)!;
     expect(JSON.stringify(stored.inputs)).toContain(`DB_PASSWORD=${value}`);
     fs.rmSync(dir, { recursive: true, force: true });
   });

@@ -1,7 +1,8 @@
 /**
  * A local `pulumi` for a local swarm: the real program with only AWS mocked, planned against a
  * per-stack state like the Pulumi engine (test/program/engine). Linux and root only.
- *   npm run cluster:up -- --config Pulumi.dev.yaml [--stack stacks/app.yml] [--id 5] [--replace app-0]…
+ *   npm run cluster:up -- --config Pulumi.dev.yaml [--stack [name=]stacks/app.yml]… [--id 5] [--replace app-0]…
+ *     (each --stack replaces the config's stacks, in order; the name defaults to the file's base name)
  *   npm run cluster:preview -- --config Pulumi.dev.yaml [--id 5]
  *   npm run cluster:destroy -- [--id 5] [--config Pulumi.dev.yaml] [--preview-only]
  *   npm run cluster:fault -- [--id 5] --node app-0 poweroff|poweron|partition|heal|restart-docker|reboot
@@ -51,9 +52,13 @@ function stackFor(args: string[], id: number): string {
 
 function configFor(args: string[]): Record<string, any> {
   const config = readStackConfig(argument(args, "--config") ?? "Pulumi.dev.yaml");
-  const stackFile = argument(args, "--stack");
-  if (stackFile) {
-    config.stack = { ...(config.stack ?? {}), file: path.resolve(stackFile) };
+  const files = all(args, "--stack");
+  if (files.length > 0) {
+    delete config.stack;
+    config.stacks = files.map((spec) => {
+      const [name, file] = spec.includes("=") ? spec.split("=", 2) : [path.parse(spec).name, spec];
+      return { name, file: path.relative(process.cwd(), path.resolve(file)) };
+    });
   }
   return config;
 }

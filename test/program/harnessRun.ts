@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { baseImageRef, HarnessInfo, readHarnessInfo, sshExec, stateDir } from "../harness/hosts";
+import { DEFAULT_STACKS } from "../../lib/defaults";
 import { runProgram } from "./runner";
 import { ProgramResult, RunMode } from "./types";
 
@@ -48,13 +49,13 @@ export function nodeKeysOf(config: Record<string, any>): string[] {
  * hosts enforce the security groups), and the stack's third-party images replaced by local ones.
  */
 export function harnessConfig(config: Record<string, any>, hosts: HarnessInfo, stack: string): Record<string, unknown> {
-  const variables = {
-    ...harnessStackVariables(hosts, config.clusterName ?? stack),
-    ...(config.stack?.variables ?? {}),
-  };
+  const { stack: one, ...rest } = config;
+  const stacks: Record<string, any>[] = one !== undefined ? [one] : (config.stacks ?? DEFAULT_STACKS);
+  const variables = harnessStackVariables(hosts, config.clusterName ?? stack);
   return {
-    ...config,
-    stack: { ...(config.stack ?? {}), variables },
+    ...rest,
+    stacks: stacks.map((entry) => ({ ...entry, variables: { ...variables, ...(entry.variables ?? {}) } })),
+    gateway: { ...(config.gateway ?? {}), image: config.gateway?.image ?? baseImageRef(hosts.registry) },
     sshUser: hosts.sshUser,
     // A test may bring its own key (the hosts then trust it like an EC2 key pair); by default the
     // program uses the harness's own.
@@ -65,15 +66,12 @@ export function harnessConfig(config: Record<string, any>, hosts: HarnessInfo, s
 }
 
 /**
- * Nothing can be pulled here: the stack's third-party images become the harness base image
- * (Debian with haproxy and python3), served by the harness registry like ECR on AWS.
+ * Nothing can be pulled here: the gateway's image becomes the harness base image (Debian with
+ * haproxy and python3), served by the harness registry like ECR on AWS, and the infra stack's
+ * grafana the sample server, built by this very run from services/echo.
  */
 export function harnessStackVariables(hosts: HarnessInfo, clusterName: string): Record<string, string> {
-  return {
-    GATEWAY_IMAGE: baseImageRef(hosts.registry),
-    // The stack's grafana becomes the sample server, built by this very run from services/echo.
-    GRAFANA_IMAGE: `${hosts.registry}/${clusterName}/echo:latest`,
-  };
+  return { GRAFANA_IMAGE: `${hosts.registry}/${clusterName}/echo:latest` };
 }
 
 export interface ClusterRun {
