@@ -1,14 +1,13 @@
 /**
- * Pure planning for the stack deployment: compose variables, content hashes, the encrypted-overlay
- * rewrite and the env of scripts/deploy-stack.sh. components/stackDeployment.ts only wires these
- * to resources; image names and registry helpers are in lib/images.ts.
+ * Pure planning for the stack deployment: compose variables, content hashes and the env of
+ * scripts/deploy-stack.sh. components/stackDeployment.ts only wires these to resources; image
+ * names and registry helpers are in lib/images.ts, compose file rewrites in lib/compose.ts.
  */
 import { createHash } from "crypto";
-import { Document, isMap, isNode, isPair, isScalar, parseDocument, Scalar, visit, YAMLMap, YAMLSeq } from "yaml";
 import { DEFAULT_CONVERGE_TIMEOUT, DEFAULT_SLOTS } from "./defaults";
 import { GATEWAY_CONTAINER_PORT, renderHaproxyConfig } from "./haproxy";
 import { GATEWAY_GRACE_SECONDS } from "./loadBalancer";
-import { attachServices, ENCRYPTED_NETWORK_SUFFIX, referencedVariables } from "./compose";
+import { attachServices, encryptOverlayNetworks, referencedVariables } from "./compose";
 import {
   GATEWAY_NETWORK_KEY,
   GATEWAY_STACK,
@@ -63,145 +62,6 @@ export function encodeFiles(files: Record<string, string>): string {
       return `${name} ${Buffer.from(files[name]).toString("base64")}\n`;
     })
     .join("");
-}
-
-/**
- * Encrypts the stack's overlay networks: every non-external overlay network declared at the top
- * level of a compose file gets `driver_opts: { encrypted: "" }` (the overlay driver encrypts when
- * the option is merely present, whatever its value) and a new `name:`, its old name plus
- * `-encrypted` (`<stack>_<key>` when it had none). The new name is what makes turning the setting
- * on or off reach a running cluster: Docker never changes an existing network's options, and
- * `docker stack deploy` reuses a network that exists under the name it wants, so only a network
- * under another name is created with the option, and moving to it rolls every service attached.
- * scripts/deploy-stack.sh removes the old network once no service uses it.
- *
- * A network the file already encrypts is left alone (it does not change with the setting), and so
- * are external ones (not the stack's to recreate) and other drivers. Services without `networks`
- * use the stack's `default` network: when none is declared, one is added (overlay, encrypted).
- * The option has to go into the file itself: a `-c` override file would replace the whole network
- * definition, and a variable can't remove a key.
- *
- * The document is edited as parsed YAML (comments, anchors, quoting and key order stay; indentation
- * becomes two spaces). It is read as YAML 1.1, as Docker's loader does, so that `mode: 0444` stays
- * octal: read as YAML 1.2 it would be written back as the decimal `444`.
- */
-export function encryptOverlayNetworks(compose: string, stackName: string): string {
-  const doc = parseDocument(compose, { version: "1.1" });
-  if (doc.errors.length > 0) {
-    throw new Error(`compose file: ${doc.errors[0].message}`);
-  }
-  if (!isMap(doc.contents)) {
-    throw new Error("compose file: the top level must be a mapping (services:, networks:, …)");
-  }
-  const root = doc.contents as YAMLMap<unknown, unknown>;
-  const resolved = (doc.toJS() ?? {}) as Record<string, unknown>;
-  const declared = asRecord(resolved.networks);
-  const existing: unknown = root.get("networks", true);
-  let section: YAMLMap;
-  if (isMap(existing)) {
-    section = existing;
-    section.flow = section.flow && section.items.length > 0;
-  } else {
-    // Absent, empty (`networks:`) or an alias of another mapping: a mapping of its own.
-    section = doc.createNode(declared) as YAMLMap;
-    root.set("networks", section);
-  }
-  if (usesDefaultNetwork(resolved.services) && !("default" in declared)) {
-    declared.default = { driver: "overlay" };
-    section.set("default", doc.createNode({ driver: "overlay" }));
-  }
-  // What each network is called with the setting off: a new name must be none of them, or
-  // turning the setting on would reuse that (unencrypted) network.
-  const plainNames = new Map(Object.keys(declared).map((key) => [networkName(stackName, key, declared[key]), key]));
-  for (const pair of section.items) {
-    const key = String(isScalar(pair.key) ? pair.key.value : pair.key);
-    const network = asRecord(declared[key]);
-    const opts = asRecord(network.driver_opts);
-    if (network.external || (network.driver ?? "overlay") !== "overlay" || "encrypted" in opts) {
-      continue;
-    }
-    const node = isMap(pair.value) ? pair.value : (doc.createNode(network) as YAMLMap);
-    if (node.items.length === 0) {
-      node.flow = false; // `app: {}` becomes a block like the others
-    }
-    pair.value = node;
-    const ownOpts = node.get("driver_opts", true);
-    if (isMap(ownOpts)) {
-      ownOpts.set("encrypted", quoted(""));
-    } else {
-      // Absent, an alias or inherited through `<<`: its own copy, so nothing shared changes.
-      node.set("driver_opts", doc.createNode({ ...opts, encrypted: "" }));
-    }
-    const name = `${networkName(stackName, key, network)}${ENCRYPTED_NETWORK_SUFFIX}`;
-    const holder = plainNames.get(name);
-    if (holder !== undefined) {
-      throw new Error(
-        `compose file: network ${holder} is named ${name}, the name network ${key} gets when encrypted; rename one`,
-      );
-    }
-    node.set("name", name);
-  }
-  anchorsBeforeComments(doc);
-  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
-}
-
-/** The name `docker stack deploy` gives a declared network. */
-function networkName(stackName: string, key: string, value: unknown): string {
-  const network = asRecord(value);
-  if (typeof network.name === "string") {
-    return network.name;
-  }
-  return network.external ? key : `${stackName}_${key}`;
-}
-
-/** Whether a service attaches to the stack's `default` network (no `networks`, or by name). */
-function usesDefaultNetwork(services: unknown): boolean {
-  return Object.values(asRecord(services)).some((service) => {
-    const networks = asRecord(service).networks;
-    if (Array.isArray(networks)) {
-      return networks.length === 0 || networks.includes("default");
-    }
-    return networks === undefined || networks === null || "default" in asRecord(networks);
-  });
-}
-
-function asRecord(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
-
-function quoted(value: string): Scalar {
-  const scalar = new Scalar(value);
-  scalar.type = Scalar.QUOTE_DOUBLE;
-  return scalar;
-}
-
-/**
- * `key: &anchor` followed by a comment is written by the yaml package as the comment, then the
- * anchor on a line of its own: valid, but not how anyone writes it. The comment moves onto the
- * first entry instead, so the anchor stays on the key's line.
- */
-function anchorsBeforeComments(doc: Document): void {
-  visit(doc, {
-    Map(_, node) {
-      moveComment(node);
-    },
-    Seq(_, node) {
-      moveComment(node);
-    },
-  });
-}
-
-function moveComment(node: YAMLMap | YAMLSeq): void {
-  if (!node.anchor || !node.commentBefore || node.items.length === 0) {
-    return;
-  }
-  const first = node.items[0];
-  const target = isPair(first) ? first.key : first;
-  if (isNode(target)) {
-    target.commentBefore = target.commentBefore ? `${node.commentBefore}\n${target.commentBefore}` : node.commentBefore;
-    target.spaceBefore = target.spaceBefore || node.spaceBefore;
-    node.commentBefore = undefined;
-  }
 }
 
 export interface StacksPlanInput {

@@ -235,7 +235,7 @@ prune_configs() {
 }
 
 # Removes the stack's networks that no service names any more. Docker never changes an existing
-# network, so lib/stack.ts gives a network whose definition changes (swarm.encryptOverlay) another
+# network, so lib/compose.ts gives a network whose definition changes (swarm.encryptOverlay) another
 # name: `docker stack deploy` creates that one and moves the services onto it, but leaves the old
 # one (its --prune only removes services). A network a service (of any stack) names is never
 # tried; one that a stopping task still holds is retried, and after NETWORK_RM_TIMEOUT left for the

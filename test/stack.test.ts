@@ -2,15 +2,14 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { ENCRYPTED_NETWORK_SUFFIX, encryptOverlayNetworks } from "../lib/compose";
 import { ecrRegion, imageVariableName, lifecyclePolicy, projectPath, registryAuthEnv, registryOf } from "../lib/images";
 import { renderScript } from "../lib/scripts";
-import { ENCRYPTED_NETWORK_SUFFIX } from "../lib/compose";
 import { DEFAULT_GATEWAY_IMAGE } from "../lib/defaults";
 import { HAPROXY_FILE } from "../lib/gatewayStack";
 import {
   contentHash,
   encodeFiles,
-  encryptOverlayNetworks,
   gatewayUrls,
   planStacks,
   StackPlan,
@@ -22,6 +21,7 @@ import {
 import { GatewayConfig, StackConfig } from "../lib/types";
 import { parse } from "yaml";
 import { unwrapSecrets } from "./program/types";
+import { stackConfig } from "./support/stackConfig";
 
 const ROOT = path.join(__dirname, "..");
 const APP_YML = fs.readFileSync(path.join(ROOT, "stacks", "app.yml"), "utf8");
@@ -44,28 +44,6 @@ const IMAGES = { ECHO_IMAGE: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/echo@
 
 function decode(b64: string): string {
   return Buffer.from(b64, "base64").toString("utf8");
-}
-
-/** `docker stack config` merges and validates compose files offline (the CLI, no daemon). */
-function stackConfig(files: Record<string, string>, env: Record<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-test-"));
-  try {
-    const args = ["stack", "config"];
-    for (const [name, text] of Object.entries(files)) {
-      fs.writeFileSync(path.join(dir, name), text);
-      if (name.endsWith(".yml")) {
-        args.push("-c", name);
-      }
-    }
-    return execFileSync("docker", args, {
-      cwd: dir,
-      env: { PATH: process.env.PATH, ...env },
-      encoding: "utf8",
-      stdio: "pipe",
-    });
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 describe("names, hashes, encodings", () => {
