@@ -149,6 +149,15 @@ describe("stack files", () => {
     { name: "infra", file: "stacks/infra.yml", variables: {} },
     { name: "app", file: "stacks/app.yml", variables: {} },
   ];
+  /** The gateway both stack files configure, with every default. */
+  const sampleGateway = {
+    port: 80,
+    publicCidrs: ["0.0.0.0/0"],
+    placement: "managers",
+    image: defaults.DEFAULT_GATEWAY_IMAGE,
+    routes,
+    loadBalancer: true,
+  };
 
   const ADMIN_PLACEHOLDER =
     "aws-swarm:adminCidrs\\[0\\] \\(203\\.0\\.113\\.10/32\\) " +
@@ -200,14 +209,7 @@ describe("stack files", () => {
         reportDownAfter: 300,
       },
       stacks,
-      gateway: {
-        port: 80,
-        publicCidrs: ["0.0.0.0/0"],
-        placement: "managers",
-        image: defaults.DEFAULT_GATEWAY_IMAGE,
-        routes,
-        loadBalancer: true,
-      },
+      gateway: sampleGateway,
       images: [{ name: "echo", context: "services/echo", dockerfile: "Dockerfile" }],
     });
   });
@@ -231,16 +233,7 @@ describe("stack files", () => {
     ]);
     expect(prod.swarm).toMatchObject({ encryptOverlay: true, autolock: false, taskHistoryLimit: 2 });
     expect(prod.detailedMonitoring).toBe(true);
-    expect(prod.gateway).toEqual({
-      port: 80,
-      publicCidrs: ["0.0.0.0/0"],
-      placement: "managers",
-      image: defaults.DEFAULT_GATEWAY_IMAGE,
-      routes,
-      loadBalancer: true,
-      domain: DOMAIN,
-      hostedZone: "mycompany.org",
-    });
+    expect(prod.gateway).toEqual({ ...sampleGateway, domain: DOMAIN, hostedZone: "mycompany.org" });
   });
 });
 
