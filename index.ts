@@ -74,20 +74,17 @@ export = async () => {
     platform: plan.imagePlatform,
     tags: plan.tags,
   });
-  const stack = new StackDeployment(
-    name,
-    {
-      control: swarm.control,
-      swarm: swarm.swarm,
-      managers: swarm.managers,
-      config,
-      projectRoot: __dirname,
-      imageVariables: images.imageVariables,
-      gatewayAddresses: gatewayNodes.map((node) => node.publicIp),
-      registryUrl: config.images.length > 0 ? images.registryUrl : undefined,
-    },
-    { dependsOn: swarm.members },
-  );
+  const stack = new StackDeployment(name, {
+    control: swarm.control,
+    swarm: swarm.swarm,
+    managers: swarm.managers,
+    config,
+    projectRoot: __dirname,
+    imageVariables: images.imageVariables,
+    gatewayAddresses: gatewayNodes.map((node) => node.publicIp),
+    registryUrl: config.images.length > 0 ? images.registryUrl : undefined,
+    after: swarm.members,
+  });
 
   return clusterOutputs({ config, vpcId: network.vpcId, access, nodes, swarm, stack, frontDoor });
 };

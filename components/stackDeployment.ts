@@ -21,6 +21,8 @@ export interface StackDeploymentArgs {
   control: ControlPlane;
   /** The swarm (SwarmCluster.swarm): when it goes too (destroy), `docker stack rm` is skipped. */
   swarm: pulumi.Resource;
+  /** What every command waits for: the nodes joined and labelled (SwarmCluster.members). @default [] */
+  after?: pulumi.Resource[];
   /** Every manager, for the registry-auth timer on each. */
   managers: ManagerNode[];
   config: Pick<ClusterConfig, "stacks" | "gateway" | "swarm">;
@@ -75,14 +77,15 @@ export class StackDeployment extends pulumi.ComponentResource {
       }),
     );
 
-    // Every command waits for what the component waits for: the formed swarm. A destroy skips
-    // every removal (`deletedWith` the swarm): the swarm goes too.
-    const options = { parent: this, dependsOn: opts?.dependsOn, customTimeouts: TIMEOUTS, deletedWith: args.swarm };
+    // Every command waits for the formed swarm. A destroy skips every removal (`deletedWith` the
+    // swarm): the swarm goes too.
+    const after = args.after ?? [];
+    const options = { parent: this, dependsOn: after, customTimeouts: TIMEOUTS, deletedWith: args.swarm };
     const registryAuth = this.registryAuth(name, args, options);
     // The gateway first: it creates the networks the routed services attach to.
     const gatewayDeploy = this.deploy(`${name}-gateway`, args.control, plan.gateway, {
       ...options,
-      dependsOn: registryAuth,
+      dependsOn: [...after, ...registryAuth],
     });
     const deploys = [gatewayDeploy];
     stacks.forEach((stack, i) => {

@@ -269,6 +269,23 @@ describe("command ordering, with commands that take time", () => {
   });
 });
 
+describe("command ordering without built images (no registry-auth step to wait behind)", () => {
+  it("deploys the gateway only after every node joined and was labelled", async () => {
+    const result = await runProgram({
+      stack: "dev",
+      config: devConfig({ images: [], workerPools: [{ name: "app", count: 2 }], stacks: [] }),
+      commandDelayMs: 300,
+    });
+    if (!result.ok) throw new Error(result.error);
+    const members = result.resources.filter((r) => r.name.includes("-member-"));
+    expect(members).toHaveLength(3);
+    const gateway = named(result, "dev-gateway-deploy");
+    for (const member of members) {
+      expect(gateway.startedAt).toBeGreaterThanOrEqual(member.finishedAt!);
+    }
+  });
+});
+
 describe("scale", () => {
   it("adds a constant number of resources per worker", async () => {
     const count = async (workers: number) => {
