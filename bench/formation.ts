@@ -7,7 +7,8 @@
  *
  * The hosts.sh calls are seen from outside, without touching the harness: test/harness/hosts.ts
  * runs `bash <dir>/hosts.sh <verb> …` through PATH, so a `bash` earlier on PATH logs each call
- * (verb, start, end) and hands over to the real one.
+ * (verb, start, end) and hands over to the real one. With BENCH_FORMATION_RESOURCES=<prefix>, each
+ * run also writes every resource's start and end, and every call, to <prefix>-<workers>[-serial].json.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -32,7 +33,20 @@ esac
 exec /bin/bash "$@"
 `;
 
-export async function benchFormation(workers: number, id: number, log: (line: string) => void): Promise<FormationRun> {
+export interface FormationOptions {
+  /**
+   * Resource names (a regular expression) whose steps the engine model runs one at a time, like
+   * `pulumi up --parallel 1` for them only: `-join-` forces the joins one at a time.
+   */
+  oneAtATime?: string;
+}
+
+export async function benchFormation(
+  workers: number,
+  id: number,
+  log: (line: string) => void,
+  options: FormationOptions = {},
+): Promise<FormationRun> {
   if (process.getuid?.() !== 0 || process.platform !== "linux") {
     throw new Error("the formation benchmark needs Linux and root (harness hosts)");
   }
@@ -50,14 +64,18 @@ export async function benchFormation(workers: number, id: number, log: (line: st
   fs.writeFileSync(path.join(dir, "bash"), WRAPPER, { mode: 0o755 });
   const savedPath = process.env.PATH;
   try {
-    log(`formation: ${workers} workers (${nodes} nodes): starting the hosts (harness ${id}) …`);
+    const label =
+      options.oneAtATime === undefined
+        ? `${workers} workers`
+        : `${workers} workers, /${options.oneAtATime}/ one at a time`;
+    log(`formation: ${label} (${nodes} nodes): starting the hosts (harness ${id}) …`);
     const hostsStarted = Date.now();
     await upHosts(nodes, id);
     const hostsUpMs = Date.now() - hostsStarted;
     fs.writeFileSync(callLog, "");
     process.env.PATH = `${dir}:${savedPath}`;
     process.env.BENCH_HOSTS_LOG = callLog;
-    const { result } = await upOnHarness(id, "dev", config);
+    const { result } = await upOnHarness(id, "dev", config, { oneAtATime: options.oneAtATime });
     process.env.PATH = savedPath;
     const calls = new Map<string, { start: number; end: number }[]>();
     for (const line of fs.readFileSync(callLog, "utf8").split("\n").filter(Boolean)) {
@@ -65,6 +83,18 @@ export async function benchFormation(workers: number, id: number, log: (line: st
       const list = calls.get(verb) ?? [];
       list.push({ start: Number(start) / 1e6, end: Number(end) / 1e6 });
       calls.set(verb, list);
+    }
+    if (process.env.BENCH_FORMATION_RESOURCES) {
+      // Every resource's own start and end, for a closer look than the phases (not in results.json).
+      const file = `${process.env.BENCH_FORMATION_RESOURCES}-${workers}${options.oneAtATime === undefined ? "" : "-serial"}.json`;
+      const rows = result.resources.map(({ type, name, startedAt, finishedAt }) => ({
+        type,
+        name,
+        startedAt,
+        finishedAt,
+      }));
+      fs.writeFileSync(file, `${JSON.stringify({ resources: rows, hostsCalls: [...calls] }, null, 1)}\n`);
+      log(`formation: ${label}: resources' start and end written to ${file}`);
     }
     const run: FormationRun = {
       ranAt: new Date(hostsStarted).toISOString(),
@@ -76,20 +106,21 @@ export async function benchFormation(workers: number, id: number, log: (line: st
       commands: result.commandsRun,
       phases: phaseTimeline(result.resources, "dev"),
       hostsCalls: Object.fromEntries([...calls].map(([verb, list]) => [verb, callStats(list)])),
+      ...(options.oneAtATime === undefined ? {} : { oneAtATime: options.oneAtATime }),
     };
     log(
-      `formation: ${workers} workers: hosts up ${(hostsUpMs / 1000).toFixed(1)} s, pulumi up ${(run.upMs / 1000).toFixed(1)} s, ` +
+      `formation: ${label}: hosts up ${(hostsUpMs / 1000).toFixed(1)} s, pulumi up ${(run.upMs / 1000).toFixed(1)} s, ` +
         `${run.resources} resources, ${run.commands} remote commands`,
     );
     for (const p of run.phases) {
       log(
-        `formation: ${workers} workers: ${p.phase.padEnd(22)} ${(p.startMs / 1000).toFixed(1).padStart(6)} → ` +
+        `formation: ${label}: ${p.phase.padEnd(22)} ${(p.startMs / 1000).toFixed(1).padStart(6)} → ` +
           `${(p.endMs / 1000).toFixed(1).padStart(6)} s  (${p.resources} resources, longest ${(p.longestMs / 1000).toFixed(1)} s: ${p.longest})`,
       );
     }
     for (const [verb, s] of Object.entries(run.hostsCalls)) {
       log(
-        `formation: ${workers} workers: hosts.sh ${verb}: ${s.calls} calls, ${(s.totalMs / 1000).toFixed(1)} s in all, ` +
+        `formation: ${label}: hosts.sh ${verb}: ${s.calls} calls, ${(s.totalMs / 1000).toFixed(1)} s in all, ` +
           `${(s.wallMs / 1000).toFixed(1)} s of the clock`,
       );
     }
