@@ -4,7 +4,8 @@
 # See test/harness/README.md. Linux and root only.
 #
 #   HARNESS_ID=<0-9> hosts.sh up N | down | add | poweroff|poweron|reboot|remove|partition|heal|
-#                    restart-docker NAME | firewall NAME <rules.json | address NAME [IP|--release] |
+#                    restart-docker NAME | firewall NAME <rules.json | firewall-many <rules-by-host.json |
+#                    address NAME [IP|--release] |
 #                    lb DIR | lb-remove |
 #                    registry | base-image |
 #                    build-image REF CTX | status
@@ -530,18 +531,6 @@ lock_id() {
   flock -w 600 7 || die "another hosts.sh verb for harness $ID holds $STATE.up-down.lock"
 }
 
-# lock_firewall NAME: firewall calls for different hosts run side by side (AWS applies a security
-# group to all its members at once): they share the harness lock, which keeps every other verb
-# out, and take the host's own lock, which keeps two of them on one host apart.
-lock_firewall() {
-  mkdir -p "${STATE%/*}"
-  exec 7>"$STATE.up-down.lock"
-  flock -s -w 600 7 || die "another hosts.sh verb for harness $ID holds $STATE.up-down.lock"
-  [[ -d $STATE/${1:-} ]] || return 0 # require_host says why
-  exec 8>"$STATE/$1/firewall.lock"
-  flock -w 600 8 || die "another firewall call for $1 holds $STATE/$1/firewall.lock"
-}
-
 HERE=$(dirname "${BASH_SOURCE[0]}")
 # shellcheck source=SCRIPTDIR/hosts-net.sh
 . "$HERE/hosts-net.sh"
@@ -552,7 +541,7 @@ HERE=$(dirname "${BASH_SOURCE[0]}")
 
 USAGE="usage: HARNESS_ID=<0-9> $0 up N | down | add | poweroff NAME | poweron NAME [--new-public-ip] |
   reboot NAME | restart-docker NAME | partition NAME | heal NAME | remove NAME | firewall NAME <rules.json |
-  registry | base-image | build-image NAME:TAG DIR | status | watch PID"
+  firewall-many <rules-by-host.json | registry | base-image | build-image NAME:TAG DIR | status | watch PID"
 case ${1:-} in
   up) lock_id && cmd_up "${2:-}" ;;
   down) lock_id && cmd_down ;;
@@ -564,7 +553,8 @@ case ${1:-} in
   partition) lock_id && cmd_partition "${2:-}" ;;
   heal) lock_id && cmd_heal "${2:-}" ;;
   remove) lock_id && cmd_remove "${2:-}" ;;
-  firewall) lock_firewall "${2:-}" && cmd_firewall "${2:-}" ;;
+  firewall) lock_id && cmd_firewall "${2:-}" ;;
+  firewall-many) lock_id && cmd_firewall_many ;;
   address) lock_id && cmd_address "${2:-}" "${3:-}" ;;
   lb) lock_id && cmd_lb "${2:-}" ;;
   lb-remove) lock_id && cmd_lb_remove ;;

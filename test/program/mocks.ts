@@ -11,7 +11,7 @@ import {
 } from "../harness/hosts";
 import { issueCertificate } from "../support/certificates";
 import { Provider, ProviderResult } from "./engine/engine";
-import { firewallRules } from "./engine/firewall";
+import { FirewallRule, firewallRules } from "./engine/firewall";
 import { ATTACHMENT, CERTIFICATE, LISTENER, LOAD_BALANCER, standInOf, TARGET_GROUP } from "./engine/loadBalancer";
 import { renderStandIn } from "./loadBalancerStandIn";
 import { StateResource } from "./engine/state";
@@ -214,31 +214,28 @@ export class ProgramMocks implements Provider {
 
   /**
    * Packet filters follow the registered security groups and instances. AWS applies a group change
-   * to every member at once, so the hosts whose rules changed get theirs in parallel, and steps that
-   * end while a sync runs share the next one, which applies only the latest state (CoalescingSync):
-   * when the returned promise resolves, rules at least as new as this step's are in effect.
+   * to every member at once, so the hosts whose rules changed get theirs together, in one harness
+   * call, and steps that end while a sync runs share the next one, which applies only the latest
+   * state (CoalescingSync): when the returned promise resolves, rules at least as new as this
+   * step's are in effect on every host.
    */
   afterStep(resources: StateResource[]): Promise<void> {
     if (!this.machines) return Promise.resolve();
     return this.filters.request(resources);
   }
 
-  /** One sync: the load balancer stand-in, then every host whose rules text changed, in parallel. */
+  /** One sync: the load balancer stand-in, then every host whose rules text changed. */
   private async syncFilters(resources: StateResource[]): Promise<void> {
-    const machines = this.machines!;
     await this.syncLoadBalancer(resources);
     const loadBalancerIp = this.harness && readHarnessInfo(this.harness.id)?.loadBalancer?.privateIp;
-    const changed = [...firewallRules(resources, loadBalancerIp)]
-      .map(([host, rules]) => ({ host, rules, text: JSON.stringify(rules) }))
-      .filter(({ host, text }) => this.applied.get(host) !== text);
-    const results = await Promise.allSettled(
-      changed.map(async ({ host, rules, text }) => {
-        await machines.applyFirewall(host, rules);
-        this.applied.set(host, text);
-      }),
-    );
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (failed) throw failed.reason;
+    const changed = new Map<string, { rules: FirewallRule[]; text: string }>();
+    for (const [host, rules] of firewallRules(resources, loadBalancerIp)) {
+      const text = JSON.stringify(rules);
+      if (this.applied.get(host) !== text) changed.set(host, { rules, text });
+    }
+    if (changed.size === 0) return;
+    await this.machines!.applyFirewalls(new Map([...changed].map(([host, { rules }]) => [host, rules])));
+    for (const [host, { text }] of changed) this.applied.set(host, text);
   }
 
   /**
