@@ -2,13 +2,15 @@
  * Benchmark 1: the whole `pulumi up` of the dev config (1 manager, the 1-node `infra` pool, the
  * `app` pool of N workers, the three-service stack) on harness hosts, with a per-phase timeline
  * from each resource's start and end, and every `hosts.sh` call the mocks make (security groups
- * become packet filters host by host) counted and timed. Linux and root only; brings hosts up and
+ * become packet filters) and every SSH connection counted and timed. Linux and root only; brings hosts up and
  * takes them down again. Run it under the machine's cluster lock where others share the machine.
  *
  * The hosts.sh calls are seen from outside, without touching the harness: test/harness/hosts.ts
  * runs `bash <dir>/hosts.sh <verb> …` through PATH, so a `bash` earlier on PATH logs each call
- * (verb, start, end) and hands over to the real one. With BENCH_FORMATION_RESOURCES=<prefix>, each
- * run also writes every resource's start and end, and every call, to <prefix>-<workers>[-serial].json.
+ * (verb, start, end) and hands over to the real one; an `ssh` there likewise logs every SSH
+ * connection (the mocks' remote commands, any-manager.sh's and authorize-key.sh's). With
+ * BENCH_FORMATION_RESOURCES=<prefix>, each run also writes every resource's start and end, and
+ * every call, to <prefix>-<workers>[-serial].json.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -31,6 +33,17 @@ case "$1" in
     ;;
 esac
 exec /bin/bash "$@"
+`;
+
+/** Every ssh the run makes (the mocks' remote commands, the local scripts' own): its destination and exit code. */
+const SSH_WRAPPER = `#!/bin/sh
+start=$(date +%s%N)
+/usr/bin/ssh "$@"
+rc=$?
+dest=""
+for a in "$@"; do case $a in *@*) dest=\${a#*@}; break ;; esac; done
+echo "$start $(date +%s%N) $rc $dest" >>"$BENCH_SSH_LOG"
+exit $rc
 `;
 
 export interface FormationOptions {
@@ -61,7 +74,9 @@ export async function benchFormation(
   const nodes = nodeKeysOf(config).length;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aws-swarm-bench-formation-"));
   const callLog = path.join(dir, "hosts-calls.log");
+  const sshLog = path.join(dir, "ssh-calls.log");
   fs.writeFileSync(path.join(dir, "bash"), WRAPPER, { mode: 0o755 });
+  fs.writeFileSync(path.join(dir, "ssh"), SSH_WRAPPER, { mode: 0o755 });
   const savedPath = process.env.PATH;
   try {
     const label =
@@ -73,8 +88,10 @@ export async function benchFormation(
     await upHosts(nodes, id);
     const hostsUpMs = Date.now() - hostsStarted;
     fs.writeFileSync(callLog, "");
+    fs.writeFileSync(sshLog, "");
     process.env.PATH = `${dir}:${savedPath}`;
     process.env.BENCH_HOSTS_LOG = callLog;
+    process.env.BENCH_SSH_LOG = sshLog;
     const { result } = await upOnHarness(id, "dev", config, { oneAtATime: options.oneAtATime });
     process.env.PATH = savedPath;
     const calls = new Map<string, { start: number; end: number }[]>();
@@ -84,16 +101,26 @@ export async function benchFormation(
       list.push({ start: Number(start) / 1e6, end: Number(end) / 1e6 });
       calls.set(verb, list);
     }
+    const sshCalls = fs
+      .readFileSync(sshLog, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => {
+        const [start, end, code, host] = line.split(" ");
+        return { start: Number(start) / 1e6, end: Number(end) / 1e6, code: Number(code), host };
+      });
     if (process.env.BENCH_FORMATION_RESOURCES) {
       // Every resource's own start and end, for a closer look than the phases (not in results.json).
       const file = `${process.env.BENCH_FORMATION_RESOURCES}-${workers}${options.oneAtATime === undefined ? "" : "-serial"}.json`;
-      const rows = result.resources.map(({ type, name, startedAt, finishedAt }) => ({
+      const rows = result.resources.map(({ type, name, startedAt, finishedAt, state }) => ({
         type,
         name,
         startedAt,
         finishedAt,
+        // The scripts' progress messages (never a secret: the scripts mask tokens).
+        stderr: typeof state?.stderr === "string" ? state.stderr : undefined,
       }));
-      fs.writeFileSync(file, `${JSON.stringify({ resources: rows, hostsCalls: [...calls] }, null, 1)}\n`);
+      fs.writeFileSync(file, `${JSON.stringify({ resources: rows, hostsCalls: [...calls], sshCalls }, null, 1)}\n`);
       log(`formation: ${label}: resources' start and end written to ${file}`);
     }
     const run: FormationRun = {
@@ -106,6 +133,7 @@ export async function benchFormation(
       commands: result.commandsRun,
       phases: phaseTimeline(result.resources, "dev"),
       hostsCalls: Object.fromEntries([...calls].map(([verb, list]) => [verb, callStats(list)])),
+      ssh: { ...callStats(sshCalls), failed: sshCalls.filter((c) => c.code !== 0).length },
       ...(options.oneAtATime === undefined ? {} : { oneAtATime: options.oneAtATime }),
     };
     log(
@@ -118,6 +146,10 @@ export async function benchFormation(
           `${(p.endMs / 1000).toFixed(1).padStart(6)} s  (${p.resources} resources, longest ${(p.longestMs / 1000).toFixed(1)} s: ${p.longest})`,
       );
     }
+    log(
+      `formation: ${label}: ssh: ${run.ssh!.calls} connections (${run.ssh!.failed} failed), ` +
+        `${(run.ssh!.totalMs / 1000).toFixed(1)} s in all, ${(run.ssh!.wallMs / 1000).toFixed(1)} s of the clock`,
+    );
     for (const [verb, s] of Object.entries(run.hostsCalls)) {
       log(
         `formation: ${label}: hosts.sh ${verb}: ${s.calls} calls, ${(s.totalMs / 1000).toFixed(1)} s in all, ` +

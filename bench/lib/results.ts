@@ -57,6 +57,8 @@ export interface FormationRun {
   phases: PhaseSpan[];
   /** hosts.sh calls the mocks made during the up, by verb (firewall, …). */
   hostsCalls: Record<string, CallStats>;
+  /** Every SSH connection of the up (remote commands, any-manager.sh, authorize-key.sh); failed: exit ≠ 0. */
+  ssh?: CallStats & { failed: number };
   /**
    * Resource names (a regular expression) whose steps the engine model ran one at a time
    * (`-join-`: the joins forced one at a time, to measure what parallel joins gain); absent: the
