@@ -92,7 +92,9 @@ export function renderBenchmarksPage(results: BenchResults, chartFile: string, n
       "pool of N workers, the three-service stack) on harness hosts (real dockerd and sshd in network",
       "namespaces on this machine, only AWS mocked), from empty state; the hosts are started before and",
       "not counted. `hosts.sh` calls are the harness's own work (security groups applied as packet filters",
-      "to the hosts whose rules changed: `firewall-many` for several at once), counted from outside. Target: 14 workers within 1.5× the time of 2.",
+      "to the hosts whose rules changed: `firewall-many` for several at once), counted from outside, and so",
+      "is every SSH connection (remote commands, and those of any-manager.sh and authorize-key.sh).",
+      "Target: 14 workers within 1.5× the time of 2.",
       "",
       renderTable(
         [
@@ -105,6 +107,8 @@ export function renderBenchmarksPage(results: BenchResults, chartFile: string, n
           "remote commands",
           "hosts.sh firewall(-many) calls",
           "their time (s)",
+          "SSH connections",
+          "their time (s)",
         ],
         runs.map((r) => [
           r.ranAt === undefined ? "–" : r.ranAt.slice(0, 16).replace("T", " "),
@@ -116,6 +120,8 @@ export function renderBenchmarksPage(results: BenchResults, chartFile: string, n
           String(r.commands),
           String(firewallCalls(r).calls),
           fmt(firewallCalls(r).totalMs / 1000, 1),
+          r.ssh ? String(r.ssh.calls) : "–",
+          r.ssh ? fmt(r.ssh.totalMs / 1000, 1) : "–",
         ]),
       ),
       "",
