@@ -1,10 +1,11 @@
 /**
  * `npm run bench [-- --quick] [--render] [--only program|gateway|formation[,…]] [--harness-id 6]
- * [--formation-workers 2,8]`: runs the
- * benchmarks, prints every figure as it goes, writes bench/results.json and regenerates
- * docs/benchmarks.md and its SVG chart. Not part of `npm test`. `--only` reruns some sections and
- * keeps the others from the previous bench/results.json. The formation benchmark needs Linux and
- * root (harness hosts); elsewhere it is skipped with a note.
+ * [--formation-workers 2,8]`: runs the benchmarks (a full run adds the largest formation size
+ * again with the joins forced one at a time), prints every figure as it goes, writes
+ * bench/results.json and regenerates docs/benchmarks.md and its SVG chart. Not part of
+ * `npm test`. `--only` reruns some sections and keeps the others from the previous
+ * bench/results.json. The formation benchmark needs Linux and root (harness hosts); elsewhere it
+ * is skipped with a note.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -12,7 +13,7 @@ import { benchFormation } from "./formation";
 import { benchGateway } from "./gateway";
 import { machineFacts } from "./machine";
 import { renderBenchmarksPage } from "./lib/markdown";
-import { BenchResults, resourcesPerAddedWorker } from "./lib/results";
+import { BenchResults, joinsSpeedup, resourcesPerAddedWorker } from "./lib/results";
 import { renderLineChart, Series } from "./lib/svg";
 import { evaluateProgram, MAX_WORKERS } from "./programEval";
 
@@ -83,6 +84,7 @@ async function main(): Promise<void> {
     results.programEval = previous.programEval ?? [];
     results.gateway = previous.gateway ?? [];
     results.formation = previous.formation ?? [];
+    results.formationSerialJoins = previous.formationSerialJoins;
     keep("program", results.programEval.length > 0);
     keep("gateway", results.gateway.length > 0);
     keep("formation", results.formation.length > 0);
@@ -113,11 +115,31 @@ async function main(): Promise<void> {
       // --formation-workers reruns those sizes only and keeps the earlier runs of the others.
       const sizes = workersOption ? workersOption.split(",").map(Number) : quick ? [2, 8] : [2, 8, 14];
       results.formation = workersOption ? results.formation.filter((r) => !sizes.includes(r.workers)) : [];
+      // The joins forced one at a time, at the largest size (full runs only): an earlier such run
+      // stays when --formation-workers did not rerun its size (its parallel counterpart stays too).
+      const serialKept =
+        workersOption !== undefined &&
+        results.formationSerialJoins !== undefined &&
+        !sizes.includes(results.formationSerialJoins.workers);
+      if (!serialKept) results.formationSerialJoins = undefined;
       try {
         for (const workers of sizes) {
           results.formation.push(await benchFormation(workers, harnessId, log));
         }
         results.formation.sort((a, b) => a.workers - b.workers);
+        if (!quick && !serialKept) {
+          const largest = Math.max(...sizes);
+          results.formationSerialJoins = await benchFormation(largest, harnessId, log, { oneAtATime: "-join-" });
+          const parallel = results.formation.find((r) => r.workers === largest)!;
+          const gain = joinsSpeedup(parallel, results.formationSerialJoins);
+          if (gain) {
+            log(
+              `formation: ${largest} workers: joins ${(gain.parallelJoinsMs / 1000).toFixed(1)} s in parallel, ` +
+                `${(gain.serialJoinsMs / 1000).toFixed(1)} s one at a time: ${gain.joinsRatio.toFixed(2)}× ` +
+                `(pulumi up ${gain.upRatio.toFixed(2)}×)`,
+            );
+          }
+        }
       } catch (err) {
         // The other sections are still written; the run fails at the end.
         log(`formation: failed: ${err instanceof Error ? err.message : err}`);

@@ -1,7 +1,9 @@
 import { fmt, renderBenchmarksPage, renderTable, signed } from "../bench/lib/markdown";
 import {
   BenchResults,
+  FormationRun,
   GatewayRun,
+  joinsSpeedup,
   resourcesPerAddedWorker,
   splitWorkers,
   summariseGateway,
@@ -299,5 +301,71 @@ describe("formation timeline", () => {
         { start: 21, end: 22 },
       ]),
     ).toEqual({ calls: 4, totalMs: 31, wallMs: 25 });
+  });
+});
+
+describe("parallel joins vs joins one at a time", () => {
+  const run = (workers: number, upMs: number, joins: [number, number], oneAtATime?: string): FormationRun => ({
+    workers,
+    nodes: workers + 2,
+    hostsUpMs: 1000,
+    upMs,
+    resources: 100,
+    commands: 50,
+    phases: [
+      { phase: "init", resources: 1, startMs: 0, endMs: 1000, busyMs: 1000, longestMs: 1000, longest: "dev-init" },
+      {
+        phase: "joins",
+        resources: workers + 2,
+        startMs: joins[0],
+        endMs: joins[1],
+        busyMs: 0,
+        longestMs: 0,
+        longest: "dev-join-app-0",
+      },
+    ],
+    hostsCalls: {},
+    ...(oneAtATime ? { oneAtATime } : {}),
+  });
+  const parallel = run(14, 40_000, [10_000, 14_000]);
+  const serial = run(14, 60_000, [10_000, 30_000], "-join-");
+
+  test("the ratio of the joins phases and of the whole up, same size only", () => {
+    expect(joinsSpeedup(parallel, serial)).toEqual({
+      parallelJoinsMs: 4000,
+      serialJoinsMs: 20000,
+      joinsRatio: 5,
+      upRatio: 1.5,
+    });
+    expect(joinsSpeedup(run(8, 1, [0, 1]), serial)).toBeUndefined();
+  });
+
+  test("the page shows the serial run in the timeline and the ratio", () => {
+    const results: BenchResults = {
+      generatedAt: "2026-01-01T00:00:00.000Z",
+      quick: false,
+      machine: {
+        cpus: 2,
+        cpuModel: "Test CPU",
+        memoryMb: 4096,
+        kernel: "6.1.0",
+        node: "v20.0.0",
+        haproxy: "2.6.12",
+        docker: "26.1.5",
+        wrk: "4.1.0",
+        python: "3.11.2",
+      },
+      programEval: [],
+      gateway: [],
+      formation: [run(2, 20_000, [10_000, 12_000]), parallel],
+      formationSerialJoins: serial,
+    };
+    const page = renderBenchmarksPage(results, "benchmarks.svg");
+    expect(page).toContain("| phase | 2 workers | 14 workers | 14 workers, joins one at a time |");
+    expect(page).toContain("| joins | 10.0 → 12.0 | 10.0 → 14.0 | 10.0 → 30.0 |");
+    expect(page).toContain("| 14 | 4.0 | 20.0 | 5.00× | 40.0 | 60.0 | 1.50× |");
+    // Without the serial run, neither.
+    const plain = renderBenchmarksPage({ ...results, formationSerialJoins: undefined }, "benchmarks.svg");
+    expect(plain).not.toContain("one at a time");
   });
 });

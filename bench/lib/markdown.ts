@@ -1,5 +1,5 @@
 /** Renders docs/benchmarks.md from bench/results.json (pure: same results, same page). */
-import { BenchResults, resourcesPerAddedWorker, summariseGateway } from "./results";
+import { BenchResults, FormationRun, joinsSpeedup, resourcesPerAddedWorker, summariseGateway } from "./results";
 import { PHASES } from "./timeline";
 
 /** A GitHub-flavoured markdown table; `|` in cells is escaped. */
@@ -18,6 +18,15 @@ export function fmt(value: number | undefined, decimals = 2): string {
 export function signed(value: number, decimals = 2): string {
   const text = Math.abs(value).toFixed(decimals);
   return value < 0 && Number(text) !== 0 ? `-${text}` : `+${text}`;
+}
+
+/** The security-group calls of a run: `firewall` (one host) and `firewall-many` (several at once). */
+function firewallCalls(run: FormationRun): { calls: number; totalMs: number } {
+  const verbs = [run.hostsCalls.firewall, run.hostsCalls["firewall-many"]];
+  return {
+    calls: verbs.reduce((sum, v) => sum + (v?.calls ?? 0), 0),
+    totalMs: verbs.reduce((sum, v) => sum + (v?.totalMs ?? 0), 0),
+  };
 }
 
 /** `notes`: hand-written findings (bench/notes.md), appended as they are. */
@@ -75,14 +84,17 @@ export function renderBenchmarksPage(results: BenchResults, chartFile: string, n
   if (results.formation.length > 0) {
     const runs = [...results.formation].sort((a, b) => a.workers - b.workers);
     const first = runs[0];
+    const timelineRuns = results.formationSerialJoins ? [...runs, results.formationSerialJoins] : runs;
     parts.push(
       "## Formation vs cluster size (harness)",
       "",
       "The whole `pulumi up` of the dev config (`Pulumi.dev.yaml`: 1 manager, the 1-node `infra` pool, the `app`",
       "pool of N workers, the three-service stack) on harness hosts (real dockerd and sshd in network",
       "namespaces on this machine, only AWS mocked), from empty state; the hosts are started before and",
-      "not counted. `hosts.sh` calls are the harness's own work (security groups applied as packet filters,",
-      "host by host), counted from outside.",
+      "not counted. `hosts.sh` calls are the harness's own work (security groups applied as packet filters",
+      "to the hosts whose rules changed: `firewall-many` for several at once), counted from outside, and so",
+      "is every SSH connection (remote commands, and those of any-manager.sh and authorize-key.sh).",
+      "Target: 14 workers within 1.5× the time of 2.",
       "",
       renderTable(
         [
@@ -93,7 +105,9 @@ export function renderBenchmarksPage(results: BenchResults, chartFile: string, n
           `vs ${first.workers} workers`,
           "resources",
           "remote commands",
-          "hosts.sh firewall calls",
+          "hosts.sh firewall(-many) calls",
+          "their time (s)",
+          "SSH connections",
           "their time (s)",
         ],
         runs.map((r) => [
@@ -104,18 +118,25 @@ export function renderBenchmarksPage(results: BenchResults, chartFile: string, n
           `${fmt(r.upMs / first.upMs)}×`,
           String(r.resources),
           String(r.commands),
-          String(r.hostsCalls.firewall?.calls ?? 0),
-          fmt((r.hostsCalls.firewall?.totalMs ?? 0) / 1000, 1),
+          String(firewallCalls(r).calls),
+          fmt(firewallCalls(r).totalMs / 1000, 1),
+          r.ssh ? String(r.ssh.calls) : "–",
+          r.ssh ? fmt(r.ssh.totalMs / 1000, 1) : "–",
         ]),
       ),
       "",
       "Per-phase timeline: first start → last end of each phase's resources, in seconds since the run began.",
       "",
       renderTable(
-        ["phase", ...runs.map((r) => `${r.workers} workers`)],
-        PHASES.filter((phase) => runs.some((r) => r.phases.some((p) => p.phase === phase))).map((phase) => [
+        [
+          "phase",
+          ...timelineRuns.map((r) =>
+            r.oneAtATime ? `${r.workers} workers, joins one at a time` : `${r.workers} workers`,
+          ),
+        ],
+        PHASES.filter((phase) => timelineRuns.some((r) => r.phases.some((p) => p.phase === phase))).map((phase) => [
           phase,
-          ...runs.map((r) => {
+          ...timelineRuns.map((r) => {
             const span = r.phases.find((p) => p.phase === phase);
             return span ? `${fmt(span.startMs / 1000, 1)} → ${fmt(span.endMs / 1000, 1)}` : "–";
           }),
@@ -123,6 +144,42 @@ export function renderBenchmarksPage(results: BenchResults, chartFile: string, n
       ),
       "",
     );
+    const serial = results.formationSerialJoins;
+    const parallel = serial && runs.find((r) => r.workers === serial.workers);
+    const gain = serial && parallel && joinsSpeedup(parallel, serial);
+    if (serial && gain) {
+      parts.push(
+        "### Parallel joins vs joins one at a time",
+        "",
+        `The ${serial.workers}-worker run again with the engine model running the join commands one at a time`,
+        '(`oneAtATime: "-join-"`, like `pulumi up --parallel 1` for them only; the program itself joins every',
+        "worker at once). Joins: first join's start to the last one's end.",
+        "",
+        renderTable(
+          [
+            "workers",
+            "joins in parallel (s)",
+            "joins one at a time (s)",
+            "ratio",
+            "pulumi up in parallel (s)",
+            "pulumi up, joins one at a time (s)",
+            "ratio",
+          ],
+          [
+            [
+              String(serial.workers),
+              fmt(gain.parallelJoinsMs / 1000, 1),
+              fmt(gain.serialJoinsMs / 1000, 1),
+              `${fmt(gain.joinsRatio)}×`,
+              fmt(parallel!.upMs / 1000, 1),
+              fmt(serial.upMs / 1000, 1),
+              `${fmt(gain.upRatio)}×`,
+            ],
+          ],
+        ),
+        "",
+      );
+    }
   }
 
   if (results.programEval.length > 0) {

@@ -57,6 +57,14 @@ export interface FormationRun {
   phases: PhaseSpan[];
   /** hosts.sh calls the mocks made during the up, by verb (firewall, …). */
   hostsCalls: Record<string, CallStats>;
+  /** Every SSH connection of the up (remote commands, any-manager.sh, authorize-key.sh); failed: exit ≠ 0. */
+  ssh?: CallStats & { failed: number };
+  /**
+   * Resource names (a regular expression) whose steps the engine model ran one at a time
+   * (`-join-`: the joins forced one at a time, to measure what parallel joins gain); absent: the
+   * program's own concurrency.
+   */
+  oneAtATime?: string;
 }
 
 export interface BenchResults {
@@ -66,6 +74,8 @@ export interface BenchResults {
   programEval: ProgramEvalRun[];
   gateway: GatewayRun[];
   formation: FormationRun[];
+  /** The largest formation size again with the joins forced one at a time (full runs only). */
+  formationSerialJoins?: FormationRun;
   /** Sections kept from an earlier run (`--only` reruns some sections), with that run's time. */
   keptFrom?: Record<string, string>;
 }
@@ -115,4 +125,27 @@ export function splitWorkers(workers: number, pools: number): { name: string; co
     name: `app-${i + 1}`,
     count: Math.floor(workers / pools) + (i < workers % pools ? 1 : 0),
   }));
+}
+
+/**
+ * What running the joins in parallel gains at one size: the joins phase (first join's start to
+ * the last one's end) and the whole `pulumi up`, with the joins forced one at a time ÷ parallel.
+ * Undefined when the runs are of different sizes or a run has no joins.
+ */
+export function joinsSpeedup(
+  parallel: FormationRun,
+  serial: FormationRun,
+): { parallelJoinsMs: number; serialJoinsMs: number; joinsRatio: number; upRatio: number } | undefined {
+  const joins = (run: FormationRun) => run.phases.find((p) => p.phase === "joins");
+  const p = joins(parallel);
+  const s = joins(serial);
+  if (parallel.workers !== serial.workers || !p || !s || p.endMs <= p.startMs) return undefined;
+  const parallelJoinsMs = p.endMs - p.startMs;
+  const serialJoinsMs = s.endMs - s.startMs;
+  return {
+    parallelJoinsMs,
+    serialJoinsMs,
+    joinsRatio: serialJoinsMs / parallelJoinsMs,
+    upRatio: serial.upMs / parallel.upMs,
+  };
 }

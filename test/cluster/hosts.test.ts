@@ -9,6 +9,7 @@ import * as https from "https";
 import {
   addHost,
   applyFirewall,
+  applyFirewalls,
   applyLoadBalancer,
   defaultHarnessId,
   dockerHost,
@@ -277,7 +278,11 @@ test("security groups: default drop, by source and port, stateful, host-mode por
     /bad source/,
   );
   expect(await dialFrom(info, "h1", privateIp("h2"), 7001)).toBe("timeout");
-  await applyFirewall(ID, "h2", [{ protocol: "-1", fromPort: 0, toPort: 0, sources: ["0.0.0.0/0"] }]);
+  // Several hosts in one call (firewall-many): all are checked first, so an unknown host changes nothing.
+  const allowAll: FirewallRule[] = [{ protocol: "-1", fromPort: 0, toPort: 0, sources: ["0.0.0.0/0"] }];
+  await expect(applyFirewalls(ID, { h2: allowAll, h99: [] })).rejects.toThrow(/no host h99/);
+  expect(await dialFrom(info, "h1", privateIp("h2"), 7001)).toBe("timeout");
+  await applyFirewalls(ID, { h2: allowAll });
   expect(await dialFrom(info, "h1", privateIp("h2"), 7001)).toBe(privateIp("h1"));
 });
 

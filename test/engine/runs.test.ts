@@ -257,3 +257,34 @@ describe("a secret stack variable, offline", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe("oneAtATime: the matched steps run one at a time, the others stay parallel", () => {
+  const span = (r: ProgramResult["resources"][number]) => [r.startedAt, r.finishedAt!];
+  const overlapping = (rs: ProgramResult["resources"]) =>
+    rs.some((a, i) => rs.some((b, j) => i !== j && span(a)[0] < span(b)[1] && span(b)[0] < span(a)[1]));
+  const joinsOf = (result: ProgramResult) => result.resources.filter((r) => /^dev-join-/.test(r.name));
+
+  it("forces the joins one at a time; the readies still overlap", async () => {
+    const result = await runProgram({
+      stack: "dev",
+      config: devConfig(),
+      commandDelayMs: 200,
+      oneAtATime: "-join-",
+    });
+    if (!result.ok) throw new Error(result.error);
+    const joins = joinsOf(result);
+    expect(joins).toHaveLength(4);
+    // Registered together (each waits its turn inside its step), run in turn.
+    const ends = joins.map((j) => j.finishedAt!).sort((a, b) => a - b);
+    for (let i = 1; i < ends.length; i++) expect(ends[i] - ends[i - 1]).toBeGreaterThanOrEqual(190);
+    expect(overlapping(result.resources.filter((r) => /^dev-ready-/.test(r.name)))).toBe(true);
+  });
+
+  it("without it the worker joins overlap", async () => {
+    const result = await runProgram({ stack: "dev", config: devConfig(), commandDelayMs: 200 });
+    if (!result.ok) throw new Error(result.error);
+    const workers = joinsOf(result).filter((j) => !j.name.includes("manager"));
+    const ends = workers.map((j) => j.finishedAt!).sort((a, b) => a - b);
+    expect(ends[ends.length - 1] - ends[0]).toBeLessThan(190);
+  });
+});

@@ -91,24 +91,26 @@ alloc_public() {
   die "no free public address in $PUB.0/24"
 }
 
-# firewall_rules: security-group ingress rules (JSON on stdin) as iptables-restore lines.
+# FIREWALL_JQ: jq definitions; `sg_lines($c)` turns one host's security-group ingress rules (its
+# input, a JSON array) into iptables-restore lines for chain $c, and fails on invalid rules.
 # protocol "-1" = all (ports ignored); tcp/udp (or 6/17): fromPort..toPort; icmp (or 1): fromPort =
 # type, toPort = code, -1 = any; another number: that IP protocol (e.g. 50 = ESP). IPv6 sources
 # are skipped (the hosts have no IPv6).
-firewall_rules() {
-  jq -r --arg c "$SG_CHAIN" '
-    def port: if type == "number" and . >= -1 and . <= 65535 and floor == . then . else error("bad port \(.)") end;
-    def ports: (.fromPort // -1 | port) as $f | (.toPort // -1 | port) as $t |
-      if $f == -1 then "" elif $f == $t then " --dport \($f)" else " --dport \($f):\($t)" end;
-    def icmp: (.fromPort // -1 | port) as $f | (.toPort // -1 | port) as $t |
-      if $f == -1 then "" elif $t == -1 then " --icmp-type \($f)" else " --icmp-type \($f)/\($t)" end;
-    def proto: (.protocol | tostring | ascii_downcase) as $p |
-      if $p == "-1" or $p == "all" then ""
-      elif $p == "tcp" or $p == "6" then " -p tcp" + ports
-      elif $p == "udp" or $p == "17" then " -p udp" + ports
-      elif $p == "icmp" or $p == "1" then " -p icmp" + icmp
-      elif ($p | test("^[0-9]{1,3}$")) then " -p \($p)"
-      else error("unknown protocol \($p)") end;
+# shellcheck disable=SC2016 # jq's own $variables
+FIREWALL_JQ='
+  def port: if type == "number" and . >= -1 and . <= 65535 and floor == . then . else error("bad port \(.)") end;
+  def ports: (.fromPort // -1 | port) as $f | (.toPort // -1 | port) as $t |
+    if $f == -1 then "" elif $f == $t then " --dport \($f)" else " --dport \($f):\($t)" end;
+  def icmp: (.fromPort // -1 | port) as $f | (.toPort // -1 | port) as $t |
+    if $f == -1 then "" elif $t == -1 then " --icmp-type \($f)" else " --icmp-type \($f)/\($t)" end;
+  def proto: (.protocol | tostring | ascii_downcase) as $p |
+    if $p == "-1" or $p == "all" then ""
+    elif $p == "tcp" or $p == "6" then " -p tcp" + ports
+    elif $p == "udp" or $p == "17" then " -p udp" + ports
+    elif $p == "icmp" or $p == "1" then " -p icmp" + icmp
+    elif ($p | test("^[0-9]{1,3}$")) then " -p \($p)"
+    else error("unknown protocol \($p)") end;
+  def sg_lines($c):
     if type != "array" then error("rules must be a JSON array") else . end |
     "-A \($c) -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN",
     # What IPsec decrypted was already let in as ESP; AWS never sees inside it.
@@ -117,30 +119,75 @@ firewall_rules() {
       if test(":") then empty
       elif test("^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$") then "-A \($c) -s \(.)\($m) -j RETURN"
       else error("bad source \(.)") end),
-    "-A \($c) -j DROP"'
+    "-A \($c) -j DROP";
+'
+
+# firewall_rules: the rules (JSON on stdin) as iptables-restore lines.
+firewall_rules() {
+  jq -r --arg c "$SG_CHAIN" "$FIREWALL_JQ"' sg_lines($c)'
 }
 
-# apply_firewall NAME: loads the host's stored rules (if any) into its namespace, atomically.
-apply_firewall() {
-  local ns=/run/netns/$PFX-$1 file=$STATE/$1/firewall.json lines
-  [[ -f $file && -e $ns ]] || return 0
-  lines=$(firewall_rules <"$file")
-  printf '*mangle\n:%s - [0:0]\n%s\nCOMMIT\n' "$SG_CHAIN" "$lines" | nsenter --net="$ns" iptables-restore --noflush
+# load_firewall NAME LINES: makes LINES (from sg_lines) the host's filter, atomically; nothing when
+# the host is not running (its stored rules are loaded at boot).
+load_firewall() {
+  local ns=/run/netns/$PFX-$1
+  [[ -e $ns ]] || return 0
+  printf '*mangle\n:%s - [0:0]\n%s\nCOMMIT\n' "$SG_CHAIN" "$2" | nsenter --net="$ns" iptables-restore --noflush
   # mangle PREROUTING on eth0: before Docker's nat DNAT of published ports (FORWARD, not INPUT), and
   # in no table Docker manages, so nothing in the host bypasses it.
   nsenter --net="$ns" iptables -t mangle -C PREROUTING -i eth0 -j "$SG_CHAIN" 2>/dev/null ||
     nsenter --net="$ns" iptables -t mangle -I PREROUTING 1 -i eth0 -j "$SG_CHAIN"
 }
 
+# apply_firewall NAME: loads the host's stored rules (if any) into its namespace, atomically.
+apply_firewall() {
+  local ns=/run/netns/$PFX-$1 file=$STATE/$1/firewall.json
+  [[ -f $file && -e $ns ]] || return 0
+  load_firewall "$1" "$(firewall_rules <"$file")"
+}
+
+# store_firewall NAME RULES_JSON: kept across reboots and stops, loaded at boot.
+store_firewall() {
+  printf '%s\n' "$2" >"$STATE/$1/firewall.json.tmp"
+  mv "$STATE/$1/firewall.json.tmp" "$STATE/$1/firewall.json"
+}
+
 # firewall NAME < rules.json: replaces the host's ingress filter; kept across reboots and stops.
 cmd_firewall() {
-  local name=${1:-} rules
+  local name=${1:-} rules lines
   require_host "$name"
   rules=$(cat)
-  firewall_rules <<<"$rules" >/dev/null || die "invalid firewall rules for $name (see above)"
-  printf '%s\n' "$rules" >"$STATE/$name/firewall.json.tmp"
-  mv "$STATE/$name/firewall.json.tmp" "$STATE/$name/firewall.json"
-  apply_firewall "$name"
+  lines=$(firewall_rules <<<"$rules") || die "invalid firewall rules for $name (see above)"
+  store_firewall "$name" "$rules"
+  load_firewall "$name" "$lines"
+}
+
+# firewall-many < {"NAME": rules, ...}: `firewall` for several hosts in one call (one jq for all:
+# a security group change reaches all its members at once). All are checked before any changes.
+cmd_firewall_many() {
+  [[ -f $HJ ]] || die "harness $ID is not up"
+  local out line name=""
+  # One record per host: "@host NAME", "@json RULES", then its iptables-restore lines.
+  out=$(jq -r --arg c "$SG_CHAIN" --slurpfile hj "$HJ" "$FIREWALL_JQ"'
+    if type != "object" then error("firewall-many wants an object: host name -> rules") else . end |
+    [$hj[0].hosts[].name] as $names |
+    to_entries[] | .key as $k |
+    if any($names[]; . == $k) then . else error("no host \($k) in harness") end |
+    "@host \($k)", "@json \(.value | tojson)", (.value | sg_lines($c))') ||
+    die "invalid firewall rules (see above); no host's filter was changed"
+  local -A json=() lines=()
+  while IFS= read -r line; do
+    [[ -n $line ]] || continue # no hosts: one empty line
+    case $line in
+      "@host "*) name=${line#@host } && lines[$name]="" ;;
+      "@json "*) json[$name]=${line#@json } ;;
+      *) lines[$name]+=$line$'\n' ;;
+    esac
+  done <<<"$out"
+  for name in "${!json[@]}"; do
+    store_firewall "$name" "${json[$name]}"
+    load_firewall "$name" "${lines[$name]%$'\n'}"
+  done
 }
 
 cmd_partition() {

@@ -4,7 +4,8 @@
 # See test/harness/README.md. Linux and root only.
 #
 #   HARNESS_ID=<0-9> hosts.sh up N | down | add | poweroff|poweron|reboot|remove|partition|heal|
-#                    restart-docker NAME | firewall NAME <rules.json | address NAME [IP|--release] |
+#                    restart-docker NAME | firewall NAME <rules.json | firewall-many <rules-by-host.json |
+#                    address NAME [IP|--release] |
 #                    lb DIR | lb-remove |
 #                    registry | base-image |
 #                    build-image REF CTX | status
@@ -540,7 +541,7 @@ HERE=$(dirname "${BASH_SOURCE[0]}")
 
 USAGE="usage: HARNESS_ID=<0-9> $0 up N | down | add | poweroff NAME | poweron NAME [--new-public-ip] |
   reboot NAME | restart-docker NAME | partition NAME | heal NAME | remove NAME | firewall NAME <rules.json |
-  registry | base-image | build-image NAME:TAG DIR | status | watch PID"
+  firewall-many <rules-by-host.json | registry | base-image | build-image NAME:TAG DIR | status | watch PID"
 case ${1:-} in
   up) lock_id && cmd_up "${2:-}" ;;
   down) lock_id && cmd_down ;;
@@ -553,6 +554,7 @@ case ${1:-} in
   heal) lock_id && cmd_heal "${2:-}" ;;
   remove) lock_id && cmd_remove "${2:-}" ;;
   firewall) lock_id && cmd_firewall "${2:-}" ;;
+  firewall-many) lock_id && cmd_firewall_many ;;
   address) lock_id && cmd_address "${2:-}" "${3:-}" ;;
   lb) lock_id && cmd_lb "${2:-}" ;;
   lb-remove) lock_id && cmd_lb_remove ;;

@@ -296,6 +296,16 @@ export async function applyFirewall(id: number, hostName: string, rules: Firewal
 }
 
 /**
+ * `applyFirewall` for several hosts in one `hosts.sh firewall-many` call (one process and one jq
+ * for all of them, where a call per host costs a few jq runs each): a security group change reaches
+ * all its members at once. Every host's rules are checked before any filter changes.
+ */
+export async function applyFirewalls(id: number, rulesByHost: Record<string, FirewallRule[]>): Promise<void> {
+  if (Object.keys(rulesByHost).length === 0) return;
+  await hostsSh(id, ["firewall-many"], JSON.stringify(rulesByHost));
+}
+
+/**
  * EC2's AssociateAddress: the host's public address becomes the Elastic IP `ip` (or a new one),
  * moved from whichever host held it. The host's auto address is released.
  */

@@ -62,6 +62,7 @@ async function main() {
     stack: job.stack,
     stateFile: job.stateFile,
     replace: replaceMatcher(job),
+    oneAtATime: job.oneAtATime === undefined ? undefined : (reg) => new RegExp(job.oneAtATime!).test(reg.name),
     log: (line) => {
       warnings.push(line);
       console.error(line);

@@ -89,6 +89,8 @@ export interface HarnessRunOptions {
   log?: (line: string) => void;
   /** Return a failed run instead of throwing. */
   allowFailure?: boolean;
+  /** Resource names (a regular expression) whose steps run one at a time (ProgramJob.oneAtATime). */
+  oneAtATime?: string;
 }
 
 /** The stack's state file on a harness; `hosts.sh down` (cluster:down) removes it with the harness. */
@@ -116,6 +118,7 @@ export async function upOnHarness(
       mode: options.mode ?? "up",
       stateFile: stateFileOf(id, stack),
       replace: options.replace,
+      oneAtATime: options.oneAtATime,
     },
     options.log,
     options.killWhen && (() => stateNow(id, stack, options.killWhen!)),

@@ -6,13 +6,13 @@
  *   (`upHosts(n)`), else a fresh one (`addHost`); private and public address as on AWS.
  * - stop/start (instance type change): `powerOff`, then `powerOn` with a new public address.
  * - delete (terminate): `powerOff` (every process ends, the link goes), then `removeHost`.
- * - security groups: `applyFirewall` replaces the host's ingress filter.
+ * - security groups: `applyFirewalls` replaces the ingress filters of the hosts given, in one call.
  * - Elastic IPs: `associateAddress` makes an address the host's public one and moves it with a
  *   replaced instance; a stop and a start keep it.
  */
 import {
   addHost,
-  applyFirewall,
+  applyFirewalls,
   associateAddress,
   fault as hostFault,
   FaultKind,
@@ -39,7 +39,8 @@ export interface Machines {
   /** Stop, modify, start: on AWS the public address changes (no Elastic IP). */
   stopStart(host: string): Promise<Machine>;
   destroy(host: string): Promise<void>;
-  applyFirewall(host: string, rules: FirewallRule[]): Promise<void>;
+  /** Each host's ingress filter becomes its rules, all in one go. */
+  applyFirewalls(rulesByHost: Map<string, FirewallRule[]>): Promise<void>;
   /** An Elastic IP associated with the host: `ip`, moved from where it was, or a new one. */
   associateAddress(host: string, ip?: string): Promise<Machine>;
   /** The Elastic IP released: the host gets a new auto-assigned address. */
@@ -95,8 +96,8 @@ export function harnessMachines(id: number, inUse: () => string[], retired: () =
       await powerOff(id, name).catch(() => undefined); // a stopped instance terminates too
       await removeHost(id, name);
     },
-    async applyFirewall(name, rules) {
-      await applyFirewall(id, name, toHostRules(rules));
+    async applyFirewalls(rulesByHost) {
+      await applyFirewalls(id, Object.fromEntries([...rulesByHost].map(([host, rules]) => [host, toHostRules(rules)])));
     },
     async associateAddress(name, ip) {
       const host = await associateAddress(id, name, ip);

@@ -11,11 +11,12 @@ import {
 } from "../harness/hosts";
 import { issueCertificate } from "../support/certificates";
 import { Provider, ProviderResult } from "./engine/engine";
-import { firewallRules } from "./engine/firewall";
+import { FirewallRule, firewallRules } from "./engine/firewall";
 import { ATTACHMENT, CERTIFICATE, LISTENER, LOAD_BALANCER, standInOf, TARGET_GROUP } from "./engine/loadBalancer";
 import { renderStandIn } from "./loadBalancerStandIn";
 import { StateResource } from "./engine/state";
 import { Registration } from "./engine/steps";
+import { CoalescingSync } from "./coalescingSync";
 import { Machines } from "./machines";
 import { localRun, sshRun } from "./ssh";
 import { ProgramJob, unwrapSecrets } from "./types";
@@ -88,7 +89,8 @@ export class ProgramMocks implements Provider {
   public checksRun = 0;
   private readonly harness?: HarnessInfo;
   private readonly cluster: string;
-  private firewall: Promise<void> = Promise.resolve();
+  /** Packet-filter syncs, one at a time, coalesced (afterStep). */
+  private readonly filters = new CoalescingSync<StateResource[]>((resources) => this.syncFilters(resources));
   /** Rules last handed to each host: a step that changes no host's rules costs nothing. */
   private readonly applied = new Map<string, string>();
   /** The load balancer stand-in's configuration as last applied ("" when none runs). */
@@ -211,24 +213,29 @@ export class ProgramMocks implements Provider {
   }
 
   /**
-   * Packet filters follow the registered security groups and instances (AWS applies a rule to
-   * every member at once), one host at a time, in step order.
+   * Packet filters follow the registered security groups and instances. AWS applies a group change
+   * to every member at once, so the hosts whose rules changed get theirs together, in one harness
+   * call, and steps that end while a sync runs share the next one, which applies only the latest
+   * state (CoalescingSync): when the returned promise resolves, rules at least as new as this
+   * step's are in effect on every host.
    */
   afterStep(resources: StateResource[]): Promise<void> {
-    const machines = this.machines;
-    if (!machines) return Promise.resolve();
-    this.firewall = this.firewall.then(async () => {
-      await this.syncLoadBalancer(resources);
-      const loadBalancerIp = this.harness && readHarnessInfo(this.harness.id)?.loadBalancer?.privateIp;
-      for (const [host, rules] of firewallRules(resources, loadBalancerIp)) {
-        const text = JSON.stringify(rules);
-        if (this.applied.get(host) !== text) {
-          await machines.applyFirewall(host, rules);
-          this.applied.set(host, text);
-        }
-      }
-    });
-    return this.firewall;
+    if (!this.machines) return Promise.resolve();
+    return this.filters.request(resources);
+  }
+
+  /** One sync: the load balancer stand-in, then every host whose rules text changed. */
+  private async syncFilters(resources: StateResource[]): Promise<void> {
+    await this.syncLoadBalancer(resources);
+    const loadBalancerIp = this.harness && readHarnessInfo(this.harness.id)?.loadBalancer?.privateIp;
+    const changed = new Map<string, { rules: FirewallRule[]; text: string }>();
+    for (const [host, rules] of firewallRules(resources, loadBalancerIp)) {
+      const text = JSON.stringify(rules);
+      if (this.applied.get(host) !== text) changed.set(host, { rules, text });
+    }
+    if (changed.size === 0) return;
+    await this.machines!.applyFirewalls(new Map([...changed].map(([host, { rules }]) => [host, rules])));
+    for (const [host, { text }] of changed) this.applied.set(host, text);
   }
 
   /**

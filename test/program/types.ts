@@ -22,6 +22,11 @@ export interface ProgramJob {
   stateFile?: string;
   /** `--replace` targets: URNs, resource names or node keys (`app-0` → that node's instance). */
   replace?: string[];
+  /**
+   * A regular expression over resource names: the steps of the resources it matches run one at a
+   * time (EngineOptions.oneAtATime), e.g. `-join-` for the joins. Harness-only, for the bench.
+   */
+  oneAtATime?: string;
 }
 
 export interface RecordedResource {

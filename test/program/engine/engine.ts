@@ -38,6 +38,12 @@ export interface EngineOptions {
   /** `--replace` targets, matched against URN or name. */
   replace?: (reg: Registration) => boolean;
   log?: (line: string) => void;
+  /**
+   * Steps of the resources this matches run one at a time (their provider calls; the others stay
+   * parallel): `pulumi up --parallel 1` limited to them. The bench forces joins one at a time with
+   * it to measure what running them in parallel gains.
+   */
+  oneAtATime?: (reg: Registration) => boolean;
 }
 
 export class Engine {
@@ -51,6 +57,8 @@ export class Engine {
   private readonly replacedOld: StateResource[] = [];
   private readonly registered = new Set<string>();
   private readonly log: (line: string) => void;
+  /** The last step queued under `oneAtATime`: the next one starts when it ends. */
+  private serialTail: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: EngineOptions) {
     this.state = options.stateFile ? loadState(options.stateFile, options.stack) : emptyState(options.stack);
@@ -130,7 +138,7 @@ export class Engine {
     if (old?.options.protect && step.op === "replace") {
       throw new Error(`unable to replace protected resource ${reg.urn}`);
     }
-    const result = await this.perform(step, reg, old);
+    const result = await this.performInTurn(step, reg, old);
     const outputs = markSecretOutputs(result.outputs, reg.options.additionalSecretOutputs);
     this.live.set(reg.urn, {
       ...reg,
@@ -156,6 +164,16 @@ export class Engine {
     const old = this.live.get(urn)!;
     this.live.delete(urn);
     return old;
+  }
+
+  /** `perform`, after the previous `oneAtATime` step when this resource is one of them. */
+  private performInTurn(step: Step, reg: Registration, old: StateResource | undefined): Promise<ProviderResult> {
+    if (step.op === "same" || this.preview || !this.options.oneAtATime?.(reg)) {
+      return this.perform(step, reg, old);
+    }
+    const turn = this.serialTail.then(() => this.perform(step, reg, old));
+    this.serialTail = turn.catch(() => undefined);
+    return turn;
   }
 
   private async perform(step: Step, reg: Registration, old: StateResource | undefined): Promise<ProviderResult> {

@@ -128,11 +128,36 @@ export function loadState(file: string, stack: string): StackState {
   return openSecrets(keyFor(file), JSON.parse(fs.readFileSync(file, "utf8")));
 }
 
-/** Writes atomically (rename), so a run killed mid-write leaves the previous complete state. */
+/**
+ * Each resource's sealed JSON text, by the resource object and the key it was sealed with. The
+ * engine never changes a state resource in place (a step makes a new object), and a save follows
+ * every step: without this, every save encrypted every secret of the whole state again and
+ * copied it, which grew with the state (80 ms a save, 2 saves a step, at 16 nodes on 2 cores).
+ */
+const sealedText = new WeakMap<object, { key: Buffer; text: string }>();
+
+function sealedResource(key: Buffer, resource: StateResource): string {
+  const cached = sealedText.get(resource);
+  if (cached && cached.key.equals(key)) return cached.text;
+  const text = JSON.stringify(sealSecrets(key, resource), null, 1);
+  sealedText.set(resource, { key, text });
+  return text;
+}
+
+/**
+ * Writes atomically (rename), so a run killed mid-write leaves the previous complete state. A
+ * resource object must not be changed after it was saved (the engine makes a new one per step).
+ */
 export function saveState(file: string, state: StackState): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
+  const key = keyFor(file);
+  const { resources, ...rest } = state;
+  const fields = Object.entries(sealSecrets(key, rest)).map(
+    ([name, value]) => `${JSON.stringify(name)}: ${JSON.stringify(value, null, 1)}`,
+  );
+  fields.push(`"resources": [\n${resources.map((r) => sealedResource(key, r)).join(",\n")}\n]`);
   const temp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, JSON.stringify(sealSecrets(keyFor(file), state), null, 1), { mode: 0o600 });
+  fs.writeFileSync(temp, `{\n${fields.join(",\n")}\n}\n`, { mode: 0o600 });
   fs.renameSync(temp, file);
 }
 
