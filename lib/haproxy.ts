@@ -69,7 +69,7 @@ export function backendName(route: GatewayRoute): string {
 }
 
 /** The Swarm service a route goes to: `<stack>_<service>`, or `<service>` outside any stack. */
-export function swarmServiceName(route: GatewayRoute, stackName?: string): string {
+function swarmServiceName(route: GatewayRoute, stackName?: string): string {
   const stack = route.stack ?? stackName;
   return stack === undefined ? route.service : `${stack}_${route.service}`;
 }

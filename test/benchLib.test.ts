@@ -57,6 +57,18 @@ const GATEWAY_RUN: GatewayRun = {
   gatewayCpuMs: 1350,
 };
 
+/** The machine every page test prints. */
+const MACHINE: BenchResults["machine"] = {
+  cpus: 2,
+  cpuModel: "Test CPU",
+  memoryMb: 4096,
+  kernel: "6.1.0",
+  node: "v20.0.0",
+  haproxy: "2.6.12",
+  docker: "26.1.5",
+  wrk: "4.1.0",
+  python: "3.11.2",
+};
 describe("percentile", () => {
   test("interpolates linearly between closest ranks", () => {
     expect(percentile([1, 2, 3, 4], 50)).toBe(2.5);
@@ -176,17 +188,7 @@ describe("markdown", () => {
     const results: BenchResults = {
       generatedAt: "2026-01-01T00:00:00.000Z",
       quick: true,
-      machine: {
-        cpus: 2,
-        cpuModel: "Test CPU",
-        memoryMb: 4096,
-        kernel: "6.1.0",
-        node: "v20.0.0",
-        haproxy: "2.6.12",
-        docker: "26.1.5",
-        wrk: "4.1.0",
-        python: "3.11.2",
-      },
+      machine: MACHINE,
       programEval: [
         { workers: 3, wallMs: 11000, programMs: 6000, maxRssMb: 240, resources: 75, commands: 23 },
         { workers: 30, wallMs: 12000, programMs: 9000, maxRssMb: 250, resources: 210, commands: 131 },
@@ -344,17 +346,7 @@ describe("parallel joins vs joins one at a time", () => {
     const results: BenchResults = {
       generatedAt: "2026-01-01T00:00:00.000Z",
       quick: false,
-      machine: {
-        cpus: 2,
-        cpuModel: "Test CPU",
-        memoryMb: 4096,
-        kernel: "6.1.0",
-        node: "v20.0.0",
-        haproxy: "2.6.12",
-        docker: "26.1.5",
-        wrk: "4.1.0",
-        python: "3.11.2",
-      },
+      machine: MACHINE,
       programEval: [],
       gateway: [],
       formation: [run(2, 20_000, [10_000, 12_000]), parallel],
