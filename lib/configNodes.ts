@@ -29,9 +29,13 @@ const MIN_ADMIN_PREFIX = 8;
 const MAX_ADMIN_ADDRESSES = 2 ** (32 - MIN_ADMIN_PREFIX);
 /** Far above any real pool; a typo such as 100 for 10 must not start a hundred instances. */
 const MAX_POOL_COUNT = 50;
-/** Far above any real cluster, as the two below: a pasted list must not start hundreds of instances. */
+/** Far above any real cluster: a pasted list must not start hundreds of instances. */
 const MAX_POOLS = 10;
-const MAX_NODES = 200;
+/**
+ * A few hundred nodes is a large but real Swarm (Docker's own scale tests went to thousands); the
+ * cap stops a runaway config, not a big cluster.
+ */
+const MAX_NODES = 500;
 const RESERVED_LABEL_PREFIXES = ["com.docker.", "io.docker.", "org.dockerproject."];
 /** Labels every node gets from aws-swarm itself; a user value would silently fight them. */
 const AUTOMATIC_LABELS = ["pool", "role", "az", "instance-type"];

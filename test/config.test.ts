@@ -383,7 +383,7 @@ describe("parseConfig", () => {
       { adminCidrs: ["10.0.0.0/9", "10.128.0.0/9", "10.0.0.0/24"] }, // exactly a /8 together
       { vpcCidr: "10.0.0.0/24", availabilityZones: 1, workerPools: pools([10]) }, // 11 nodes in a /28
       { vpcCidr: "10.0.0.0/24", managers: { count: 3 }, workerPools: pools([18]) }, // 2 + 9 in zone 1
-      { managers: { count: 7 }, availabilityZones: 6, workerPools: pools([50, 50, 50, 43]) }, // 200 nodes
+      { managers: { count: 7 }, availabilityZones: 6, workerPools: pools([50, 50, 50, 50, 50, 50, 50, 50, 50, 43]) }, // 500 nodes
       { workerPools: pools(Array.from({ length: 10 }, () => 1)) }, // 10 pools
       { swarm: { certExpiry: "1h" } },
       { swarm: { certExpiry: "2562046h47m16s" } },

@@ -156,18 +156,18 @@ export const nodesCases: BadConfig[] = [
     /^aws-swarm:workerPools must list at most 10 pools, got 11$/,
   ],
   [
-    "more than 200 nodes in total",
+    "more than 500 nodes in total",
     {
       managers: { count: 7 },
       availabilityZones: 6,
-      workerPools: ["a", "b", "c", "d"].map((name) => pool({ name, count: 50 })),
+      workerPools: Array.from({ length: 10 }, (_, i) => pool({ name: `p${i}`, count: 50 })),
     },
-    /^aws-swarm:workerPools would make 207 nodes with the managers, more than 200; lower the pools' counts$/,
+    /^aws-swarm:workerPools would make 507 nodes with the managers, more than 500; lower the pools' counts$/,
   ],
   [
-    "201 nodes: one manager and four full pools",
-    { availabilityZones: 3, workerPools: ["a", "b", "c", "d"].map((name) => pool({ name, count: 50 })) },
-    /^aws-swarm:workerPools would make 201 nodes with the managers, more than 200/,
+    "501 nodes: one manager and ten full pools",
+    { availabilityZones: 3, workerPools: Array.from({ length: 10 }, (_, i) => pool({ name: `p${i}`, count: 50 })) },
+    /^aws-swarm:workerPools would make 501 nodes with the managers, more than 500/,
   ],
   [
     "manager volume above the gp3 limit",
