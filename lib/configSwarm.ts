@@ -11,6 +11,7 @@ import {
   DEFAULT_CERT_EXPIRY,
   DEFAULT_DOCKERFILE,
   DEFAULT_ENCRYPT_OVERLAY,
+  DEFAULT_GATEWAY_ACCESS_LOG,
   DEFAULT_GATEWAY_IMAGE,
   DEFAULT_GATEWAY_PLACEMENT,
   DEFAULT_GATEWAY_PORT,
@@ -25,7 +26,15 @@ import { certExpiryProblem } from "./durations";
 import { imageVariableName } from "./images";
 import { ownPathProblem, prefixClashes, routePathProblem } from "./routes";
 import { SSH_PORT, SWARM_GOSSIP_PORT, SWARM_MANAGEMENT_PORT, SWARM_VXLAN_PORT } from "./securityRules";
-import { GatewayConfig, GatewayRoute, ImageConfig, NAMESPACE, NodeGroupConfig, SwarmSettings } from "./types";
+import {
+  GatewayAccessLog,
+  GatewayConfig,
+  GatewayRoute,
+  ImageConfig,
+  NAMESPACE,
+  NodeGroupConfig,
+  SwarmSettings,
+} from "./types";
 import { complete, Validator } from "./validator";
 
 /** Ports the nodes already use: SSH and the swarm control/gossip/VXLAN ports. */
@@ -139,6 +148,8 @@ function checkImageVariables(v: Validator, value: unknown, key: string): void {
   });
 }
 
+const GATEWAY_ACCESS_LOGS: readonly GatewayAccessLog[] = ["errors", "all"];
+
 export function parseGateway(
   v: Validator,
   value: unknown,
@@ -150,6 +161,7 @@ export function parseGateway(
     "publicCidrs",
     "placement",
     "image",
+    "accessLog",
     "routes",
     "loadBalancer",
     "domain",
@@ -175,12 +187,15 @@ export function parseGateway(
   const image = v.optional(obj.image, `${key}.image`, DEFAULT_GATEWAY_IMAGE, (x, p) =>
     v.pattern(x, p, /^[a-z0-9][A-Za-z0-9._/:@-]*$/, "an image reference, e.g. haproxy:3.2"),
   );
+  const accessLog = v.optional(obj.accessLog, `${key}.accessLog`, DEFAULT_GATEWAY_ACCESS_LOG, (x, p) =>
+    v.oneOf(x, p, GATEWAY_ACCESS_LOGS),
+  );
   const routes = v.list(obj.routes ?? [], `${key}.routes`, (x, p) => parseRoute(v, x, p), "path");
   if (routes !== undefined) {
     checkRoutes(v, routes, `${key}.routes`, publicCidrs, `${key}.publicCidrs`);
   }
   const frontDoor = parseFrontDoor(v, obj, key);
-  const gateway = complete({ port, publicCidrs, placement, image, routes });
+  const gateway = complete({ port, publicCidrs, placement, image, accessLog, routes });
   return gateway && frontDoor && { ...gateway, ...frontDoor };
 }
 

@@ -3,6 +3,8 @@
  * in docs/configuration.md state them, and test/config.test.ts checks that the three agree.
  */
 
+import type { GatewayAccessLog } from "./types";
+
 // ---------------------------------------------------------------------------------------------
 // `aws-swarm:*` keys a stack file may leave out.
 
@@ -42,6 +44,13 @@ export const DEFAULT_GATEWAY_PLACEMENT = "managers";
  */
 export const DEFAULT_GATEWAY_IMAGE =
   "haproxy:3.2.24@sha256:fa8c8825c5ca0e0f65c3fc2059b92e9d1735a640b2b38091823a959a64016c4f";
+/**
+ * A line per failed or abnormal request (5xx, timeouts, retries, redispatches, aborted
+ * connections), not per request: the gateway's log is where a failure is looked for, and logging
+ * every request cost 15–20 % of the gateway's CPU per request in the benchmark (docs/benchmarks.md)
+ * plus dockerd's work on every line it stores.
+ */
+export const DEFAULT_GATEWAY_ACCESS_LOG: GatewayAccessLog = "errors";
 /** One address for the whole cluster (a Network Load Balancer, about $16 a month plus traffic). */
 export const DEFAULT_GATEWAY_LOAD_BALANCER = true;
 export const DEFAULT_DOCKERFILE = "Dockerfile";

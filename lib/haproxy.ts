@@ -9,10 +9,15 @@
  * AWS): only directives present in all are used, and the process model comes from the command
  * line (`haproxy -W -db`), not from `master-worker`/`daemon` here.
  */
-import { DEFAULT_SERVICE_HEALTH_PATH, DEFAULT_SLOTS, GATEWAY_HEALTH_PATH } from "./defaults";
+import {
+  DEFAULT_GATEWAY_ACCESS_LOG,
+  DEFAULT_SERVICE_HEALTH_PATH,
+  DEFAULT_SLOTS,
+  GATEWAY_HEALTH_PATH,
+} from "./defaults";
 import { HTTPS_PORT } from "./loadBalancer";
 import { normalizePrefix, ownPathProblem, prefixClashes, routePathProblem } from "./routes";
-import { GatewayRoute } from "./types";
+import { GatewayAccessLog, GatewayRoute } from "./types";
 
 export { normalizePrefix };
 
@@ -54,6 +59,8 @@ export interface HaproxyOptions {
   nameserver?: string;
   /** Behind the Network Load Balancer (lib/loadBalancer.ts); absent, clients connect directly. */
   loadBalancer?: BehindLoadBalancer;
+  /** Which requests are logged. @default DEFAULT_GATEWAY_ACCESS_LOG */
+  accessLog?: GatewayAccessLog;
 }
 
 export interface BehindLoadBalancer {
@@ -138,7 +145,7 @@ export function renderHaproxyConfig(options: HaproxyOptions): string {
   const sections = [
     renderGlobal(options.loadBalancer),
     renderResolvers(options.nameserver ?? SWARM_DNS),
-    renderDefaults(),
+    renderDefaults(options.accessLog ?? DEFAULT_GATEWAY_ACCESS_LOG),
     renderFrontend(ordered, listenPort, options.loadBalancer),
     ...renderBackends(ordered, options.stackName, slots, hostOf),
     renderNotFound(),
@@ -213,12 +220,14 @@ function renderResolvers(nameserver: string): string {
   ]);
 }
 
-function renderDefaults(): string {
+function renderDefaults(accessLog: GatewayAccessLog): string {
   return block("defaults", [
     "mode http",
     "log global",
     "option httplog",
     "option dontlognull",
+    // Errors only: 5xx, timeouts, retries, redispatches and aborted streams are still logged.
+    ...(accessLog === "errors" ? ["option dontlog-normal"] : []),
     "option forwardfor",
     // Fail fast instead of hanging: a dead task refuses or times out in 2 s and the request
     // moves on; nothing queues longer than 5 s.

@@ -109,6 +109,7 @@ export function planStacks(input: StacksPlanInput): StacksPlan {
     routes: input.gateway.routes,
     slots: input.gatewaySlots ?? DEFAULT_SLOTS,
     listenPort: GATEWAY_CONTAINER_PORT,
+    accessLog: input.gateway.accessLog,
     ...(input.gateway.loadBalancer && {
       loadBalancer: { graceSeconds: GATEWAY_GRACE_SECONDS, redirectToHttps: input.gateway.domain !== undefined },
     }),

@@ -55,6 +55,9 @@ export interface GatewayRoute {
   stack?: string;
 }
 
+/** `errors`: only requests that failed or went wrong on the way (HAProxy's `dontlog-normal`). */
+export type GatewayAccessLog = "errors" | "all";
+
 export interface GatewayConfig {
   /** Published host-mode port. @default DEFAULT_GATEWAY_PORT */
   port: number;
@@ -65,6 +68,8 @@ export interface GatewayConfig {
   placement: string;
   /** The gateway's image: must run `haproxy` (≥ 2.6) and `bash`. @default DEFAULT_GATEWAY_IMAGE */
   image: string;
+  /** Which requests the gateway logs: "errors" (failed or abnormal ones) or "all". @default DEFAULT_GATEWAY_ACCESS_LOG */
+  accessLog: GatewayAccessLog;
   /**
    * A Network Load Balancer in front of the gateway nodes, the cluster's one address (`url`); off,
    * clients dial the gateway nodes themselves (`gatewayUrls`). @default DEFAULT_GATEWAY_LOAD_BALANCER

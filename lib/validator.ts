@@ -46,6 +46,17 @@ export class Validator {
     return text;
   }
 
+  /** One of a few fixed words, named in the message. */
+  oneOf<T extends string>(value: unknown, key: string, choices: readonly T[]): T | undefined {
+    const expected = choices.map((c) => `"${c}"`).join(" or ");
+    const text = this.string(value, key, expected);
+    if (text !== undefined && !(choices as readonly string[]).includes(text)) {
+      this.report(key, `must be ${expected}, got ${describe(text)}`);
+      return undefined;
+    }
+    return text as T | undefined;
+  }
+
   maxLength(text: string, key: string, max: number): string | undefined {
     if (text.length > max) {
       this.report(key, `must be at most ${max} characters, got ${text.length} (${describe(text)})`);

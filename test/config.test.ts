@@ -155,6 +155,7 @@ describe("stack files", () => {
     publicCidrs: ["0.0.0.0/0"],
     placement: "managers",
     image: defaults.DEFAULT_GATEWAY_IMAGE,
+    accessLog: "errors" as const,
     routes,
     loadBalancer: true,
   };
@@ -322,6 +323,7 @@ describe("parseConfig", () => {
         publicCidrs: ["0.0.0.0/0"],
         placement: "managers",
         image: defaults.DEFAULT_GATEWAY_IMAGE,
+        accessLog: "errors" as const,
         routes: [],
         loadBalancer: true,
       },
@@ -493,6 +495,7 @@ const CONFIG_DEFAULT: Record<string, DefaultName> = {
   "swarm.defaultAddrPool": "DEFAULT_ADDR_POOL",
   stacks: "DEFAULT_STACKS",
   "gateway.image": "DEFAULT_GATEWAY_IMAGE",
+  "gateway.accessLog": "DEFAULT_GATEWAY_ACCESS_LOG",
   "gateway.port": "DEFAULT_GATEWAY_PORT",
   "gateway.publicCidrs": "DEFAULT_GATEWAY_PUBLIC_CIDRS",
   "gateway.placement": "DEFAULT_GATEWAY_PLACEMENT",

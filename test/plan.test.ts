@@ -70,6 +70,7 @@ const base: ClusterConfig = {
     publicCidrs: ["0.0.0.0/0"],
     routes: [],
     placement: "infra",
+    accessLog: "errors",
     image: "haproxy:3.2",
     loadBalancer: false,
   },

@@ -34,6 +34,7 @@ const GATEWAY: GatewayConfig = {
   publicCidrs: ["0.0.0.0/0"],
   placement: "managers",
   image: DEFAULT_GATEWAY_IMAGE,
+  accessLog: "errors",
   loadBalancer: false,
   routes: [
     { path: "/hello", service: "hello", port: 8080, stack: "app" },

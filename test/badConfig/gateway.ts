@@ -18,6 +18,11 @@ export const gatewayCases: BadConfig[] = [
     /^aws-swarm:gateway\.publicCidrs\[0\] must be an IPv4 CIDR/,
   ],
   [
+    "gateway access log neither errors nor all",
+    { gateway: { accessLog: "none" } },
+    /^aws-swarm:gateway\.accessLog must be "errors" or "all", got "none"$/,
+  ],
+  [
     "route with no service",
     { gateway: { routes: [{ path: "/hello", port: 8080 }] } },
     /^aws-swarm:gateway\.routes\[0\]\.service is required$/,

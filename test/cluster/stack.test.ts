@@ -39,6 +39,7 @@ const GATEWAY: Omit<GatewayConfig, "image"> = {
   port: 80,
   publicCidrs: ["0.0.0.0/0"],
   placement: "managers",
+  accessLog: "errors",
   loadBalancer: false,
   routes: ROUTES,
 };
