@@ -312,7 +312,8 @@ export function renderRollingUpdate(run: RollingUpdateRun): string[] {
     `Meanwhile ${run.load.concurrency} request loops send /hello and /world in turn through the front door`,
     "(the `url` output: the load balancer stand-in, then the gateway), one request at a time each, and go on",
     `${s(run.load.tailMs)} s after the up. Update times are Swarm's own (\`UpdateStatus\` StartedAt → CompletedAt), in`,
-    `seconds since the second up began; the first up (${s(run.firstUpMs)} s) is setup, not counted.`,
+    "seconds since the program's start in the second up (where its `pulumi up` time starts too); the first up",
+    `(${s(run.firstUpMs)} s, from empty state) is setup, not counted.`,
     "",
     renderTable(
       [

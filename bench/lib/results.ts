@@ -74,7 +74,7 @@ export interface ServiceUpdate {
   replicas: number;
   /** UpdateStatus.State at the end: `completed`, or `rollback_completed`, `paused`, … */
   state: string;
-  /** UpdateStatus.StartedAt and CompletedAt, in ms since the second `pulumi up` began. */
+  /** UpdateStatus.StartedAt and CompletedAt, in ms since the program started in the second `pulumi up` (upMs' start). */
   startMs?: number;
   endMs?: number;
 }

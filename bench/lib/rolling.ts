@@ -32,7 +32,7 @@ export function replacedTasks(before: string, after: string): Record<string, num
 /**
  * Each service's update from `docker service inspect --format '{{.Spec.Name}} {{json
  * .UpdateStatus}}'` (one line a service; `null` for a service never updated), its times in ms
- * since `sinceMs` (the second up's start), with the tasks `replaced` counted for it.
+ * since `sinceMs` (the program's start in the second up), with the tasks `replaced` counted for it.
  */
 export function serviceUpdates(inspect: string, replaced: Record<string, number>, sinceMs: number): ServiceUpdate[] {
   const at = (time: unknown) => {
