@@ -15,12 +15,10 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { downHosts, readHarnessInfo, stateDir, upHosts } from "../test/harness/hosts";
-import { nodeKeysOf, readStackConfig, upOnHarness } from "../test/program/harnessRun";
+import { nodeKeysOf, upOnHarness } from "../test/program/harnessRun";
+import { devConfigWithApp, withHarnessHosts } from "./harness";
 import { FormationRun } from "./lib/results";
 import { callStats, phaseTimeline } from "./lib/timeline";
-
-const ROOT = path.resolve(__dirname, "..");
 
 const WRAPPER = `#!/bin/sh
 case "$1" in
@@ -60,106 +58,93 @@ export async function benchFormation(
   log: (line: string) => void,
   options: FormationOptions = {},
 ): Promise<FormationRun> {
-  if (process.getuid?.() !== 0 || process.platform !== "linux") {
-    throw new Error("the formation benchmark needs Linux and root (harness hosts)");
-  }
-  // hosts.sh up clears a harness of the same id first: never take one that is someone else's.
-  if (readHarnessInfo(id) || fs.existsSync(path.join(stateDir(id), "hosts.json"))) {
-    throw new Error(`harness ${id} is up (${stateDir(id)}): choose a free one with --harness-id`);
-  }
-  const config = readStackConfig(path.join(ROOT, "Pulumi.dev.yaml"));
-  config.workerPools = config.workerPools.map((pool: { name: string }) =>
-    pool.name === "app" ? { ...pool, count: workers } : pool,
-  );
+  const config = devConfigWithApp(workers);
   const nodes = nodeKeysOf(config).length;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aws-swarm-bench-formation-"));
-  const callLog = path.join(dir, "hosts-calls.log");
-  const sshLog = path.join(dir, "ssh-calls.log");
-  fs.writeFileSync(path.join(dir, "bash"), WRAPPER, { mode: 0o755 });
-  fs.writeFileSync(path.join(dir, "ssh"), SSH_WRAPPER, { mode: 0o755 });
-  const savedPath = process.env.PATH;
-  try {
-    const label =
-      options.oneAtATime === undefined
-        ? `${workers} workers`
-        : `${workers} workers, /${options.oneAtATime}/ one at a time`;
-    log(`formation: ${label} (${nodes} nodes): starting the hosts (harness ${id}) …`);
-    const hostsStarted = Date.now();
-    await upHosts(nodes, id);
-    const hostsUpMs = Date.now() - hostsStarted;
-    fs.writeFileSync(callLog, "");
-    fs.writeFileSync(sshLog, "");
-    process.env.PATH = `${dir}:${savedPath}`;
-    process.env.BENCH_HOSTS_LOG = callLog;
-    process.env.BENCH_SSH_LOG = sshLog;
-    const { result } = await upOnHarness(id, "dev", config, { oneAtATime: options.oneAtATime });
-    process.env.PATH = savedPath;
-    const calls = new Map<string, { start: number; end: number }[]>();
-    for (const line of fs.readFileSync(callLog, "utf8").split("\n").filter(Boolean)) {
-      const [verb, start, end] = line.split(" ");
-      const list = calls.get(verb) ?? [];
-      list.push({ start: Number(start) / 1e6, end: Number(end) / 1e6 });
-      calls.set(verb, list);
-    }
-    const sshCalls = fs
-      .readFileSync(sshLog, "utf8")
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => {
-        const [start, end, code, host] = line.split(" ");
-        return { start: Number(start) / 1e6, end: Number(end) / 1e6, code: Number(code), host };
-      });
-    if (process.env.BENCH_FORMATION_RESOURCES) {
-      // Every resource's own start and end, for a closer look than the phases (not in results.json).
-      const file = `${process.env.BENCH_FORMATION_RESOURCES}-${workers}${options.oneAtATime === undefined ? "" : "-serial"}.json`;
-      const rows = result.resources.map(({ type, name, startedAt, finishedAt, state }) => ({
-        type,
-        name,
-        startedAt,
-        finishedAt,
-        // The scripts' progress messages (never a secret: the scripts mask tokens).
-        stderr: typeof state?.stderr === "string" ? state.stderr : undefined,
-      }));
-      fs.writeFileSync(file, `${JSON.stringify({ resources: rows, hostsCalls: [...calls], sshCalls }, null, 1)}\n`);
-      log(`formation: ${label}: resources' start and end written to ${file}`);
-    }
-    const run: FormationRun = {
-      ranAt: new Date(hostsStarted).toISOString(),
-      workers,
-      nodes,
-      hostsUpMs,
-      upMs: result.durationMs,
-      resources: result.resources.length,
-      commands: result.commandsRun,
-      phases: phaseTimeline(result.resources, "dev"),
-      hostsCalls: Object.fromEntries([...calls].map(([verb, list]) => [verb, callStats(list)])),
-      ssh: { ...callStats(sshCalls), failed: sshCalls.filter((c) => c.code !== 0).length },
-      ...(options.oneAtATime === undefined ? {} : { oneAtATime: options.oneAtATime }),
-    };
-    log(
-      `formation: ${label}: hosts up ${(hostsUpMs / 1000).toFixed(1)} s, pulumi up ${(run.upMs / 1000).toFixed(1)} s, ` +
-        `${run.resources} resources, ${run.commands} remote commands`,
-    );
-    for (const p of run.phases) {
+  const label =
+    options.oneAtATime === undefined
+      ? `${workers} workers`
+      : `${workers} workers, /${options.oneAtATime}/ one at a time`;
+  return withHarnessHosts(id, nodes, `formation: ${label}`, log, async (hostsUpMs, hostsStarted) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aws-swarm-bench-formation-"));
+    const callLog = path.join(dir, "hosts-calls.log");
+    const sshLog = path.join(dir, "ssh-calls.log");
+    fs.writeFileSync(path.join(dir, "bash"), WRAPPER, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, "ssh"), SSH_WRAPPER, { mode: 0o755 });
+    const savedPath = process.env.PATH;
+    try {
+      fs.writeFileSync(callLog, "");
+      fs.writeFileSync(sshLog, "");
+      process.env.PATH = `${dir}:${savedPath}`;
+      process.env.BENCH_HOSTS_LOG = callLog;
+      process.env.BENCH_SSH_LOG = sshLog;
+      const { result } = await upOnHarness(id, "dev", config, { oneAtATime: options.oneAtATime });
+      process.env.PATH = savedPath;
+      const calls = new Map<string, { start: number; end: number }[]>();
+      for (const line of fs.readFileSync(callLog, "utf8").split("\n").filter(Boolean)) {
+        const [verb, start, end] = line.split(" ");
+        const list = calls.get(verb) ?? [];
+        list.push({ start: Number(start) / 1e6, end: Number(end) / 1e6 });
+        calls.set(verb, list);
+      }
+      const sshCalls = fs
+        .readFileSync(sshLog, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => {
+          const [start, end, code, host] = line.split(" ");
+          return { start: Number(start) / 1e6, end: Number(end) / 1e6, code: Number(code), host };
+        });
+      if (process.env.BENCH_FORMATION_RESOURCES) {
+        // Every resource's own start and end, for a closer look than the phases (not in results.json).
+        const file = `${process.env.BENCH_FORMATION_RESOURCES}-${workers}${options.oneAtATime === undefined ? "" : "-serial"}.json`;
+        const rows = result.resources.map(({ type, name, startedAt, finishedAt, state }) => ({
+          type,
+          name,
+          startedAt,
+          finishedAt,
+          // The scripts' progress messages (never a secret: the scripts mask tokens).
+          stderr: typeof state?.stderr === "string" ? state.stderr : undefined,
+        }));
+        fs.writeFileSync(file, `${JSON.stringify({ resources: rows, hostsCalls: [...calls], sshCalls }, null, 1)}\n`);
+        log(`formation: ${label}: resources' start and end written to ${file}`);
+      }
+      const run: FormationRun = {
+        ranAt: new Date(hostsStarted).toISOString(),
+        workers,
+        nodes,
+        hostsUpMs,
+        upMs: result.durationMs,
+        resources: result.resources.length,
+        commands: result.commandsRun,
+        phases: phaseTimeline(result.resources, "dev"),
+        hostsCalls: Object.fromEntries([...calls].map(([verb, list]) => [verb, callStats(list)])),
+        ssh: { ...callStats(sshCalls), failed: sshCalls.filter((c) => c.code !== 0).length },
+        ...(options.oneAtATime === undefined ? {} : { oneAtATime: options.oneAtATime }),
+      };
       log(
-        `formation: ${label}: ${p.phase.padEnd(22)} ${(p.startMs / 1000).toFixed(1).padStart(6)} → ` +
-          `${(p.endMs / 1000).toFixed(1).padStart(6)} s  (${p.resources} resources, longest ${(p.longestMs / 1000).toFixed(1)} s: ${p.longest})`,
+        `formation: ${label}: hosts up ${(hostsUpMs / 1000).toFixed(1)} s, pulumi up ${(run.upMs / 1000).toFixed(1)} s, ` +
+          `${run.resources} resources, ${run.commands} remote commands`,
       );
-    }
-    log(
-      `formation: ${label}: ssh: ${run.ssh!.calls} connections (${run.ssh!.failed} failed), ` +
-        `${(run.ssh!.totalMs / 1000).toFixed(1)} s in all, ${(run.ssh!.wallMs / 1000).toFixed(1)} s of the clock`,
-    );
-    for (const [verb, s] of Object.entries(run.hostsCalls)) {
+      for (const p of run.phases) {
+        log(
+          `formation: ${label}: ${p.phase.padEnd(22)} ${(p.startMs / 1000).toFixed(1).padStart(6)} → ` +
+            `${(p.endMs / 1000).toFixed(1).padStart(6)} s  (${p.resources} resources, longest ${(p.longestMs / 1000).toFixed(1)} s: ${p.longest})`,
+        );
+      }
       log(
-        `formation: ${label}: hosts.sh ${verb}: ${s.calls} calls, ${(s.totalMs / 1000).toFixed(1)} s in all, ` +
-          `${(s.wallMs / 1000).toFixed(1)} s of the clock`,
+        `formation: ${label}: ssh: ${run.ssh!.calls} connections (${run.ssh!.failed} failed), ` +
+          `${(run.ssh!.totalMs / 1000).toFixed(1)} s in all, ${(run.ssh!.wallMs / 1000).toFixed(1)} s of the clock`,
       );
+      for (const [verb, s] of Object.entries(run.hostsCalls)) {
+        log(
+          `formation: ${label}: hosts.sh ${verb}: ${s.calls} calls, ${(s.totalMs / 1000).toFixed(1)} s in all, ` +
+            `${(s.wallMs / 1000).toFixed(1)} s of the clock`,
+        );
+      }
+      return run;
+    } finally {
+      process.env.PATH = savedPath;
+      fs.rmSync(dir, { recursive: true, force: true });
     }
-    return run;
-  } finally {
-    process.env.PATH = savedPath;
-    await downHosts(id).catch((err) => log(`formation: hosts.sh down failed: ${err}`));
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }

@@ -1,17 +1,18 @@
 /**
- * `npm run bench [-- --quick] [--render] [--only program|gateway|formation[,…]] [--harness-id 6]
+ * `npm run bench [-- --quick] [--render] [--only program|gateway|formation|rolling[,…]] [--harness-id 6]
  * [--formation-workers 2,8]`: runs the benchmarks (a full run adds the largest formation size
  * again with the joins forced one at a time), prints every figure as it goes, writes
  * bench/results.json and regenerates docs/benchmarks.md and its SVG chart. Not part of
  * `npm test`. `--only` reruns some sections and keeps the others from the previous
- * bench/results.json. The formation benchmark needs Linux and root (harness hosts); elsewhere it
- * is skipped with a note.
+ * bench/results.json. The formation and rolling-update benchmarks need Linux and root (harness
+ * hosts); elsewhere they are skipped with a note.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { benchFormation } from "./formation";
 import { benchGateway } from "./gateway";
 import { machineFacts } from "./machine";
+import { benchRollingUpdate } from "./rollingUpdate";
 import { renderBenchmarksPage } from "./lib/markdown";
 import { BenchResults, joinsSpeedup, resourcesPerAddedWorker } from "./lib/results";
 import { renderLineChart, Series } from "./lib/svg";
@@ -23,7 +24,7 @@ const PAGE = path.join(ROOT, "docs", "benchmarks.md");
 const CHART = path.join(ROOT, "docs", "benchmarks.svg");
 /** Hand-written findings, appended to the generated page. */
 const NOTES = path.join(ROOT, "bench", "notes.md");
-const SECTIONS = ["formation", "gateway", "program"] as const;
+const SECTIONS = ["formation", "rolling", "gateway", "program"] as const;
 type Section = (typeof SECTIONS)[number];
 
 function log(line: string): void {
@@ -85,9 +86,11 @@ async function main(): Promise<void> {
     results.gateway = previous.gateway ?? [];
     results.formation = previous.formation ?? [];
     results.formationSerialJoins = previous.formationSerialJoins;
+    results.rollingUpdate = previous.rollingUpdate;
     keep("program", results.programEval.length > 0);
     keep("gateway", results.gateway.length > 0);
     keep("formation", results.formation.length > 0);
+    keep("rolling", results.rollingUpdate !== undefined);
     results.keptFrom = keptFrom;
   }
 
@@ -143,6 +146,21 @@ async function main(): Promise<void> {
       } catch (err) {
         // The other sections are still written; the run fails at the end.
         log(`formation: failed: ${err instanceof Error ? err.message : err}`);
+        process.exitCode = 1;
+      }
+    }
+  }
+
+  if (runs("rolling")) {
+    results.rollingUpdate = undefined;
+    if (process.getuid?.() !== 0 || process.platform !== "linux") {
+      log("rolling: skipped (needs Linux and root for the harness hosts)");
+    } else {
+      try {
+        results.rollingUpdate = await benchRollingUpdate(harnessId, log);
+      } catch (err) {
+        // As for formation: the other sections are still written; the run fails at the end.
+        log(`rolling: failed: ${err instanceof Error ? err.message : err}`);
         process.exitCode = 1;
       }
     }

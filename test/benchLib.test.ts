@@ -1,10 +1,12 @@
-import { fmt, renderBenchmarksPage, renderTable, signed } from "../bench/lib/markdown";
+import { fmt, renderBenchmarksPage, renderRollingUpdate, renderTable, signed } from "../bench/lib/markdown";
 import {
   BenchResults,
   FormationRun,
   GatewayRun,
   joinsSpeedup,
+  perReplica,
   resourcesPerAddedWorker,
+  RollingUpdateRun,
   splitWorkers,
   summariseGateway,
 } from "../bench/lib/results";
@@ -18,6 +20,7 @@ import {
   ratio,
 } from "../bench/lib/stats";
 import { escapeXml, niceTicks, renderLineChart } from "../bench/lib/svg";
+import { planChanges, replacedTasks, serviceUpdates } from "../bench/lib/rolling";
 import { callStats, phaseOf, phaseTimeline } from "../bench/lib/timeline";
 
 const WRK = `Running 3s test @ http://127.0.0.1:40001/echo/x
@@ -359,5 +362,97 @@ describe("parallel joins vs joins one at a time", () => {
     // Without the serial run, neither.
     const plain = renderBenchmarksPage({ ...results, formationSerialJoins: undefined }, "benchmarks.svg");
     expect(plain).not.toContain("one at a time");
+  });
+});
+
+describe("rolling update", () => {
+  const ROLL: RollingUpdateRun = {
+    ranAt: "2026-01-01T10:00:00.000Z",
+    workers: 2,
+    nodes: 4,
+    change: "a new build of the echo image (ECHO_VERSION 1 → 2)",
+    plan: ["replace dev-stack-app-deploy", "update dev-echo-image"],
+    firstUpMs: 50_000,
+    upMs: 75_000,
+    replicas: 5,
+    services: [
+      { service: "app_hello", replicas: 2, state: "completed", startMs: 10_000, endMs: 50_000 },
+      { service: "app_world", replicas: 3, state: "completed", startMs: 10_000, endMs: 70_000 },
+    ],
+    load: {
+      concurrency: 8,
+      tailMs: 2000,
+      sent: 4000,
+      failed: 2,
+      errors: { "502 Bad Gateway": 2 },
+      versions: { "1": 1500, "2": 2498 },
+    },
+  };
+
+  test("the plan's changes, sorted, unchanged resources left out", () => {
+    const line = (op: string, name: string) => ({ op, name });
+    expect(
+      planChanges([line("update", "dev-echo-image"), line("same", "dev-ssh"), line("replace", "dev-stack-app-deploy")]),
+    ).toEqual(["replace dev-stack-app-deploy", "update dev-echo-image"]);
+  });
+
+  test("tasks replaced per service: running after, not before", () => {
+    const before = "t1 app_hello.1\nt2 app_hello.2\nt3 app_world.1\n";
+    const after = "t4 app_hello.1\nt2 app_hello.2\nt5 app_world.1\nt6 app_world.10\n";
+    expect(replacedTasks(before, after)).toEqual({ app_hello: 1, app_world: 2 });
+    expect(replacedTasks(before, before)).toEqual({ app_hello: 0, app_world: 0 });
+  });
+
+  test("each service's update times from UpdateStatus, in ms since the up began; zero times and no update are missing", () => {
+    const since = Date.parse("2026-01-01T10:00:00Z");
+    const inspect = [
+      'app_hello {"State":"completed","StartedAt":"2026-01-01T10:00:10.123456789Z","CompletedAt":"2026-01-01T10:00:50.5Z","Message":"update completed"}',
+      'app_world {"State":"updating","StartedAt":"2026-01-01T10:00:11Z","CompletedAt":"0001-01-01T00:00:00Z"}',
+      "app_other null",
+    ].join("\n");
+    expect(serviceUpdates(inspect, { app_hello: 2, app_world: 3 }, since)).toEqual([
+      { service: "app_hello", replicas: 2, state: "completed", startMs: 10_123, endMs: 50_500 },
+      { service: "app_world", replicas: 3, state: "updating", startMs: 11_000, endMs: undefined },
+      { service: "app_other", replicas: 0, state: "none", startMs: undefined, endMs: undefined },
+    ]);
+  });
+
+  test("per replica: the whole up and each service's update over the tasks it replaced", () => {
+    expect(perReplica(ROLL)).toEqual({
+      upMsPerReplica: 15_000,
+      services: [
+        { service: "app_hello", updateMs: 40_000, msPerReplica: 20_000 },
+        { service: "app_world", updateMs: 60_000, msPerReplica: 20_000 },
+      ],
+    });
+    const none = perReplica({ ...ROLL, replicas: 0, services: [{ service: "app_hello", replicas: 0, state: "none" }] });
+    expect(none).toEqual({ upMsPerReplica: undefined, services: [{ service: "app_hello" }] });
+  });
+
+  test("the section says what changed and through what, with the run's and each service's figures", () => {
+    const section = renderRollingUpdate(ROLL).join("\n");
+    expect(section).toContain("## Rolling update under load (harness)");
+    expect(section).toContain("a new build of the echo image (ECHO_VERSION 1 → 2)");
+    expect(section).toContain("8 request loops");
+    expect(section).toContain(
+      "| 2026-01-01 10:00 | replace dev-stack-app-deploy, update dev-echo-image | 75.0 | 5 | 15.0 | 4000 | 2 | 0.05 |",
+    );
+    expect(section).toContain("| app_world | completed | 3 | 10.0 → 70.0 | 60.0 | 20.0 |");
+    expect(section).toContain("Failures: 502 Bad Gateway ×2. Versions answered: 1 ×1500, 2 ×2498.");
+  });
+
+  test("the page has the section only when the results have a run (older results.json files have none)", () => {
+    const results: BenchResults = {
+      generatedAt: "2026-01-01T00:00:00.000Z",
+      quick: true,
+      machine: MACHINE,
+      programEval: [],
+      gateway: [],
+      formation: [],
+    };
+    expect(renderBenchmarksPage(results, "benchmarks.svg")).not.toContain("Rolling update");
+    const page = renderBenchmarksPage({ ...results, rollingUpdate: ROLL }, "benchmarks.svg");
+    expect(page).toContain("## Rolling update under load (harness)");
+    expect(page).toContain("Failures: 502 Bad Gateway ×2.");
   });
 });

@@ -1,5 +1,13 @@
 /** Renders docs/benchmarks.md from bench/results.json (pure: same results, same page). */
-import { BenchResults, FormationRun, joinsSpeedup, resourcesPerAddedWorker, summariseGateway } from "./results";
+import {
+  BenchResults,
+  FormationRun,
+  joinsSpeedup,
+  perReplica,
+  resourcesPerAddedWorker,
+  RollingUpdateRun,
+  summariseGateway,
+} from "./results";
 import { PHASES } from "./timeline";
 
 /** A GitHub-flavoured markdown table; `|` in cells is escaped. */
@@ -182,6 +190,10 @@ export function renderBenchmarksPage(results: BenchResults, chartFile: string, n
     }
   }
 
+  if (results.rollingUpdate) {
+    parts.push(...renderRollingUpdate(results.rollingUpdate));
+  }
+
   if (results.programEval.length > 0) {
     const steps = resourcesPerAddedWorker(results.programEval);
     parts.push(
@@ -277,4 +289,77 @@ export function renderBenchmarksPage(results: BenchResults, chartFile: string, n
     parts.push(notes.trim(), "");
   }
   return `${parts.join("\n")}`;
+}
+
+/** `reason ×count, …`, or "none". */
+function counts(table: Record<string, number>): string {
+  const entries = Object.entries(table);
+  return entries.length === 0 ? "none" : entries.map(([key, n]) => `${key} ×${n}`).join(", ");
+}
+
+/** The "Rolling update under load" section's lines. */
+export function renderRollingUpdate(run: RollingUpdateRun): string[] {
+  const figures = perReplica(run);
+  const s = (ms: number | undefined) => fmt(ms === undefined ? undefined : ms / 1000, 1);
+  const failedShare = run.load.sent === 0 ? undefined : (100 * run.load.failed) / run.load.sent;
+  return [
+    "## Rolling update under load (harness)",
+    "",
+    `The dev config with ${run.workers} app workers (${run.nodes} nodes) formed on harness hosts, then a second`,
+    `\`pulumi up\` whose only change is ${run.change}: the image is rebuilt and pushed, the app stack deployed`,
+    "again, and Swarm rolls hello (2 replicas) and world (3) one task at a time, start-first, 5 s apart,",
+    "watching each new task 15 s (`stacks/app.yml`); the up returns once the stack has converged.",
+    `Meanwhile ${run.load.concurrency} request loops send /hello and /world in turn through the front door`,
+    "(the `url` output: the load balancer stand-in, then the gateway), one request at a time each, and go on",
+    `${s(run.load.tailMs)} s after the up. Update times are Swarm's own (\`UpdateStatus\` StartedAt → CompletedAt), in`,
+    "seconds since the program's start in the second up (where its `pulumi up` time starts too); the first up",
+    `(${s(run.firstUpMs)} s, from empty state) is setup, not counted.`,
+    "",
+    renderTable(
+      [
+        "run at (UTC)",
+        "plan",
+        "pulumi up (s)",
+        "replicas replaced",
+        "per replica (s)",
+        "requests",
+        "failed",
+        "failed %",
+      ],
+      [
+        [
+          run.ranAt.slice(0, 16).replace("T", " "),
+          run.plan.join(", "),
+          s(run.upMs),
+          String(run.replicas),
+          s(figures.upMsPerReplica),
+          String(run.load.sent),
+          String(run.load.failed),
+          fmt(failedShare),
+        ],
+      ],
+    ),
+    "",
+    renderTable(
+      [
+        "service",
+        "update state",
+        "replicas replaced",
+        "update (s since the up began)",
+        "update (s)",
+        "per replica (s)",
+      ],
+      run.services.map((service, i) => [
+        service.service,
+        service.state,
+        String(service.replicas),
+        `${s(service.startMs)} → ${s(service.endMs)}`,
+        s(figures.services[i].updateMs),
+        s(figures.services[i].msPerReplica),
+      ]),
+    ),
+    "",
+    `Failures: ${counts(run.load.errors)}. Versions answered: ${counts(run.load.versions)}.`,
+    "",
+  ];
 }

@@ -67,6 +67,53 @@ export interface FormationRun {
   oneAtATime?: string;
 }
 
+/** One service's rolling update, from `docker service inspect`'s UpdateStatus. */
+export interface ServiceUpdate {
+  service: string;
+  /** Its tasks replaced by the update (running after it, not before). */
+  replicas: number;
+  /** UpdateStatus.State at the end: `completed`, or `rollback_completed`, `paused`, … */
+  state: string;
+  /** UpdateStatus.StartedAt and CompletedAt, in ms since the program started in the second `pulumi up` (upMs' start). */
+  startMs?: number;
+  endMs?: number;
+}
+
+/** Failures and answers of the requests sent during a run (test/support/load.ts's report). */
+export interface LoadFigures {
+  concurrency: number;
+  /** The load went on this long after the run, to catch failures of its last steps. */
+  tailMs: number;
+  sent: number;
+  failed: number;
+  /** Reason (`<status> <body start>` or the error) → count. */
+  errors: Record<string, number>;
+  /** `version=<v>` in successful answers → count: the old build, then the new one. */
+  versions: Record<string, number>;
+}
+
+/**
+ * Benchmark 4: a day-2 `pulumi up` that rolls the sample's app services (a new build of their
+ * image), on harness hosts already formed, with requests sent through the front door meanwhile.
+ */
+export interface RollingUpdateRun {
+  ranAt: string;
+  workers: number;
+  nodes: number;
+  /** What the second up changed. */
+  change: string;
+  /** The plan's changes (`<op> <name>`): only the image and the app stack's deploy. */
+  plan: string[];
+  /** The first `pulumi up` (setup, from empty state). */
+  firstUpMs: number;
+  /** The second `pulumi up`: build and push, deploy, and the rolling update to convergence. */
+  upMs: number;
+  /** Tasks replaced, all services together. */
+  replicas: number;
+  services: ServiceUpdate[];
+  load: LoadFigures;
+}
+
 export interface BenchResults {
   generatedAt: string;
   quick: boolean;
@@ -76,6 +123,8 @@ export interface BenchResults {
   formation: FormationRun[];
   /** The largest formation size again with the joins forced one at a time (full runs only). */
   formationSerialJoins?: FormationRun;
+  /** Absent in results.json files older than this benchmark. */
+  rollingUpdate?: RollingUpdateRun;
   /** Sections kept from an earlier run (`--only` reruns some sections), with that run's time. */
   keptFrom?: Record<string, string>;
 }
@@ -147,5 +196,25 @@ export function joinsSpeedup(
     serialJoinsMs,
     joinsRatio: serialJoinsMs / parallelJoinsMs,
     upRatio: serial.upMs / parallel.upMs,
+  };
+}
+
+/**
+ * Per-replica figures of a rolling update: the whole second up and each service's own update
+ * (StartedAt → CompletedAt) divided by the tasks it replaced; undefined where nothing rolled or a
+ * time is missing.
+ */
+export function perReplica(run: RollingUpdateRun): {
+  upMsPerReplica?: number;
+  services: { service: string; updateMs?: number; msPerReplica?: number }[];
+} {
+  const per = (ms: number | undefined, replicas: number) =>
+    ms === undefined || replicas === 0 ? undefined : ms / replicas;
+  return {
+    upMsPerReplica: per(run.upMs, run.replicas),
+    services: run.services.map((s) => {
+      const updateMs = s.startMs === undefined || s.endMs === undefined ? undefined : s.endMs - s.startMs;
+      return { service: s.service, updateMs, msPerReplica: per(updateMs, s.replicas) };
+    }),
   };
 }
