@@ -46,9 +46,9 @@ export const DEFAULT_GATEWAY_IMAGE =
   "haproxy:3.2.24@sha256:fa8c8825c5ca0e0f65c3fc2059b92e9d1735a640b2b38091823a959a64016c4f";
 /**
  * A line per failed or abnormal request (5xx, timeouts, retries, redispatches, aborted
- * connections), not per request: the gateway's log is where a failure is looked for, and logging
- * every request cost 15–20 % of the gateway's CPU per request in the benchmark (docs/benchmarks.md)
- * plus dockerd's work on every line it stores.
+ * connections), not per request: the gateway's log is where a failure is looked for, and a line
+ * per request costs the gateway CPU on every request (measured in docs/benchmarks.md) and dockerd
+ * the work of storing every line.
  */
 export const DEFAULT_GATEWAY_ACCESS_LOG: GatewayAccessLog = "errors";
 /** One address for the whole cluster (a Network Load Balancer, about $16 a month plus traffic). */

@@ -144,6 +144,47 @@ describe("/proc/<pid>/stat", () => {
 });
 
 describe("gateway summary", () => {
+  test("every request logged and the load balancer path: CPU µs per request and req/s vs direct", () => {
+    const s = summariseGateway({
+      ...GATEWAY_RUN,
+      gatewayAllLogs: wrkResult(8000, 0.8, 1.3, 20000),
+      gatewayAllLogsCpuMs: 1200,
+      viaLoadBalancer: wrkResult(7500, 0.9, 1.5, 22500),
+    });
+    expect(s.cpuUsPerRequestAllLogs).toBeCloseTo(60);
+    expect(s.loadBalancerRatio).toBeCloseTo(0.75);
+    expect(summariseGateway(GATEWAY_RUN).cpuUsPerRequestAllLogs).toBeUndefined();
+  });
+
+  test("the page shows the logged-requests and load balancer table only for runs that measured them", () => {
+    const page = (gateway: GatewayRun[]) =>
+      renderBenchmarksPage(
+        {
+          generatedAt: "2026-01-01T00:00:00.000Z",
+          quick: false,
+          machine: MACHINE,
+          programEval: [],
+          gateway,
+          formation: [],
+        },
+        "chart.svg",
+      );
+    expect(page([GATEWAY_RUN])).not.toContain("### Every request logged");
+    const text = page([
+      GATEWAY_RUN,
+      {
+        ...GATEWAY_RUN,
+        gatewayAllLogs: wrkResult(8000, 0.8, 1.3, 20000),
+        gatewayAllLogsCpuMs: 1200,
+        viaLoadBalancer: wrkResult(7500, 0.9, 1.5, 22500),
+      },
+    ]);
+    expect(text).toContain("### Every request logged");
+    // 50 µs with errors logged, 60 with every request: +20 %; 7500 of 10000 req/s through the stand-in.
+    expect(text).toContain("| echo | 8 | 50.0 | 60.0 | +20 % | 7500 | 0.75× | 1.50 | 0 / 0 |");
+    expect(text.match(/\| echo \| 8 \| 50\.0 \|/g)).toHaveLength(1);
+  });
+
   test("ratio of req/s, added p50 and p99, and gateway CPU µs per gateway request", () => {
     const s = summariseGateway(GATEWAY_RUN);
     expect(s.rpsRatio).toBeCloseTo(0.9);

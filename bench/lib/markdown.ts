@@ -2,12 +2,14 @@
 import {
   BenchResults,
   FormationRun,
+  GatewayRun,
   joinsSpeedup,
   perReplica,
   resourcesPerAddedWorker,
   RollingUpdateRun,
   summariseGateway,
 } from "./results";
+import { ratio } from "./stats";
 import { PHASES } from "./timeline";
 
 /** A GitHub-flavoured markdown table; `|` in cells is escaped. */
@@ -38,6 +40,58 @@ function firewallCalls(run: FormationRun): { calls: number; totalMs: number } {
 }
 
 /** `notes`: hand-written findings (bench/notes.md), appended as they are. */
+/**
+ * The same runs' other two paths: the gateway with every request logged, and the load balancer
+ * stand-in in front of it (absent in results from before they were measured).
+ */
+function renderGatewayExtras(runs: readonly GatewayRun[]): string[] {
+  const measured = runs.filter((run) => run.gatewayAllLogs !== undefined && run.viaLoadBalancer !== undefined);
+  if (measured.length === 0) return [];
+  return [
+    "### Every request logged, and the load balancer stand-in in front",
+    "",
+    "In the same rounds: the same gateway with `gateway.accessLog: all` (a line per request instead of",
+    "failures only), and the path a client takes on AWS, through the load balancer stand-in (the harness's",
+    "HAProxy in TCP mode, as `test/program/loadBalancerStandIn.ts` renders what the program registers: PROXY",
+    "v2, HTTP health check) and then the gateway. The stand-in is an HAProxy on the same cores, not an NLB:",
+    "its figures show the whole path working under load, not what the NLB costs.",
+    "",
+    renderTable(
+      [
+        "backend",
+        "connections",
+        "gateway CPU/request, errors logged (µs)",
+        "every request logged (µs)",
+        "more CPU",
+        "through stand-in + gateway req/s",
+        "vs direct",
+        "p99 (ms)",
+        "errors",
+      ],
+      measured.map((run) => {
+        const s = summariseGateway(run);
+        return [
+          run.backend,
+          String(run.connections),
+          fmt(s.cpuUsPerRequest, 1),
+          fmt(s.cpuUsPerRequestAllLogs, 1),
+          percentMore(s.cpuUsPerRequestAllLogs, s.cpuUsPerRequest),
+          fmt(run.viaLoadBalancer!.requestsPerSec, 0),
+          `${fmt(s.loadBalancerRatio)}×`,
+          fmt(run.viaLoadBalancer!.p99Ms),
+          `${run.gatewayAllLogs!.errors} / ${run.viaLoadBalancer!.errors}`,
+        ];
+      }),
+    ),
+    "",
+  ];
+}
+
+function percentMore(value: number | undefined, base: number | undefined): string {
+  const r = ratio(value, base);
+  return r === undefined ? "–" : `${signed((r - 1) * 100, 0)} %`;
+}
+
 export function renderBenchmarksPage(results: BenchResults, chartFile: string, notes?: string): string {
   const m = results.machine;
   const parts: string[] = [
@@ -234,14 +288,16 @@ export function renderBenchmarksPage(results: BenchResults, chartFile: string, n
     parts.push(
       "## Gateway overhead (loopback)",
       "",
-      "The generated HAProxy configuration (`lib/haproxy.ts`, `renderHaproxyConfig`, default settings) with one",
-      "static server per route (`serviceHost` → `127.0.0.1`, one slot), against the same backend reached",
-      "directly, with `wrk --latency` at the same concurrency in the same run. Backends: the sample service",
-      "(`services/echo/server.py`) and a trivial one (a second HAProxy answering by itself with",
-      "`http-request return`, so the gateway's own cost shows). Gateway CPU per request is the gateway",
-      "process's user + system time (`/proc/<pid>/stat`) over the run divided by the requests it served.",
-      "On a machine with few cores the gateway, the backend and wrk share the CPU: with the trivial backend",
-      "the ratio is bounded by CPU, not by latency.",
+      "The generated HAProxy configuration (`lib/haproxy.ts`, `renderHaproxyConfig`, as the program deploys it",
+      "by default: behind the load balancer, access log `errors`) with one static server per route",
+      "(`serviceHost` → `127.0.0.1`, one slot), against the same backend reached directly, with `wrk --latency`",
+      "at the same concurrency in the same run. Backends: the sample service (`services/echo/server.py`), the",
+      "same capped at the 0.5 CPU its task gets in `stacks/app.yml` (a CFS quota on its cgroup, as Docker sets",
+      "it), and a trivial one (a second HAProxy answering by itself with `http-request return`, so the",
+      "gateway's own cost shows). Gateway CPU per request is the gateway process's user + system time",
+      "(`/proc/<pid>/stat`) over the run divided by the requests it served. On a machine with few cores the",
+      "gateway, the backend and wrk share the CPU: with the uncapped and the trivial backends the ratio is",
+      "bounded by CPU, not by latency; the capped sample service is the case where the backend is the limit.",
       "",
       renderTable(
         [
@@ -283,6 +339,7 @@ export function renderBenchmarksPage(results: BenchResults, chartFile: string, n
         "rates and latencies are medians over the rounds, CPU per request is over all of them; errors are wrk's socket " +
         "errors plus non-2xx answers, summed (direct / gateway). wrk runs 2 threads.",
       "",
+      ...renderGatewayExtras(results.gateway),
     );
   }
   if (notes !== undefined && notes.trim() !== "") {

@@ -40,6 +40,11 @@ export interface GatewayRun {
   gateway: WrkResult;
   /** CPU time (user + system) the HAProxy gateway process used during all the gateway runs. */
   gatewayCpuMs: number;
+  /** The same gateway with `gateway.accessLog: all` (absent in older results). */
+  gatewayAllLogs?: WrkResult;
+  gatewayAllLogsCpuMs?: number;
+  /** Through the load balancer stand-in (PROXY v2, as the NLB), then the gateway (absent in older results). */
+  viaLoadBalancer?: WrkResult;
 }
 
 /** Benchmark 1: one `pulumi up` of the dev config with N app workers on harness hosts. */
@@ -136,6 +141,10 @@ export interface GatewaySummary {
   p99AddedMs: number;
   /** Gateway CPU per request, in microseconds. */
   cpuUsPerRequest?: number;
+  /** The same with every request logged (`gateway.accessLog: all`). */
+  cpuUsPerRequestAllLogs?: number;
+  /** Requests/s through the load balancer stand-in and the gateway ÷ direct requests/s. */
+  loadBalancerRatio?: number;
 }
 
 export function summariseGateway(run: GatewayRun): GatewaySummary {
@@ -143,8 +152,14 @@ export function summariseGateway(run: GatewayRun): GatewaySummary {
     rpsRatio: ratio(run.gateway.requestsPerSec, run.direct.requestsPerSec),
     p50AddedMs: run.gateway.p50Ms - run.direct.p50Ms,
     p99AddedMs: run.gateway.p99Ms - run.direct.p99Ms,
-    cpuUsPerRequest: run.gateway.requests > 0 ? (run.gatewayCpuMs * 1000) / run.gateway.requests : undefined,
+    cpuUsPerRequest: perRequestUs(run.gatewayCpuMs, run.gateway),
+    cpuUsPerRequestAllLogs: perRequestUs(run.gatewayAllLogsCpuMs, run.gatewayAllLogs),
+    loadBalancerRatio: ratio(run.viaLoadBalancer?.requestsPerSec, run.direct.requestsPerSec),
   };
+}
+
+function perRequestUs(cpuMs: number | undefined, wrk: WrkResult | undefined): number | undefined {
+  return cpuMs !== undefined && wrk !== undefined && wrk.requests > 0 ? (cpuMs * 1000) / wrk.requests : undefined;
 }
 
 /**
