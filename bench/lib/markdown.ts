@@ -66,7 +66,7 @@ function renderGatewayExtras(runs: readonly GatewayRun[]): string[] {
         "through stand-in + gateway req/s",
         "vs direct",
         "p99 (ms)",
-        "errors",
+        "errors (every request logged / stand-in)",
       ],
       measured.map((run) => {
         const s = summariseGateway(run);
@@ -254,9 +254,8 @@ export function renderBenchmarksPage(results: BenchResults, chartFile: string, n
       "## Program evaluation at scale (offline mocks)",
       "",
       "`index.ts` under the offline mocks (`test/program/child.ts`, every provider answer made up, remote",
-      "commands not run) with the dev config's manager and N workers in 4 pools (the same pools at every size,",
-      "only their counts change); each size in a fresh Node process. 300 workers cannot be measured: the config",
-      "refuses more than 200 nodes in all and 50 a pool (`lib/configNodes.ts`), so the largest size is 199 workers.",
+      "commands not run) with the dev config's manager and N workers in 6 pools (a pool holds at most 50 nodes;",
+      "the same pools at every size, only their counts change); each size in a fresh Node process.",
       "Wall time is the whole process (Node start and TypeScript transpile included); program time is from",
       "loading the program to the engine's finish; memory is the process's peak resident set.",
       "Target: 300 workers in under 60 s, with the same resources per worker as 3.",
