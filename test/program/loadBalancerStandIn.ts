@@ -14,6 +14,9 @@
  *   delay (the old HAProxy worker after a reload, bounded by `hard-stop-after`);
  * - targets see the stand-in's address as the source, or the client's in a PROXY v2 header when
  *   the target group enables proxy protocol v2, as on AWS (health checks included).
+ * Slower than an NLB: a check that times out adds its timeout to the interval before the next one
+ * (HAProxy schedules from a check's end), so a silent target goes down up to 16 s after, not 13 s,
+ * with the product's HEALTH_CHECK (test/harness/README.md).
  * Not modelled: client IP preservation without proxy protocol (it needs transparent proxying), flow
  * hashing (the stand-in balances round robin), several availability zones (one stand-in is
  * cross-zone by nature), and the idle timeout of 350 s.
