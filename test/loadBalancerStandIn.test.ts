@@ -49,12 +49,22 @@ describe("the load balancer stand-in's configuration", () => {
         `  bind :443 ssl crt ${pem} ssl-min-ver TLSv1.2`,
         "  timeout check 3s",
         "  http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host web",
-        "  default-server check inter 5s rise 2 fall 3 on-marked-down shutdown-sessions",
+        "  default-server check inter 5s fastinter 2s rise 2 fall 3 on-marked-down shutdown-sessions",
         "  server 10.0.1.11:7200 10.0.1.11:7200",
         "  server 10.0.2.12:7300 10.0.2.12:7300",
         "  server open-10.0.1.11:7200 10.0.1.11:7200 backup no-check",
       ]),
     );
+  });
+
+  it("checks a target going down on the NLB's cadence: fastinter is the interval less the timeout, at least 1 s", () => {
+    const fastinter = (intervalSeconds: number, timeoutSeconds: number) =>
+      /fastinter (\d+)s/.exec(
+        renderStandIn(lb(group({ healthCheck: { ...group().healthCheck, intervalSeconds, timeoutSeconds } }))),
+      )?.[1];
+    expect(fastinter(5, 3)).toBe("2");
+    expect(fastinter(30, 10)).toBe("20");
+    expect(fastinter(5, 5)).toBe("1");
   });
 
   it("lists every code of AWS's matcher ranges", () => {
@@ -68,7 +78,9 @@ describe("the load balancer stand-in's configuration", () => {
     const text = renderStandIn(
       lb(group({ proxyProtocolV2: true, preserveClientIp: true, terminateOnUnhealthy: false })),
     );
-    expect(text).toContain("  default-server check inter 5s rise 2 fall 3 send-proxy-v2 check-send-proxy\n");
+    expect(text).toContain(
+      "  default-server check inter 5s fastinter 2s rise 2 fall 3 send-proxy-v2 check-send-proxy\n",
+    );
     expect(haproxyCheck(text).status).toBe(0);
   });
 
