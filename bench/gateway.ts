@@ -16,7 +16,6 @@
 import { ChildProcess, execFile, spawn } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
@@ -24,6 +23,7 @@ import { renderHaproxyConfig } from "../lib/haproxy";
 import { GATEWAY_GRACE_SECONDS } from "../lib/loadBalancer";
 import { GatewayAccessLog } from "../lib/types";
 import { renderStandIn } from "../test/program/loadBalancerStandIn";
+import { freePort } from "../test/support/ports";
 import { limitCpu } from "./cpuLimit";
 import { GatewayRun, summariseGateway } from "./lib/results";
 import { cpuMsFromProcStat, medianWrk, parseWrkOutput, WrkResult } from "./lib/stats";
@@ -44,17 +44,6 @@ frontend trivial
   bind 127.0.0.1:${port}
   http-request return status 200 content-type text/plain string "ok\\n"
 `;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function status(url: string): Promise<number> {
   return new Promise((resolve) => {

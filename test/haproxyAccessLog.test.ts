@@ -1,26 +1,16 @@
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { renderHaproxyConfig } from "../lib/haproxy";
 import { GatewayAccessLog } from "../lib/types";
+import { freePort } from "./support/ports";
 import { until } from "./support/until";
 
 // gateway.accessLog on Debian's haproxy, loopback only: the rendered config with one route whose
 // only server is a closed port, so its requests answer 503, beside the gateway's own 200 /healthz
 // and the 404 of an unknown path. HAProxy logs to stdout (`log stdout`), which the test reads.
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function status(port: number, urlPath: string): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -4,6 +4,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { renderHaproxyConfig } from "../lib/haproxy";
+import { freePort } from "./support/ports";
 import { until } from "./support/until";
 
 // The gateway behind the Network Load Balancer, in action on loopback: Debian's haproxy runs the
@@ -120,16 +121,6 @@ async function once(port: number, urlPath: string, from: string, nlbPort?: numbe
   } finally {
     flow.close();
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
 }
 
 describe("the gateway behind the load balancer (loopback: haproxy in loadBalancer mode + services/echo)", () => {
