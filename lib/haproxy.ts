@@ -24,7 +24,7 @@ export { normalizePrefix };
 /** Port the gateway listens on inside its container; > 1024 because the `haproxy` image does not run as root. */
 export const GATEWAY_CONTAINER_PORT = 8080;
 /** Stats page and Prometheus metrics inside the container; never published. */
-const GATEWAY_STATS_PORT = 8404;
+export const GATEWAY_STATS_PORT = 8404;
 /** Swarm's embedded DNS, reachable from every container on a user-defined network. */
 const SWARM_DNS = "127.0.0.11:53";
 

@@ -2,6 +2,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { keyDirEnv } from "./ssh";
 import { ProgramJob, ProgramResult } from "./types";
 
 const CHILD = path.join(__dirname, "child.ts");
@@ -19,16 +20,35 @@ export async function runProgram(
   log: (line: string) => void = () => {},
   killWhen?: () => boolean,
 ): Promise<ProgramResult> {
+  // The job holds the stack's secret config (the SSH private key): owner-only, and removed
+  // however the run ends, killed or failed included.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aws-swarm-run-"));
+  try {
+    return await runIn(dir, job, log, killWhen);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function runIn(
+  dir: string,
+  job: ProgramJob,
+  log: (line: string) => void,
+  killWhen: (() => boolean) | undefined,
+): Promise<ProgramResult> {
   const jobFile = path.join(dir, "job.json");
   const resultFile = path.join(dir, "result.json");
-  fs.writeFileSync(jobFile, JSON.stringify(job));
+  fs.writeFileSync(jobFile, JSON.stringify(job), { mode: 0o600 });
   const output: string[] = [];
   let killed = false;
   const code = await new Promise<number>((resolve, reject) => {
     const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", CHILD, jobFile, resultFile], {
       cwd: path.resolve(__dirname, "..", ".."),
-      env: { ...process.env, TS_NODE_PROJECT: path.resolve(__dirname, "..", "..", "tsconfig.json") },
+      env: {
+        ...process.env,
+        ...keyDirEnv(dir),
+        TS_NODE_PROJECT: path.resolve(__dirname, "..", "..", "tsconfig.json"),
+      },
       stdio: ["ignore", "pipe", "pipe"],
       detached: killWhen !== undefined,
     });
@@ -60,7 +80,5 @@ export async function runProgram(
   if (!fs.existsSync(resultFile)) {
     throw new Error(`program run failed (exit ${code}):\n${output.slice(-40).join("\n")}`);
   }
-  const result: ProgramResult = JSON.parse(fs.readFileSync(resultFile, "utf8"));
-  fs.rmSync(dir, { recursive: true, force: true });
-  return result;
+  return JSON.parse(fs.readFileSync(resultFile, "utf8")) as ProgramResult;
 }

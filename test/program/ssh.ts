@@ -19,16 +19,31 @@ export interface SshResult {
 }
 
 const keyFiles = new Map<string, string>();
+/** Where a program run's child keeps its key files: the runner's own dir, removed when the run ends. */
+const KEY_DIR_ENV = "AWS_SWARM_KEY_DIR";
+
+// ssh reads the key from a file; the files hold private keys, so they go with the process (a
+// killed run's go with the runner's dir).
+process.on("exit", () => {
+  for (const file of keyFiles.values()) {
+    fs.rmSync(process.env[KEY_DIR_ENV] ? file : path.dirname(file), { recursive: true, force: true });
+  }
+});
 
 function keyFileFor(privateKey: string): string {
   let file = keyFiles.get(privateKey);
   if (!file) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aws-swarm-key-"));
-    file = path.join(dir, "id");
+    const dir = process.env[KEY_DIR_ENV] ?? fs.mkdtempSync(path.join(os.tmpdir(), "aws-swarm-key-"));
+    file = path.join(dir, `id-${keyFiles.size}`);
     fs.writeFileSync(file, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, { mode: 0o600 });
     keyFiles.set(privateKey, file);
   }
   return file;
+}
+
+/** The environment for a child process whose key files belong in `dir`. */
+export function keyDirEnv(dir: string): Record<string, string> {
+  return { [KEY_DIR_ENV]: dir };
 }
 
 function sshOnce(target: SshTarget, command: string, stdin: string | undefined): Promise<SshResult> {
