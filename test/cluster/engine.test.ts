@@ -69,7 +69,10 @@ function stackFile(config: Record<string, unknown>): string {
   return file;
 }
 
-const INFRA_VERSION = "docker service inspect --format '{{.Version.Index}}' infra_grafana";
+/** The services' version indexes: unchanged when no update touched them. */
+function serviceVersions(host: string, ...services: string[]): Promise<string> {
+  return onHost(HARNESS, host, `docker service inspect --format '{{.Version.Index}}' ${services.join(" ")}`);
+}
 
 /** The gateway's servers for `service` on `host`, from its stats page; those still waiting for DNS as a count. */
 function gatewayServers(host: string, service: string): Promise<string> {
@@ -166,11 +169,7 @@ describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
   });
 
   it("changes only the infra stack's file: only its deploy runs again, grafana rolls, app's services are untouched", async () => {
-    const appBefore = await onHost(
-      HARNESS,
-      manager,
-      "docker service inspect --format '{{.Version.Index}}' app_hello app_world",
-    );
+    const appBefore = await serviceVersions(manager, "app_hello", "app_world");
     const config = { ...dev, workerPools: pools({ count: 1, instanceType: "t3.large" }), stacks: EDITED_INFRA };
     const run = await upOnHarness(HARNESS, "dev", config);
     expect(changes(run.result.plan)).toEqual(["replace dev-stack-infra-deploy"]);
@@ -181,9 +180,7 @@ describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
       "docker service inspect --format '{{json .Spec.TaskTemplate.ContainerSpec.Env}}' infra_grafana",
     );
     expect(env).toContain("GF_USERS_DEFAULT_THEME=light");
-    expect(
-      await onHost(HARNESS, manager, "docker service inspect --format '{{.Version.Index}}' app_hello app_world"),
-    ).toBe(appBefore);
+    expect(await serviceVersions(manager, "app_hello", "app_world")).toBe(appBefore);
     expect(await (await fetch(`${run.result.outputs.url}/grafana/api/health`)).text()).toContain("service=grafana ");
     current = run;
   });
@@ -194,7 +191,7 @@ describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
       workerPools: pools({ count: 1, instanceType: "t3.large" }),
       stacks: [EDITED_INFRA[0]],
     };
-    const infraBefore = await onHost(HARNESS, manager, INFRA_VERSION);
+    const infraBefore = await serviceVersions(manager, "infra_grafana");
     const run = await upOnHarness(HARNESS, "dev", config);
     // The routes to hello and world now name no configured stack: the gateway looks for
     // services of those names outside any stack (its config changes, so it rolls).
@@ -223,18 +220,20 @@ describe("day-2 changes on one cluster, planned like the Pulumi engine", () => {
     // Infra's services are untouched, and grafana answers through the front door. One CI run saw
     // a single 503 for grafana right after this `up` (not reproduced since): a first answer other
     // than 200 is printed with the gateway's view of grafana's tasks, and the wait is bounded.
-    expect(await onHost(HARNESS, manager, INFRA_VERSION)).toBe(infraBefore);
-    const start = Date.now();
-    const first = await answer("/grafana/api/health");
-    const view = first.startsWith("200 ") ? "" : await gatewayServers(manager, "grafana");
-    const grafana = await eventually(
-      20,
-      () => answer("/grafana/api/health"),
-      (reply) => reply.startsWith("200 "),
-    );
-    if (view !== "") {
-      console.log(`grafana after the stack removal: first "${first.trim()}", 200 after ${Date.now() - start} ms`);
-      console.log(`the gateway's servers for grafana then (name, status, check, address):\n${view}`);
+    expect(await serviceVersions(manager, "infra_grafana")).toBe(infraBefore);
+    let grafana = await answer("/grafana/api/health");
+    if (!grafana.startsWith("200 ")) {
+      const [first, start] = [grafana, Date.now()];
+      const view = await gatewayServers(manager, "grafana");
+      grafana = await eventually(
+        20,
+        () => answer("/grafana/api/health"),
+        (reply) => reply.startsWith("200 "),
+      );
+      console.log(
+        `grafana after the stack removal: first "${first.trim()}", then "${grafana.trim()}" after ${Date.now() - start} ms`,
+      );
+      console.log(`the gateway's servers for grafana at the first answer (name, status, check, address):\n${view}`);
     }
     expect(grafana).toMatch(/^200 service=grafana /);
     expect(Object.keys((run.result.outputs.stackStatus as { stacks: object }).stacks)).toEqual(["aws-swarm", "infra"]);

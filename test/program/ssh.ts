@@ -19,22 +19,33 @@ export interface SshResult {
 }
 
 const keyFiles = new Map<string, string>();
-/** Where a program run's child keeps its key files: the runner's own dir, removed when the run ends. */
+/** Set for a program run's child: its key files go in the runner's dir, removed however the run ends. */
 const KEY_DIR_ENV = "AWS_SWARM_KEY_DIR";
+let ownKeyDir: string | undefined;
 
-// ssh reads the key from a file; the files hold private keys, so they go with the process (a
-// killed run's go with the runner's dir).
-process.on("exit", () => {
-  for (const file of keyFiles.values()) {
-    fs.rmSync(process.env[KEY_DIR_ENV] ? file : path.dirname(file), { recursive: true, force: true });
-  }
-});
+/** Where ssh's key files go: the runner's dir in a program run's child, else one of this process's own. */
+function keyDir(): string {
+  const given = process.env[KEY_DIR_ENV];
+  if (given) return given;
+  ownKeyDir ??= fs.mkdtempSync(path.join(os.tmpdir(), "aws-swarm-key-"));
+  return ownKeyDir;
+}
+
+/**
+ * Removes this process's key files, which hold private keys; a later ssh writes them again. Run at
+ * exit, and after each test file by the cluster tests' setup (Jest's sandbox never sees the exit).
+ */
+export function removeKeyFiles(): void {
+  if (ownKeyDir) fs.rmSync(ownKeyDir, { recursive: true, force: true });
+  ownKeyDir = undefined;
+  keyFiles.clear();
+}
+process.on("exit", removeKeyFiles);
 
 function keyFileFor(privateKey: string): string {
   let file = keyFiles.get(privateKey);
   if (!file) {
-    const dir = process.env[KEY_DIR_ENV] ?? fs.mkdtempSync(path.join(os.tmpdir(), "aws-swarm-key-"));
-    file = path.join(dir, `id-${keyFiles.size}`);
+    file = path.join(keyDir(), `id-${keyFiles.size}`);
     fs.writeFileSync(file, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, { mode: 0o600 });
     keyFiles.set(privateKey, file);
   }
